@@ -1,0 +1,47 @@
+namespace TransformerKernels.Generators.Model;
+
+/// <summary>Activation fused into a GEMM's epilogue.</summary>
+internal enum EpilogueActivation
+{
+    None,
+    Relu,
+    Gelu,
+    GeluTanh,
+}
+
+/// <summary>
+/// One generated GEMM: C[m×N] = A[m×K]·W[K×N] + bias (+ residual), with K and N fixed at generation time and W prepacked
+/// into 16-column panels of K rows. <c>Roles</c> lists the linear layers that use it (for the emitted comments).
+/// </summary>
+internal sealed record GemmSpec(
+    string Name,
+    int K,
+    int N,
+    EpilogueActivation Activation,
+    string Roles)
+{
+    /// <summary>Columns of one packed panel (one Vector512, two Vector256).</summary>
+    public const int PanelWidth = 16;
+
+    /// <summary>Rows of the largest Vector512 register tile: 12 rows × 2 panels = 24 accumulators of 32 zmm.</summary>
+    public const int RowTile512 = 12;
+
+    /// <summary>Rows of the largest AVX2 register tile: 6 rows × 2 ymm = 12 accumulators of 16 ymm.</summary>
+    public const int RowTile256 = 6;
+
+    public int Panels => (N + PanelWidth - 1) / PanelWidth;
+
+    /// <summary>Columns actually stored from the last panel (16 when N is a multiple of 16).</summary>
+    public int LastPanelWidth => N - (Panels - 1) * PanelWidth;
+
+    /// <summary>Vector512 work units: pairs of panels (32 columns), plus one single panel when the count is odd.</summary>
+    public int PanelPairs => Panels / 2;
+
+    public bool HasOddPanel => Panels % 2 == 1;
+
+    public int Units512 => PanelPairs + (HasOddPanel ? 1 : 0);
+
+    public int PackedLength => Panels * PanelWidth * K;
+
+    public long Flops(int m) => 2L * m * K * N;
+}

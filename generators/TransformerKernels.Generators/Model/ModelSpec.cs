@@ -1,0 +1,62 @@
+using TransformerKernels.Generators.Helpers;
+
+namespace TransformerKernels.Generators.Model;
+
+/// <summary>
+/// Everything the emitter needs to write one model, as plain values: the declared shape, every number derived from
+/// it, and the GEMMs the model needs. Equatable, so an unrelated edit leaves the generator's output cached.
+/// </summary>
+internal sealed record ModelSpec(
+    string? Namespace,
+    string ClassName,
+    string Accessibility,
+    int DModel,
+    int Heads,
+    int HeadDim,
+    int EncoderLayers,
+    int DecoderLayers,
+    int FfnDim,
+    int MaxSeqLen,
+    int MaxSeqPadded,
+    int PositionTableSize,
+    int Vocab,
+    int SourceVocab,
+    int TargetVocab,
+    int TokenTypes,
+    string Norm,
+    string Activation,
+    string Positions,
+    double LayerNormEpsilon,
+    AttentionSpec Attention,
+    VectorTiling ModelRow,
+    EquatableArray<GemmSpec> Gemms,
+    LayerGemms Layers)
+{
+    /// <summary>Embedding rows of the encoder input (0 = float-level input only).</summary>
+    public int EncoderVocab => EncoderLayers > 0 ? (DecoderLayers > 0 ? SourceVocab : Vocab) : 0;
+
+    /// <summary>Embedding rows of the decoder input and width of the output projection (0 = none).</summary>
+    public int DecoderVocab => DecoderLayers > 0 ? (EncoderLayers > 0 ? TargetVocab : Vocab) : 0;
+}
+
+/// <summary>Names of the generated GEMM used for each linear layer of a block (null where the model has none).</summary>
+internal sealed record LayerGemms(
+    string AttentionQkv,
+    string AttentionOutput,
+    string FfnUp,
+    string FfnDown,
+    string? CrossQuery,
+    string? CrossKeyValue,
+    string? OutputProjection);
+
+/// <summary>
+/// How a row of <c>Width</c> floats splits into vectors of each ISA: full vectors and the width of a partial last one
+/// (0 when the row is an exact multiple). Decided at generation time so no kernel tests for tails at run time.
+/// </summary>
+internal sealed record VectorTiling(int Width, int FullVectors512, int Tail512, int FullVectors256, int Tail256)
+{
+    public static VectorTiling For(int width) => new(width, width / 16, width % 16, width / 8, width % 8);
+}
+
+/// <summary>Attention kernel constants: head width split into vectors and the key block size.</summary>
+internal sealed record AttentionSpec(int HeadDim, VectorTiling HeadRow, float Scale);

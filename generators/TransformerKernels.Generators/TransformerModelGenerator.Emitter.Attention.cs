@@ -1,0 +1,252 @@
+using TransformerKernels.Generators.Helpers;
+using TransformerKernels.Generators.Model;
+
+namespace TransformerKernels.Generators;
+
+public sealed partial class TransformerModelGenerator
+{
+    /// <summary>Writes {Class}.Attention.g.cs: fused multi-head scaled dot-product attention and the key transpose.</summary>
+    private static string EmitAttention(ModelSpec model)
+    {
+        var w = new SourceWriter();
+        AttentionSpec spec = model.Attention;
+        using (OpenModelClass(w, model, "using global::System.Runtime.Intrinsics;", "using global::System.Runtime.Intrinsics.X86;"))
+        using (w.Block("partial class Kernels"))
+        {
+            w.Line($"/// <summary>Multi-head scaled dot-product attention, {model.Heads} heads of {spec.HeadDim}: O = softmax(Q·Kᵀ/√{spec.HeadDim} + mask)·V, heads concatenated.</summary>");
+            w.Line("/// <remarks>");
+            w.Line("/// Per head and query row: scores against keys stored transposed (16 keys per vector, no horizontal sums),");
+            w.Line("/// masked keys set to −∞, a stable softmax (max subtracted before exp) and the weighted sum of values kept in");
+            w.Line($"/// {spec.HeadRow.FullVectors512 + (spec.HeadRow.Tail512 > 0 ? 1 : 0)} Vector512 accumulators, written straight into the head's columns of the output.");
+            w.Line("/// The score row of a head stays in L1. Heads are split over threads. Serves self-attention, cross-attention");
+            w.Line("/// (query count ≠ key count) and single-row decode steps against a key/value cache alike.");
+            w.Line("/// </remarks>");
+            w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">Counts or strides that do not fit.</exception>");
+            using (w.Block("public static unsafe class Attention"))
+            {
+                w.Line($"/// <summary>Width of one head.</summary>");
+                w.Line($"public const int HeadDim = {spec.HeadDim};");
+                w.Line($"/// <summary>Heads.</summary>");
+                w.Line($"public const int Heads = {model.Heads};");
+                w.Line($"private const float Scale = {FloatLiteral(spec.Scale)}; // 1/√HeadDim");
+                w.Line();
+                EmitAttentionRun(w, model);
+                EmitAttentionAvx512(w, spec);
+                EmitAttentionAvx2(w, spec);
+                EmitAttentionScalar(w);
+                EmitTransposeKeys(w);
+            }
+        }
+        return w.ToString();
+    }
+
+    private static void EmitAttentionRun(SourceWriter w, ModelSpec model)
+    {
+        w.Line("/// <summary>Runs attention for all heads as described by <paramref name=\"args\"/>.</summary>");
+        using (w.Block("public static void Run(ref global::TransformerKernels.AttentionArguments args)"))
+        {
+            w.Line("if (args.QueryCount < 0) throw new global::System.ArgumentOutOfRangeException(nameof(args), args.QueryCount, \"QueryCount must not be negative.\");");
+            w.Line("if (args.KeyCount < 1) throw new global::System.ArgumentOutOfRangeException(nameof(args), args.KeyCount, \"KeyCount must be at least 1: a query needs a key to attend to.\");");
+            w.Line("int paddedKeys = (args.KeyCount + 15) & ~15;");
+            w.Line("if (args.KeysTStride < paddedKeys) throw new global::System.ArgumentOutOfRangeException(nameof(args), args.KeysTStride, $\"KeysTStride must be at least the key count rounded up to 16 ({paddedKeys}).\");");
+            w.Line("if (args.ScoresStride < paddedKeys) throw new global::System.ArgumentOutOfRangeException(nameof(args), args.ScoresStride, $\"ScoresStride must be at least the key count rounded up to 16 ({paddedKeys}).\");");
+            w.Line("if (args.QueryCount == 0) return;");
+            w.Line($"long flops = 4L * args.QueryCount * args.KeyCount * {model.DModel};");
+            using (w.Block("fixed (global::TransformerKernels.AttentionArguments* state = &args)"))
+            {
+                using (w.Block("switch (global::TransformerKernels.KernelPaths.Active)"))
+                {
+                    w.Line("case global::TransformerKernels.KernelPath.Avx512:");
+                    w.Line("    global::TransformerKernels.KernelThreads.Run(Heads, &HeadsAvx512, state, flops);");
+                    w.Line("    break;");
+                    w.Line("case global::TransformerKernels.KernelPath.Avx2:");
+                    w.Line("    global::TransformerKernels.KernelThreads.Run(Heads, &HeadsAvx2, state, flops);");
+                    w.Line("    break;");
+                    w.Line("default:");
+                    w.Line("    global::TransformerKernels.KernelThreads.Run(Heads, &HeadsScalar, state, flops);");
+                    w.Line("    break;");
+                }
+            }
+        }
+        w.Line();
+    }
+
+    private static void EmitAttentionAvx512(SourceWriter w, AttentionSpec spec) => EmitAttentionVector(w, spec, "Avx512", "Vector512", 16, spec.HeadRow.FullVectors512, spec.HeadRow.Tail512, "Avx512F.FusedMultiplyAdd");
+
+    private static void EmitAttentionAvx2(SourceWriter w, AttentionSpec spec) => EmitAttentionVector(w, spec, "Avx2", "Vector256", 8, spec.HeadRow.FullVectors256, spec.HeadRow.Tail256, "Fma.MultiplyAdd");
+
+    private static void EmitAttentionVector(SourceWriter w, AttentionSpec spec, string isa, string v, int lanes, int fullVectors, int tail, string fma)
+    {
+        w.Line($"/// <summary>{isa} path for heads [headStart, headEnd).</summary>");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        using (w.Block($"private static void Heads{isa}(void* state, int headStart, int headEnd)"))
+        {
+            w.Line("var p = (global::TransformerKernels.AttentionArguments*)state;");
+            if (tail > 0)
+            {
+                w.Line($"float* tailSums = stackalloc float[{tail}];");
+            }
+            using (w.Block("for (int head = headStart; head < headEnd; head++)"))
+            {
+                w.Line("float* keysT = p->KeysT + (long)head * p->KeysTHeadStride;");
+                w.Line("float* scores = p->Scores + (long)head * p->ScoresStride;");
+                using (w.Block("for (int i = 0; i < p->QueryCount; i++)"))
+                {
+                    w.Line("float* query = p->Query + (long)i * p->QueryStride + head * HeadDim;");
+                    w.Line("int visible = p->CausalOffset < 0 ? p->KeyCount : global::System.Math.Min(p->KeyCount, i + p->CausalOffset + 1);");
+                    w.Line($"int blocks = (visible + {lanes - 1}) / {lanes};");
+                    w.Line();
+                    w.Line($"// Step 2: scores = q·Kᵀ/√HeadDim, {lanes} keys per vector, four vectors per pass over q.");
+                    w.Line("int block = 0;");
+                    using (w.Block("for (; block + 4 <= blocks; block += 4)"))
+                    {
+                        w.Line($"float* kt = keysT + block * {lanes};");
+                        w.Line($"{v}<float> s0 = {v}<float>.Zero, s1 = {v}<float>.Zero, s2 = {v}<float>.Zero, s3 = {v}<float>.Zero;");
+                        using (w.Block("for (int d = 0; d < HeadDim; d++, kt += p->KeysTStride)"))
+                        {
+                            w.Line($"{v}<float> q = {v}.Create(query[d]);");
+                            w.Line($"s0 = {fma}(q, {v}.Load(kt), s0); s1 = {fma}(q, {v}.Load(kt + {lanes}), s1);");
+                            w.Line($"s2 = {fma}(q, {v}.Load(kt + {2 * lanes}), s2); s3 = {fma}(q, {v}.Load(kt + {3 * lanes}), s3);");
+                        }
+                        w.Line($"float* s = scores + block * {lanes};");
+                        w.Line($"{v}.Store(s0 * Scale, s); {v}.Store(s1 * Scale, s + {lanes}); {v}.Store(s2 * Scale, s + {2 * lanes}); {v}.Store(s3 * Scale, s + {3 * lanes});");
+                    }
+                    using (w.Block("for (; block < blocks; block++)"))
+                    {
+                        w.Line($"float* kt = keysT + block * {lanes};");
+                        w.Line($"{v}<float> s0 = {v}<float>.Zero;");
+                        using (w.Block("for (int d = 0; d < HeadDim; d++, kt += p->KeysTStride)"))
+                        {
+                            w.Line($"s0 = {fma}({v}.Create(query[d]), {v}.Load(kt), s0);");
+                        }
+                        w.Line($"{v}.Store(s0 * Scale, scores + block * {lanes});");
+                    }
+                    w.Line("// Masked keys (future positions, padding) get −∞ so softmax gives them weight 0.");
+                    w.Line($"for (int j = visible; j < blocks * {lanes}; j++) scores[j] = float.NegativeInfinity;");
+                    w.Line();
+                    w.Line("// Step 3: softmax, numerically stable: subtract the row max before exp; normalize at the end.");
+                    w.Line($"{v}<float> max = {v}.Create(float.NegativeInfinity);");
+                    w.Line($"for (block = 0; block < blocks; block++) max = {v}.Max(max, {v}.Load(scores + block * {lanes}));");
+                    w.Line($"{v}<float> rowMax = {v}.Create(global::TransformerKernels.HorizontalMath.Max(max));");
+                    w.Line($"{v}<float> sum = {v}<float>.Zero;");
+                    using (w.Block("for (block = 0; block < blocks; block++)"))
+                    {
+                        w.Line($"{v}<float> e = global::TransformerKernels.VectorMath.Exp({v}.Load(scores + block * {lanes}) - rowMax);");
+                        w.Line($"{v}.Store(e, scores + block * {lanes});");
+                        w.Line("sum += e;");
+                    }
+                    w.Line("float inverseSum = 1f / global::TransformerKernels.HorizontalMath.Sum(sum);");
+                    w.Line();
+                    w.Line($"// Step 4: output = weights·V over the visible keys; the head's {spec.HeadDim} outputs stay in registers.");
+                    for (int j = 0; j < fullVectors; j++)
+                    {
+                        w.Line($"{v}<float> o{j} = {v}<float>.Zero;");
+                    }
+                    if (tail > 0)
+                    {
+                        w.Line($"for (int t = 0; t < {tail}; t++) tailSums[t] = 0f;");
+                    }
+                    w.Line("float* value = p->Values + head * HeadDim;");
+                    using (w.Block("for (int j = 0; j < visible; j++, value += p->ValueStride)"))
+                    {
+                        w.Line($"{v}<float> weight = {v}.Create(scores[j]);");
+                        for (int j = 0; j < fullVectors; j++)
+                        {
+                            w.Line($"o{j} = {fma}(weight, {v}.Load(value + {j * lanes}), o{j});");
+                        }
+                        if (tail > 0)
+                        {
+                            w.Line($"for (int t = 0; t < {tail}; t++) tailSums[t] += scores[j] * value[{fullVectors * lanes} + t];");
+                        }
+                    }
+                    w.Line("float* output = p->Output + (long)i * p->OutputStride + head * HeadDim;");
+                    w.Line($"{v}<float> normalize = {v}.Create(inverseSum);");
+                    for (int j = 0; j < fullVectors; j++)
+                    {
+                        w.Line($"{v}.Store(o{j} * normalize, output + {j * lanes});");
+                    }
+                    if (tail > 0)
+                    {
+                        w.Line($"for (int t = 0; t < {tail}; t++) output[{fullVectors * lanes} + t] = tailSums[t] * inverseSum;");
+                    }
+                    EmitWriteProbabilities(w);
+                }
+            }
+        }
+        w.Line();
+    }
+
+    private static void EmitWriteProbabilities(SourceWriter w)
+    {
+        using (w.Block("if (p->Probabilities != null)"))
+        {
+            w.Line("float* row = p->Probabilities + ((long)head * p->QueryCount + i) * p->KeyCount;");
+            w.Line("for (int j = 0; j < p->KeyCount; j++) row[j] = j < visible ? scores[j] * inverseSum : 0f;");
+        }
+    }
+
+    private static void EmitAttentionScalar(SourceWriter w)
+    {
+        w.Line("/// <summary>Scalar path for heads [headStart, headEnd).</summary>");
+        using (w.Block("private static void HeadsScalar(void* state, int headStart, int headEnd)"))
+        {
+            w.Line("var p = (global::TransformerKernels.AttentionArguments*)state;");
+            w.Line("float* sums = stackalloc float[HeadDim];");
+            using (w.Block("for (int head = headStart; head < headEnd; head++)"))
+            {
+                w.Line("float* keysT = p->KeysT + (long)head * p->KeysTHeadStride;");
+                w.Line("float* scores = p->Scores + (long)head * p->ScoresStride;");
+                using (w.Block("for (int i = 0; i < p->QueryCount; i++)"))
+                {
+                    w.Line("float* query = p->Query + (long)i * p->QueryStride + head * HeadDim;");
+                    w.Line("int visible = p->CausalOffset < 0 ? p->KeyCount : global::System.Math.Min(p->KeyCount, i + p->CausalOffset + 1);");
+                    w.Line("// Step 2: scores = q·Kᵀ/√HeadDim.");
+                    w.Line("float rowMax = float.NegativeInfinity;");
+                    using (w.Block("for (int j = 0; j < visible; j++)"))
+                    {
+                        w.Line("float dot = 0f;");
+                        w.Line("for (int d = 0; d < HeadDim; d++) dot += query[d] * keysT[(long)d * p->KeysTStride + j];");
+                        w.Line("scores[j] = dot * Scale;");
+                        w.Line("rowMax = global::System.MathF.Max(rowMax, scores[j]);");
+                    }
+                    w.Line("// Step 3: softmax with the row max subtracted.");
+                    w.Line("float sum = 0f;");
+                    w.Line("for (int j = 0; j < visible; j++) sum += scores[j] = global::TransformerKernels.VectorMath.Exp(scores[j] - rowMax);");
+                    w.Line("float inverseSum = 1f / sum;");
+                    w.Line("// Step 4: output = weights·V.");
+                    w.Line("for (int d = 0; d < HeadDim; d++) sums[d] = 0f;");
+                    w.Line("float* value = p->Values + head * HeadDim;");
+                    using (w.Block("for (int j = 0; j < visible; j++, value += p->ValueStride)"))
+                    {
+                        w.Line("for (int d = 0; d < HeadDim; d++) sums[d] += scores[j] * value[d];");
+                    }
+                    w.Line("float* output = p->Output + (long)i * p->OutputStride + head * HeadDim;");
+                    w.Line("for (int d = 0; d < HeadDim; d++) output[d] = sums[d] * inverseSum;");
+                    EmitWriteProbabilities(w);
+                }
+            }
+        }
+        w.Line();
+    }
+
+    private static void EmitTransposeKeys(SourceWriter w)
+    {
+        w.Line("/// <summary>");
+        w.Line("/// Copies <paramref name=\"count\"/> key rows (heads concatenated, row stride <paramref name=\"keyStride\"/>) into the");
+        w.Line("/// per-head transposed layout the attention kernel reads, starting at key position <paramref name=\"firstPosition\"/>");
+        w.Line("/// (a decode step appends one key to its cache this way).");
+        w.Line("/// </summary>");
+        using (w.Block("public static void TransposeKeys(float* keys, int keyStride, int count, float* keysT, int keysTHeadStride, int keysTStride, int firstPosition)"))
+        {
+            using (w.Block("for (int j = 0; j < count; j++)"))
+            {
+                w.Line("float* key = keys + (long)j * keyStride;");
+                using (w.Block("for (int head = 0; head < Heads; head++)"))
+                {
+                    w.Line("float* destination = keysT + (long)head * keysTHeadStride + firstPosition + j;");
+                    w.Line("for (int d = 0; d < HeadDim; d++) destination[(long)d * keysTStride] = key[head * HeadDim + d];");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+using TransformerKernels.Generators.Helpers;
+using TransformerKernels.Generators.Model;
+
+namespace TransformerKernels.Generators;
+
+public sealed partial class TransformerModelGenerator
+{
+    /// <summary>Writes {Class}.LayerNorm.g.cs: Add &amp; Norm over rows of DModel with the residual add fused.</summary>
+    private static string EmitLayerNorm(ModelSpec model)
+    {
+        var w = new SourceWriter();
+        VectorTiling row = model.ModelRow;
+        using (OpenModelClass(w, model, "using global::System.Runtime.Intrinsics;", "using global::System.Runtime.Intrinsics.X86;"))
+        using (w.Block("partial class Kernels"))
+        {
+            w.Line($"/// <summary>Add &amp; Norm: y = LayerNorm(x + residual)·γ + β over rows of {model.DModel}, ε = {FloatLiteral((float)model.LayerNormEpsilon)}.</summary>");
+            w.Line("/// <remarks>");
+            w.Line($"/// Three passes over a row that stays in L1: sum (storing x + residual into y), centered sum of squares (two-pass");
+            w.Line($"/// variance: no cancellation on rows with a large mean), then normalize. A row is {row.FullVectors512} Vector512" +
+                   (row.Tail512 > 0 ? $" + {row.Tail512} scalar lanes" : "") + $" or {row.FullVectors256} Vector256" + (row.Tail256 > 0 ? $" + {row.Tail256} scalar lanes." : "."));
+            w.Line("/// </remarks>");
+            using (w.Block("public static unsafe class AddNorm"))
+            {
+                w.Line($"/// <summary>Row width.</summary>");
+                w.Line($"public const int Width = {model.DModel};");
+                w.Line($"private const float Epsilon = {FloatLiteral((float)model.LayerNormEpsilon)};");
+                w.Line();
+                w.Line("/// <summary>Normalizes <paramref name=\"rows\"/> rows. <paramref name=\"residual\"/> may be null; <paramref name=\"y\"/> may be the same memory as <paramref name=\"x\"/> or <paramref name=\"residual\"/>.</summary>");
+                using (w.Block("public static void Run(float* x, float* residual, float* gamma, float* beta, float* y, int rows)"))
+                {
+                    using (w.Block("switch (global::TransformerKernels.KernelPaths.Active)"))
+                    {
+                        w.Line("case global::TransformerKernels.KernelPath.Avx512:");
+                        w.Line("    for (int r = 0; r < rows; r++) RowAvx512(x + (long)r * Width, residual == null ? null : residual + (long)r * Width, gamma, beta, y + (long)r * Width);");
+                        w.Line("    break;");
+                        w.Line("case global::TransformerKernels.KernelPath.Avx2:");
+                        w.Line("    for (int r = 0; r < rows; r++) RowAvx2(x + (long)r * Width, residual == null ? null : residual + (long)r * Width, gamma, beta, y + (long)r * Width);");
+                        w.Line("    break;");
+                        w.Line("default:");
+                        w.Line("    for (int r = 0; r < rows; r++) RowScalar(x + (long)r * Width, residual == null ? null : residual + (long)r * Width, gamma, beta, y + (long)r * Width);");
+                        w.Line("    break;");
+                    }
+                }
+                w.Line();
+                EmitNormRow(w, "Avx512", "Vector512", 16, row.FullVectors512, "Avx512F.FusedMultiplyAdd");
+                EmitNormRow(w, "Avx2", "Vector256", 8, row.FullVectors256, "Fma.MultiplyAdd");
+                EmitNormRowScalar(w);
+            }
+        }
+        return w.ToString();
+    }
+
+    private static void EmitNormRow(SourceWriter w, string isa, string v, int lanes, int fullVectors, string fma)
+    {
+        int vectorEnd = fullVectors * lanes;
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        using (w.Block($"private static void Row{isa}(float* x, float* residual, float* gamma, float* beta, float* y)"))
+        {
+            w.Line("// Add: y = x + residual, summed for the mean.");
+            w.Line($"{v}<float> sums = {v}<float>.Zero;");
+            w.Line("float tailSum = 0f;");
+            using (w.Block("if (residual == null)"))
+            {
+                w.Line($"for (int i = 0; i < {vectorEnd}; i += {lanes}) {{ {v}<float> s = {v}.Load(x + i); {v}.Store(s, y + i); sums += s; }}");
+                w.Line($"for (int i = {vectorEnd}; i < Width; i++) {{ y[i] = x[i]; tailSum += y[i]; }}");
+            }
+            using (w.Block("else"))
+            {
+                w.Line($"for (int i = 0; i < {vectorEnd}; i += {lanes}) {{ {v}<float> s = {v}.Load(x + i) + {v}.Load(residual + i); {v}.Store(s, y + i); sums += s; }}");
+                w.Line($"for (int i = {vectorEnd}; i < Width; i++) {{ y[i] = x[i] + residual[i]; tailSum += y[i]; }}");
+            }
+            w.Line("float mean = (global::TransformerKernels.HorizontalMath.Sum(sums) + tailSum) / Width;");
+            w.Line($"{v}<float> meanVector = {v}.Create(mean);");
+            w.Line("// Variance of the centered values.");
+            w.Line($"{v}<float> squares = {v}<float>.Zero;");
+            w.Line("float tailSquares = 0f;");
+            w.Line($"for (int i = 0; i < {vectorEnd}; i += {lanes}) {{ {v}<float> c = {v}.Load(y + i) - meanVector; squares = {fma}(c, c, squares); }}");
+            w.Line($"for (int i = {vectorEnd}; i < Width; i++) {{ float c = y[i] - mean; tailSquares += c * c; }}");
+            w.Line("float inverseStd = 1f / global::System.MathF.Sqrt((global::TransformerKernels.HorizontalMath.Sum(squares) + tailSquares) / Width + Epsilon);");
+            w.Line($"{v}<float> scale = {v}.Create(inverseStd);");
+            w.Line("// Norm: (y − mean)/σ·γ + β.");
+            w.Line($"for (int i = 0; i < {vectorEnd}; i += {lanes}) {v}.Store({fma}(({v}.Load(y + i) - meanVector) * scale, {v}.Load(gamma + i), {v}.Load(beta + i)), y + i);");
+            w.Line($"for (int i = {vectorEnd}; i < Width; i++) y[i] = (y[i] - mean) * inverseStd * gamma[i] + beta[i];");
+        }
+        w.Line();
+    }
+
+    private static void EmitNormRowScalar(SourceWriter w)
+    {
+        using (w.Block("private static void RowScalar(float* x, float* residual, float* gamma, float* beta, float* y)"))
+        {
+            w.Line("float sum = 0f;");
+            w.Line("for (int i = 0; i < Width; i++) { y[i] = residual == null ? x[i] : x[i] + residual[i]; sum += y[i]; }");
+            w.Line("float mean = sum / Width;");
+            w.Line("float squares = 0f;");
+            w.Line("for (int i = 0; i < Width; i++) { float c = y[i] - mean; squares += c * c; }");
+            w.Line("float inverseStd = 1f / global::System.MathF.Sqrt(squares / Width + Epsilon);");
+            w.Line("for (int i = 0; i < Width; i++) y[i] = (y[i] - mean) * inverseStd * gamma[i] + beta[i];");
+        }
+    }
+}

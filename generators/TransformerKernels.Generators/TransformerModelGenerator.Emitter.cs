@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Linq;
+using TransformerKernels.Generators.Helpers;
+using TransformerKernels.Generators.Model;
+
+namespace TransformerKernels.Generators;
+
+public sealed partial class TransformerModelGenerator
+{
+    /// <summary>Writes {Class}.Shape.g.cs: the declared shape as constants, derived sizes and the model's description.</summary>
+    private static string EmitShape(ModelSpec m)
+    {
+        var w = new SourceWriter();
+        bool encoderDecoder = m.EncoderLayers > 0 && m.DecoderLayers > 0;
+        string stack = encoderDecoder ? $"encoder–decoder ({m.EncoderLayers} + {m.DecoderLayers} blocks)"
+            : m.DecoderLayers == 0 ? $"encoder-only ({m.EncoderLayers} blocks)" : $"decoder-only ({m.DecoderLayers} blocks)";
+        using (OpenModelClass(w, m, remarks: new[]
+               {
+                   $"{m.ClassName}: {stack}, d_model {m.DModel}, {m.Heads} heads of {m.HeadDim}, FFN {m.FfnDim} ({m.Activation}), {m.Norm}-norm, {m.Positions} positions, up to {m.MaxSeqLen} tokens.",
+                   "Kernels (nested class <c>Kernels</c>), each with Avx512 / Avx2 / Scalar paths chosen once per process:",
+               }.Concat(m.Gemms.Select(g => $"  {g.Name}: [m×{g.K}]·[{g.K}×{g.N}] in {g.Panels} packed panels — {g.Roles}."))
+                .Concat(new[]
+               {
+                   $"  Attention: {m.Heads} heads × {m.HeadDim}, fused scores → mask → softmax → ·V.",
+                   $"  AddNorm: residual + LayerNorm over {m.DModel} (ε = {FloatLiteral((float)m.LayerNormEpsilon)}).",
+               }).ToArray()))
+        {
+            w.Line("// ---- Shape, as declared by [TransformerModel] ----");
+            Const(w, "int", "DModel", m.DModel, "Width of every token vector (d_model).");
+            Const(w, "int", "Heads", m.Heads, "Attention heads.");
+            Const(w, "int", "HeadDim", m.HeadDim, "Width of one head: DModel / Heads.");
+            Const(w, "int", "EncoderLayers", m.EncoderLayers, "Encoder blocks.");
+            Const(w, "int", "DecoderLayers", m.DecoderLayers, "Decoder blocks.");
+            Const(w, "int", "FfnDim", m.FfnDim, "Inner width of the position-wise feed-forward network.");
+            Const(w, "int", "MaxSeqLen", m.MaxSeqLen, "Longest sequence accepted.");
+            Const(w, "int", "PositionTableSize", m.PositionTableSize, "Rows of the position table.");
+            Const(w, "int", "EncoderVocab", m.EncoderVocab, "Token embeddings of the encoder input (0: float-level input only).");
+            Const(w, "int", "DecoderVocab", m.DecoderVocab, "Token embeddings of the decoder input and width of the final linear + softmax (0: none).");
+            Const(w, "int", "TokenTypes", m.TokenTypes, "Token-type (segment) embeddings (0: none).");
+            Const(w, "float", "LayerNormEpsilon", FloatLiteral((float)m.LayerNormEpsilon), "ε of every LayerNorm.");
+            Const(w, "global::TransformerKernels.NormPlacement", "Norm", "global::TransformerKernels.NormPlacement." + m.Norm, "Where Add & Norm normalizes.");
+            Const(w, "global::TransformerKernels.Activation", "Activation", "global::TransformerKernels.Activation." + m.Activation, "FFN activation.");
+            Const(w, "global::TransformerKernels.PositionEncoding", "Positions", "global::TransformerKernels.PositionEncoding." + m.Positions, "How positions are encoded.");
+            w.Line();
+            w.Line("// ---- Sizes derived at generation time (floats) ----");
+            Const(w, "int", "MaxSeqPadded", m.MaxSeqPadded, "MaxSeqLen rounded up to 16: the row length of transposed keys and attention scores.");
+            Const(w, "int", "ActivationSize", Mul(m.MaxSeqLen, m.DModel), "One activation matrix [MaxSeqLen, DModel].");
+            Const(w, "int", "QkvSize", Mul(m.MaxSeqLen, 3 * m.DModel), "Fused Q·K·V projection output [MaxSeqLen, 3·DModel].");
+            Const(w, "int", "FfnHiddenSize", Mul(m.MaxSeqLen, m.FfnDim), "FFN hidden activations [MaxSeqLen, FfnDim].");
+            Const(w, "int", "KeysTransposedSize", Mul(m.Heads, m.HeadDim, m.MaxSeqPadded), "Keys of one layer transposed per head [Heads, HeadDim, MaxSeqPadded].");
+            Const(w, "int", "ScoresSize", Mul(m.Heads, m.MaxSeqPadded), "One score row per head [Heads, MaxSeqPadded].");
+            Const(w, "int", "LogitsSize", Mul(m.MaxSeqLen, m.DecoderVocab), "Output logits [MaxSeqLen, DecoderVocab].");
+            Const(w, "long", "ParametersPerEncoderLayer", $"{ParametersPerEncoderLayer(m)}L", "Weights and biases of one encoder block.");
+            Const(w, "long", "ParametersPerDecoderLayer", $"{ParametersPerDecoderLayer(m)}L", "Weights and biases of one decoder block.");
+            w.Line();
+            w.Line("/// <summary>The declared shape as a value, for loaders and tools.</summary>");
+            w.Line("public static readonly global::TransformerKernels.ModelShape Shape = new(");
+            w.Line($"    DModel, Heads, EncoderLayers, DecoderLayers, FfnDim, MaxSeqLen, PositionTableSize, EncoderVocab, DecoderVocab, TokenTypes,");
+            w.Line($"    Norm, Activation, Positions, LayerNormEpsilon);");
+            w.Line();
+            w.Line("/// <summary>Kernels generated for this shape; see the class remarks for the list.</summary>");
+            using (w.Block("public static unsafe partial class Kernels"))
+            {
+            }
+        }
+        return w.ToString();
+    }
+
+    private static long ParametersPerEncoderLayer(ModelSpec m) =>
+        4L * m.DModel * m.DModel + 4L * m.DModel + 2L * m.DModel * m.FfnDim + m.FfnDim + m.DModel + 4L * m.DModel;
+
+    private static long ParametersPerDecoderLayer(ModelSpec m) =>
+        ParametersPerEncoderLayer(m) + 4L * m.DModel * m.DModel + 4L * m.DModel + 2L * m.DModel;
+
+    private static string Mul(params int[] factors) =>
+        factors.Aggregate(1L, (a, b) => a * b).ToString(CultureInfo.InvariantCulture);
+
+    private static void Const(SourceWriter w, string type, string name, object value, string summary)
+    {
+        w.Line($"/// <summary>{Escape(summary)}</summary>");
+        w.Line($"public const {type} {name} = {System.Convert.ToString(value, CultureInfo.InvariantCulture)};");
+    }
+
+    private static string Escape(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
+    /// <summary>Round-trippable float literal with an f suffix.</summary>
+    private static string FloatLiteral(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
+
+    /// <summary>Writes the file header, namespace and the opening of the model's partial class; disposing closes it.</summary>
+    private static SourceWriter.Scope OpenModelClass(SourceWriter w, ModelSpec m, params string[] usings) => OpenModelClass(w, m, null, usings);
+
+    private static SourceWriter.Scope OpenModelClass(SourceWriter w, ModelSpec m, string[]? remarks, params string[] usings)
+    {
+        w.Line("// <auto-generated/>");
+        w.Line($"// Generated by TransformerKernels.Generators for [TransformerModel] on {m.ClassName}. Do not edit: change the attribute.");
+        w.Line("#nullable enable");
+        foreach (string u in usings)
+        {
+            w.Line(u);
+        }
+        w.Line();
+        if (m.Namespace is not null)
+        {
+            w.Line($"namespace {m.Namespace};");
+            w.Line();
+        }
+        if (remarks is not null)
+        {
+            w.Line("/// <remarks>");
+            foreach (string line in remarks)
+            {
+                w.Line("/// " + Escape(line) + "<br/>");
+            }
+            w.Line("/// </remarks>");
+        }
+        return w.Block($"partial class {m.ClassName}");
+    }
+}

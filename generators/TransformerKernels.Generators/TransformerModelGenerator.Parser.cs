@@ -1,0 +1,238 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using TransformerKernels.Generators.Diagnostics;
+using TransformerKernels.Generators.Helpers;
+using TransformerKernels.Generators.Model;
+
+namespace TransformerKernels.Generators;
+
+/// <summary>Result of parsing one attributed class: a model when it is valid, and the diagnostics found.</summary>
+internal sealed record ParseResult(ModelSpec? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+
+public sealed partial class TransformerModelGenerator
+{
+    // Limits of what the emitted kernels handle; the diagnostics name them.
+    internal const int MaxHeadDim = 256;
+    internal const int MaxSequence = 8192;
+    internal const int MaxModelWidth = 8192;
+    internal const int MaxFfnWidth = 32768;
+    internal const int MaxVocabulary = 250_000;
+
+    private static readonly string[] NormNames = { "Post", "Pre" };
+    private static readonly string[] ActivationNames = { "Relu", "Gelu", "GeluTanh" };
+    private static readonly string[] PositionNames = { "Sinusoidal", "Learned", "None" };
+
+    /// <summary>Turns the attribute and its class into a <see cref="ModelSpec"/> (symbols → data; nothing of Roslyn kept).</summary>
+    internal static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var type = (INamedTypeSymbol)context.TargetSymbol;
+        var declaration = (ClassDeclarationSyntax)context.TargetNode;
+        AttributeData attribute = context.Attributes[0];
+        Location location = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation()
+                            ?? declaration.Identifier.GetLocation();
+        var diagnostics = new List<DiagnosticInfo>();
+
+        if (!declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClassNotPartial, location, type.Name));
+        }
+        if (type.ContainingType is not null)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClassNestedOrGeneric, location, type.Name, "nested in " + type.ContainingType.Name));
+        }
+        else if (type.IsGenericType)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClassNestedOrGeneric, location, type.Name, "generic"));
+        }
+
+        var args = attribute.NamedArguments.ToDictionary(a => a.Key, a => a.Value.Value);
+        int Int(string name) => args.TryGetValue(name, out object? v) && v is int i ? i : 0;
+
+        int dModel = Int("DModel"), heads = Int("Heads"), ffn = Int("FfnDim"), maxSeq = Int("MaxSeqLen");
+        int encoderLayers = Int("EncoderLayers"), decoderLayers = Int("DecoderLayers");
+        int vocab = Int("Vocab"), sourceVocab = Int("SourceVocab"), targetVocab = Int("TargetVocab");
+        int tokenTypes = Int("TokenTypes"), positionTable = Int("PositionTableSize");
+        double epsilon = args.TryGetValue("LayerNormEpsilon", out object? e) && e is double d ? d : 1e-5;
+        int norm = Int("Norm"), activation = Int("Activation"), positions = Int("Positions");
+
+        foreach ((string name, int value) in new[] { ("DModel", dModel), ("Heads", heads), ("FfnDim", ffn), ("MaxSeqLen", maxSeq) })
+        {
+            if (value <= 0)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NonPositiveDimension, location, name, value));
+            }
+        }
+        foreach ((string name, int value) in new[]
+                 {
+                     ("EncoderLayers", encoderLayers), ("DecoderLayers", decoderLayers), ("Vocab", vocab), ("SourceVocab", sourceVocab),
+                     ("TargetVocab", targetVocab), ("TokenTypes", tokenTypes), ("PositionTableSize", positionTable),
+                 })
+        {
+            if (value < 0)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NonPositiveDimension, location, name, value));
+            }
+        }
+        foreach ((string name, int value, int limit) in new[]
+                 {
+                     ("DModel", dModel, MaxModelWidth), ("FfnDim", ffn, MaxFfnWidth), ("Vocab", vocab, MaxVocabulary),
+                     ("SourceVocab", sourceVocab, MaxVocabulary), ("TargetVocab", targetVocab, MaxVocabulary),
+                     ("TokenTypes", tokenTypes, MaxVocabulary), ("EncoderLayers", encoderLayers, 1024), ("DecoderLayers", decoderLayers, 1024),
+                 })
+        {
+            if (value > limit)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DimensionTooLarge, location, name, value, limit));
+            }
+        }
+        if (maxSeq > MaxSequence)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceTooLong, location, "MaxSeqLen", maxSeq, MaxSequence));
+        }
+        if (positionTable > MaxSequence)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.SequenceTooLong, location, "PositionTableSize", positionTable, MaxSequence));
+        }
+        if (encoderLayers == 0 && decoderLayers == 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, location));
+        }
+        if (dModel > 0 && heads > 0)
+        {
+            if (dModel % heads != 0)
+            {
+                int suggestion = (dModel + heads - 1) / heads * heads;
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.HeadsDoNotDivideModel, location, dModel, heads, suggestion));
+            }
+            else if (dModel / heads > MaxHeadDim)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedHeadDim, location, dModel / heads, MaxHeadDim));
+            }
+        }
+        if (double.IsNaN(epsilon) || double.IsInfinity(epsilon) || epsilon <= 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadEpsilon, location, epsilon));
+        }
+        CheckEnum("Norm", norm, NormNames);
+        CheckEnum("Activation", activation, ActivationNames);
+        CheckEnum("Positions", positions, PositionNames);
+        if (positions == 0 && dModel > 0 && dModel % 2 == 1)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OddModelForSinusoidal, location, dModel));
+        }
+        string? vocabProblem = CheckVocabulary(encoderLayers, decoderLayers, vocab, sourceVocab, targetVocab, positions, tokenTypes, positionTable, maxSeq);
+        if (vocabProblem is not null)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.VocabularyMismatch, location, vocabProblem));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (diagnostics.Count > 0)
+        {
+            return new ParseResult(null, diagnostics.ToImmutableArrayCompat());
+        }
+
+        string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
+        string accessibility = type.DeclaredAccessibility == Accessibility.Public ? "public" : "internal";
+        int headDim = dModel / heads;
+        var ffnActivation = activation switch { 1 => EpilogueActivation.Gelu, 2 => EpilogueActivation.GeluTanh, _ => EpilogueActivation.Relu };
+        int outputVocab = decoderLayers > 0 ? (encoderLayers > 0 ? targetVocab : vocab) : 0;
+        (EquatableArray<GemmSpec> gemms, LayerGemms layers) = PlanGemms(dModel, ffn, ffnActivation, decoderLayers > 0, encoderLayers > 0 && decoderLayers > 0, outputVocab);
+
+        var model = new ModelSpec(
+            ns, type.Name, accessibility,
+            dModel, heads, headDim, encoderLayers, decoderLayers, ffn, maxSeq,
+            MaxSeqPadded: (maxSeq + 15) / 16 * 16,
+            PositionTableSize: positionTable == 0 ? maxSeq : positionTable,
+            vocab, sourceVocab, targetVocab, tokenTypes,
+            NormNames[norm], ActivationNames[activation], PositionNames[positions], epsilon,
+            new AttentionSpec(headDim, VectorTiling.For(headDim), (float)(1.0 / System.Math.Sqrt(headDim))),
+            VectorTiling.For(dModel),
+            gemms, layers);
+        return new ParseResult(model, ImmutableArray<DiagnosticInfo>.Empty);
+
+        void CheckEnum(string name, int value, string[] names)
+        {
+            if (value < 0 || value >= names.Length)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, location, name, value, string.Join(", ", names)));
+            }
+        }
+    }
+
+    /// <summary>Says what is wrong with the vocabulary settings for the declared stack, or null when they fit.</summary>
+    private static string? CheckVocabulary(int encoderLayers, int decoderLayers, int vocab, int sourceVocab, int targetVocab,
+                                           int positions, int tokenTypes, int positionTable, int maxSeq)
+    {
+        bool encoderDecoder = encoderLayers > 0 && decoderLayers > 0;
+        if (encoderDecoder)
+        {
+            if (vocab != 0)
+            {
+                return "An encoder–decoder model takes SourceVocab and TargetVocab, not Vocab; replace Vocab with SourceVocab and TargetVocab";
+            }
+            if ((sourceVocab == 0) != (targetVocab == 0))
+            {
+                return sourceVocab == 0
+                    ? "TargetVocab is set but SourceVocab is missing; an encoder–decoder model with token input needs both"
+                    : "SourceVocab is set but TargetVocab is missing; the decoder's final linear + softmax needs TargetVocab";
+            }
+        }
+        else if (sourceVocab != 0 || targetVocab != 0)
+        {
+            return "SourceVocab/TargetVocab describe an encoder–decoder model, but this one has " +
+                   (decoderLayers == 0 ? "no decoder" : "no encoder") + "; use Vocab instead";
+        }
+        bool hasVocabulary = vocab != 0 || sourceVocab != 0;
+        if (positions == 1 && !hasVocabulary)
+        {
+            return "Learned positions belong to the embedding layer, which needs a vocabulary; set " + (encoderDecoder ? "SourceVocab and TargetVocab" : "Vocab") + " or use Sinusoidal positions";
+        }
+        if (tokenTypes != 0 && !hasVocabulary)
+        {
+            return "TokenTypes belong to the embedding layer, which needs a vocabulary; set Vocab or remove TokenTypes";
+        }
+        if (positionTable != 0 && positionTable < maxSeq)
+        {
+            return $"PositionTableSize = {positionTable} is smaller than MaxSeqLen = {maxSeq}; the position table must cover every position";
+        }
+        return null;
+    }
+
+    /// <summary>Lists the distinct weight shapes of the model; linear layers of the same shape and activation share a GEMM.</summary>
+    private static (EquatableArray<GemmSpec>, LayerGemms) PlanGemms(int d, int ffn, EpilogueActivation ffnActivation, bool hasDecoder, bool hasCross, int outputVocab)
+    {
+        var byKey = new Dictionary<(int K, int N, EpilogueActivation Act), List<string>>();
+        var order = new List<(int K, int N, EpilogueActivation Act)>();
+        string Use(int k, int n, EpilogueActivation act, string role)
+        {
+            var key = (k, n, act);
+            if (!byKey.TryGetValue(key, out List<string>? roles))
+            {
+                byKey[key] = roles = new List<string>();
+                order.Add(key);
+            }
+            roles.Add(role);
+            return GemmName(k, n, act);
+        }
+
+        string qkv = Use(d, 3 * d, EpilogueActivation.None, "self-attention Q·K·V projection");
+        string output = Use(d, d, EpilogueActivation.None, "attention output projection");
+        string up = Use(d, ffn, ffnActivation, "FFN first linear + activation");
+        string down = Use(ffn, d, EpilogueActivation.None, "FFN second linear");
+        string? crossQuery = hasCross ? Use(d, d, EpilogueActivation.None, "cross-attention query projection") : null;
+        string? crossKeyValue = hasCross ? Use(d, 2 * d, EpilogueActivation.None, "cross-attention K·V projection of the encoder output") : null;
+        string? projection = hasDecoder && outputVocab > 0 ? Use(d, outputVocab, EpilogueActivation.None, "final linear to the vocabulary") : null;
+
+        var gemms = order.Select(key => new GemmSpec(GemmName(key.K, key.N, key.Act), key.K, key.N, key.Act, string.Join("; ", byKey[key]))).ToImmutableArrayCompat();
+        return (gemms, new LayerGemms(qkv, output, up, down, crossQuery, crossKeyValue, projection));
+    }
+
+    private static string GemmName(int k, int n, EpilogueActivation act) =>
+        act == EpilogueActivation.None ? $"Gemm{k}x{n}" : $"Gemm{k}x{n}{act}";
+}

@@ -1,0 +1,80 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using TransformerKernels.Generators.Diagnostics;
+using TransformerKernels.Generators.Helpers;
+using TransformerKernels.Generators.Model;
+
+namespace TransformerKernels.Generators;
+
+/// <summary>
+/// Generates shape-specialized Transformer kernels for every class marked [TransformerModel].
+/// Pipeline: attribute → <see cref="Parse"/> (equatable <see cref="ModelSpec"/> + diagnostics) → emitters (text).
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed partial class TransformerModelGenerator : IIncrementalGenerator
+{
+    internal const string AttributeName = "TransformerKernels.TransformerModelAttribute";
+
+    /// <inheritdoc/>
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        IncrementalValuesProvider<ParseResult> parsed = context.SyntaxProvider
+            .ForAttributeWithMetadataName(AttributeName,
+                static (node, _) => node is ClassDeclarationSyntax,
+                static (ctx, ct) => Parse(ctx, ct))
+            .WithTrackingName(TrackingNames.Parse);
+
+        IncrementalValueProvider<bool> allowUnsafe = context.CompilationProvider
+            .Select(static (compilation, _) => compilation.Options is CSharpCompilationOptions { AllowUnsafe: true })
+            .WithTrackingName(TrackingNames.AllowUnsafe);
+
+        IncrementalValuesProvider<ParseResult> checkedModels = parsed.Combine(allowUnsafe)
+            .Select(static (pair, _) => RequireUnsafe(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.Checked);
+
+        context.RegisterSourceOutput(
+            checkedModels.SelectMany(static (result, _) => result.Diagnostics.AsImmutableArray()).WithTrackingName(TrackingNames.Diagnostics),
+            static (spc, diagnostic) => spc.ReportDiagnostic(diagnostic.ToDiagnostic()));
+
+        IncrementalValuesProvider<ModelSpec> models = checkedModels
+            .Where(static result => result.Model is not null)
+            .Select(static (result, _) => result.Model!)
+            .WithTrackingName(TrackingNames.Models);
+
+        context.RegisterSourceOutput(models, static (spc, model) => Emit(spc, model));
+    }
+
+    private static ParseResult RequireUnsafe(ParseResult result, bool allowUnsafe)
+    {
+        if (allowUnsafe || result.Model is null)
+        {
+            return result;
+        }
+        var diagnostic = new DiagnosticInfo(DiagnosticDescriptors.UnsafeNotEnabled, null, ImmutableArray.Create(result.Model.ClassName));
+        return new ParseResult(null, ImmutableArray.Create(diagnostic));
+    }
+
+    private static void Emit(SourceProductionContext context, ModelSpec model)
+    {
+        string prefix = model.Namespace is null ? model.ClassName : model.Namespace + "." + model.ClassName;
+        context.AddSource($"{prefix}.Shape.g.cs", EmitShape(model));
+        foreach (GemmSpec gemm in model.Gemms)
+        {
+            context.AddSource($"{prefix}.{gemm.Name}.g.cs", EmitGemm(model, gemm));
+        }
+        context.AddSource($"{prefix}.Attention.g.cs", EmitAttention(model));
+        context.AddSource($"{prefix}.AddNorm.g.cs", EmitLayerNorm(model));
+    }
+}
+
+/// <summary>Names of the pipeline steps, for incremental-caching tests.</summary>
+internal static class TrackingNames
+{
+    public const string Parse = nameof(Parse);
+    public const string AllowUnsafe = nameof(AllowUnsafe);
+    public const string Checked = nameof(Checked);
+    public const string Diagnostics = nameof(Diagnostics);
+    public const string Models = nameof(Models);
+}

@@ -1,0 +1,25 @@
+namespace TransformerKernels;
+
+/// <summary>A declared model's shape as a value (generated as <c>Model.Shape</c>), for loaders, tools and tests.</summary>
+/// <param name="DModel">Width of every token vector.</param>
+/// <param name="Heads">Attention heads.</param>
+/// <param name="EncoderLayers">Encoder blocks.</param>
+/// <param name="DecoderLayers">Decoder blocks.</param>
+/// <param name="FfnDim">FFN inner width.</param>
+/// <param name="MaxSeqLen">Longest sequence.</param>
+/// <param name="PositionTableSize">Rows of the position table.</param>
+/// <param name="EncoderVocab">Encoder token embeddings (0: none).</param>
+/// <param name="DecoderVocab">Decoder token embeddings and output width (0: none).</param>
+/// <param name="TokenTypes">Token-type embeddings (0: none).</param>
+/// <param name="Norm">Post- or pre-norm.</param>
+/// <param name="Activation">FFN activation.</param>
+/// <param name="Positions">Position encoding.</param>
+/// <param name="LayerNormEpsilon">LayerNorm ε.</param>
+public sealed record ModelShape(
+    int DModel, int Heads, int EncoderLayers, int DecoderLayers, int FfnDim, int MaxSeqLen, int PositionTableSize,
+    int EncoderVocab, int DecoderVocab, int TokenTypes, NormPlacement Norm, Activation Activation, PositionEncoding Positions,
+    float LayerNormEpsilon)
+{
+    /// <summary>Width of one head.</summary>
+    public int HeadDim => DModel / Heads;
+}

@@ -1,0 +1,72 @@
+namespace TransformerKernels;
+
+/// <summary>Arguments of a generated GEMM, passed by pointer to the worker threads (no closure, no allocation).</summary>
+public unsafe struct GemmArguments
+{
+    /// <summary>A: m rows of K floats, row-major.</summary>
+    public float* A;
+
+    /// <summary>Rows of A and C.</summary>
+    public int M;
+
+    /// <summary>Packed weights (<see cref="PackedLinear.Weights"/>).</summary>
+    public float* Weights;
+
+    /// <summary>Padded bias (<see cref="PackedLinear.Bias"/>).</summary>
+    public float* Bias;
+
+    /// <summary>Optional residual added after bias and activation (same layout as C), or null.</summary>
+    public float* Residual;
+
+    /// <summary>C: m rows of N floats, row-major. May alias <see cref="Residual"/>.</summary>
+    public float* C;
+}
+
+/// <summary>Arguments of the generated multi-head attention kernel.</summary>
+public unsafe struct AttentionArguments
+{
+    /// <summary>Query row i of head h at Query + i·QueryStride + h·HeadDim.</summary>
+    public float* Query;
+
+    /// <summary>Floats between query rows.</summary>
+    public int QueryStride;
+
+    /// <summary>Keys transposed per head: key j, dimension d of head h at KeysT + h·KeysTHeadStride + d·KeysTStride + j.</summary>
+    public float* KeysT;
+
+    /// <summary>Floats between heads in <see cref="KeysT"/>.</summary>
+    public int KeysTHeadStride;
+
+    /// <summary>Floats between dimensions in <see cref="KeysT"/> (≥ key count rounded up to 16).</summary>
+    public int KeysTStride;
+
+    /// <summary>Value row j of head h at Values + j·ValueStride + h·HeadDim.</summary>
+    public float* Values;
+
+    /// <summary>Floats between value rows.</summary>
+    public int ValueStride;
+
+    /// <summary>Output row i of head h at Output + i·OutputStride + h·HeadDim (the concatenated-heads layout).</summary>
+    public float* Output;
+
+    /// <summary>Floats between output rows.</summary>
+    public int OutputStride;
+
+    /// <summary>Query rows.</summary>
+    public int QueryCount;
+
+    /// <summary>Keys every query may see (keys past it are padding).</summary>
+    public int KeyCount;
+
+    /// <summary>-1: no causal mask. Otherwise query i sees key j only when j ≤ i + CausalOffset.</summary>
+    public int CausalOffset;
+
+    /// <summary>Scratch: one row of ≥ KeyCount rounded up to 16 floats per head, at Scores + h·ScoresStride.</summary>
+    public float* Scores;
+
+    /// <summary>Floats between the heads' score rows.</summary>
+    public int ScoresStride;
+
+    /// <summary>Optional: normalized attention weights written at Probabilities + (h·QueryCount + i)·KeyCount + j, or null.</summary>
+    public float* Probabilities;
+}

@@ -1,0 +1,97 @@
+namespace TransformerKernels;
+
+/// <summary>
+/// Declares the shape of a Transformer on a <c>partial</c> class. The TransformerKernels source generator reads
+/// it at compile time and emits constants, prepacked-weight layouts and kernels specialized to exactly this shape.
+/// </summary>
+/// <remarks>
+/// The attribute ships in the runtime assembly (not injected by the generator) because its enums are used at run
+/// time as well, and one definition avoids duplicate types when several assemblies of an application declare models.
+/// <para><c>DecoderLayers = 0</c> declares an encoder-only model (BERT, MiniLM); <c>EncoderLayers = 0</c> a decoder-only
+/// one. Vocabulary sizes are optional: a model without them has no embedding or output layer and is driven through the
+/// float-level API (embeddings in, hidden states out), like a PyTorch <c>nn.Transformer</c>.</para>
+/// </remarks>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class TransformerModelAttribute : Attribute
+{
+    /// <summary>Width of every token vector (d_model).</summary>
+    public int DModel { get; set; }
+
+    /// <summary>Number of attention heads; <see cref="DModel"/> must be a multiple of it.</summary>
+    public int Heads { get; set; }
+
+    /// <summary>Encoder blocks (self-attention → Add &amp; Norm → FFN → Add &amp; Norm). 0 for a decoder-only model.</summary>
+    public int EncoderLayers { get; set; }
+
+    /// <summary>Decoder blocks (masked self-attention, cross-attention, FFN). 0 for an encoder-only model.</summary>
+    public int DecoderLayers { get; set; }
+
+    /// <summary>Inner width of the position-wise feed-forward network.</summary>
+    public int FfnDim { get; set; }
+
+    /// <summary>Longest sequence the model accepts; all scratch buffers are sized from it.</summary>
+    public int MaxSeqLen { get; set; }
+
+    /// <summary>Rows of the learned position table when larger than <see cref="MaxSeqLen"/> (BERT ships 512). 0 = MaxSeqLen.</summary>
+    public int PositionTableSize { get; set; }
+
+    /// <summary>Vocabulary of an encoder-only or decoder-only model.</summary>
+    public int Vocab { get; set; }
+
+    /// <summary>Source vocabulary of an encoder–decoder model.</summary>
+    public int SourceVocab { get; set; }
+
+    /// <summary>Target vocabulary of an encoder–decoder model (also the size of the final linear + softmax).</summary>
+    public int TargetVocab { get; set; }
+
+    /// <summary>Token-type (segment) vocabulary for BERT-style models; 0 = none.</summary>
+    public int TokenTypes { get; set; }
+
+    /// <summary>Where Add &amp; Norm normalizes: after the residual add (the original Transformer) or before the sub-layer.</summary>
+    public NormPlacement Norm { get; set; } = NormPlacement.Post;
+
+    /// <summary>Non-linearity between the two FFN linear layers.</summary>
+    public Activation Activation { get; set; } = Activation.Relu;
+
+    /// <summary>How token positions enter the input.</summary>
+    public PositionEncoding Positions { get; set; } = PositionEncoding.Sinusoidal;
+
+    /// <summary>Epsilon added to the variance in every LayerNorm (PyTorch default 1e-5, BERT 1e-12).</summary>
+    public double LayerNormEpsilon { get; set; } = 1e-5;
+}
+
+/// <summary>Where Add &amp; Norm applies LayerNorm.</summary>
+public enum NormPlacement
+{
+    /// <summary><c>x = LayerNorm(x + Sublayer(x))</c>, as in "Attention Is All You Need" and BERT.</summary>
+    Post = 0,
+
+    /// <summary><c>x = x + Sublayer(LayerNorm(x))</c>, the pre-norm variant (<c>norm_first=True</c> in PyTorch).</summary>
+    Pre = 1,
+}
+
+/// <summary>FFN activation.</summary>
+public enum Activation
+{
+    /// <summary>max(0, x).</summary>
+    Relu = 0,
+
+    /// <summary>x·Φ(x) with the exact (erf) Gaussian CDF, PyTorch <c>"gelu"</c>, BERT.</summary>
+    Gelu = 1,
+
+    /// <summary>The tanh approximation of GELU (PyTorch <c>approximate="tanh"</c>, GPT-2).</summary>
+    GeluTanh = 2,
+}
+
+/// <summary>How positions are encoded.</summary>
+public enum PositionEncoding
+{
+    /// <summary>PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d)), added to embeddings.</summary>
+    Sinusoidal = 0,
+
+    /// <summary>A trained position table (BERT), optionally with token types.</summary>
+    Learned = 1,
+
+    /// <summary>No positional information is added (the caller supplies it in the float-level API).</summary>
+    None = 2,
+}

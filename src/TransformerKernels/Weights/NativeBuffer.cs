@@ -1,0 +1,61 @@
+using System.Runtime.InteropServices;
+
+namespace TransformerKernels;
+
+/// <summary>
+/// 64-byte aligned native memory for packed weights and scratch: the GC never moves it, so kernels take raw pointers
+/// without pinning, and every Vector512 load is aligned. Zeroed on allocation; freed on dispose or finalization.
+/// </summary>
+public sealed unsafe class NativeBuffer : IDisposable
+{
+    /// <summary>Extra floats after the end, so a kernel may read a whole vector at a row's last partial vector.</summary>
+    public const int Slack = 16;
+
+    private float* _pointer;
+
+    /// <summary>Allocates <paramref name="length"/> zeroed floats (plus <see cref="Slack"/>).</summary>
+    public NativeBuffer(long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        Length = length;
+        nuint bytes = (nuint)((length + Slack) * sizeof(float));
+        _pointer = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        NativeMemory.Clear(_pointer, bytes);
+    }
+
+    /// <summary>Usable floats.</summary>
+    public long Length { get; }
+
+    /// <summary>The first float; throws once disposed.</summary>
+    public float* Pointer
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_pointer == null, this);
+            return _pointer;
+        }
+    }
+
+    /// <summary>The buffer as a span (only for buffers under 2^31 floats).</summary>
+    public Span<float> Span => new(Pointer, checked((int)Length));
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the memory if the owner forgot to dispose.</summary>
+    ~NativeBuffer() => Free();
+
+    private void Free()
+    {
+        float* pointer = _pointer;
+        _pointer = null;
+        if (pointer != null)
+        {
+            NativeMemory.AlignedFree(pointer);
+        }
+    }
+}

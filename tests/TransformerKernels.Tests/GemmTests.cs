@@ -1,0 +1,142 @@
+using TransformerKernels.Oracle;
+
+namespace TransformerKernels.Tests;
+
+/// <summary>
+/// Every generated GEMM of every test model against the oracle's Linear, over row counts that hit each register tile
+/// and remainder. Tolerance 1e-4 absolute: inputs are in [-1, 1] and weights scaled by 1/√K so outputs are of unit
+/// scale; float accumulation over K ≤ 2048 terms in a different order than the double oracle stays near 1e-6, and
+/// the GELU approximation adds ≤ 1e-6.
+/// </summary>
+public class GemmTests
+{
+    private const double Tolerance = 1e-4;
+    private const float Guard = -12345.5f;
+
+    public static TheoryData<string> Gemms()
+    {
+        var data = new TheoryData<string>();
+        foreach (Type model in new[] { typeof(SeedModel), typeof(MiniLmShape), typeof(OddModel), typeof(TinyModel) })
+        {
+            foreach (Type gemm in TestData.GemmsOf(model))
+            {
+                data.Add(model.Name + "." + gemm.Name);
+            }
+        }
+        return data;
+    }
+
+    private static Type Resolve(string name)
+    {
+        string[] parts = name.Split('.');
+        Type model = typeof(GemmTests).Assembly.GetType("TransformerKernels.Tests." + parts[0])!;
+        return TestData.GemmsOf(model).Single(t => t.Name == parts[1]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Gemms))]
+    public unsafe void MatchesOracleForEveryRowRemainder(string name)
+    {
+        Type gemm = Resolve(name);
+        int k = TestData.Constant(gemm, "K"), n = TestData.Constant(gemm, "N");
+        Activation? activation = TestData.ActivationOf(gemm);
+        float[] weight = TestData.Uniform(n * k, seed: 1, scale: 1f / MathF.Sqrt(k));
+        float[] bias = TestData.Uniform(n, seed: 2, scale: 0.5f);
+        using PackedLinear packed = PackedLinear.Pack(weight, bias, n, k);
+
+        foreach (int m in new[] { 1, 2, 3, 7, 11, 12, 13, 25, 37 })
+        {
+            foreach (bool withResidual in new[] { false, true })
+            {
+                float[] a = TestData.Uniform(m * k, seed: 3 + m);
+                float[] residual = TestData.Uniform(m * n, seed: 4 + m);
+                float[] expected = Reference.Linear(a, m, k, weight, bias, n);
+                if (activation is { } act)
+                {
+                    expected = Reference.Activate(expected, act);
+                }
+                if (withResidual)
+                {
+                    expected = Reference.Add(expected, residual);
+                }
+                var c = new float[m * n + 64];
+                Array.Fill(c, Guard);
+                fixed (float* pa = a, pr = residual, pc = c)
+                {
+                    TestData.RunGemm(gemm, pa, m, packed, withResidual ? pr : null, pc);
+                }
+                TestData.AssertClose(expected, c, Tolerance, $"{name} m={m} residual={withResidual}");
+                Assert.True(c.AsSpan(m * n).ToArray().All(v => v == Guard), $"{name} m={m}: wrote past the last row");
+            }
+        }
+    }
+
+    [Fact]
+    public unsafe void ResidualMayBeTheOutput()
+    {
+        const int m = 13, k = SeedModel.DModel, n = SeedModel.DModel;
+        float[] weight = TestData.Uniform(n * k, 5, 1f / MathF.Sqrt(k));
+        float[] bias = TestData.Uniform(n, 6);
+        float[] a = TestData.Uniform(m * k, 7);
+        float[] x = TestData.Uniform(m * n, 8);
+        float[] expected = Reference.Add(Reference.Linear(a, m, k, weight, bias, n), x);
+        using PackedLinear packed = PackedLinear.Pack(weight, bias, n, k);
+        fixed (float* pa = a, px = x)
+        {
+            SeedModel.Kernels.Gemm512x512.Run(pa, m, packed, px, px);
+        }
+        TestData.AssertClose(expected, x, Tolerance, "Gemm512x512 in place");
+    }
+
+    [Fact]
+    public unsafe void ResultsAreBitIdenticalForAnyThreadCount()
+    {
+        const int m = 37, k = MiniLmShape.DModel, n = MiniLmShape.FfnDim;
+        float[] weight = TestData.Uniform(n * k, 9, 1f / MathF.Sqrt(k));
+        float[] a = TestData.Uniform(m * k, 10);
+        using PackedLinear packed = PackedLinear.Pack(weight, TestData.Uniform(n, 11), n, k);
+        int saved = KernelThreads.ThreadCount;
+        var outputs = new List<float[]>();
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                KernelThreads.ThreadCount = threads;
+                var c = new float[m * n];
+                fixed (float* pa = a, pc = c)
+                {
+                    MiniLmShape.Kernels.Gemm384x1536Gelu.Run(pa, m, packed, null, pc);
+                }
+                outputs.Add(c);
+            }
+        }
+        finally
+        {
+            KernelThreads.ThreadCount = saved;
+        }
+        Assert.Equal(outputs[0], outputs[1]);
+        Assert.Equal(outputs[0], outputs[2]);
+    }
+
+    [Fact]
+    public unsafe void WrongWeightsAreRejectedByName()
+    {
+        using PackedLinear packed = PackedLinear.Pack(new float[24 * 20], default, 24, 20);
+        var buffer = new float[24 * 24];
+        fixed (float* p = buffer)
+        {
+            float* pointer = p;
+            var e = Assert.Throws<ArgumentException>(() => TinyModel.Kernels.Gemm24x24.Run(pointer, 1, packed, null, pointer));
+            Assert.Equal("weights", e.ParamName);
+            Assert.Contains("[24, 20]", e.Message);
+        }
+    }
+
+    [Fact]
+    public void PackRejectsMismatchedSpans()
+    {
+        Assert.Throws<ArgumentException>(() => PackedLinear.Pack(new float[10], default, 3, 4));
+        Assert.Throws<ArgumentException>(() => PackedLinear.Pack(new float[12], new float[2], 3, 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PackedLinear.Pack(default, default, 0, 4));
+    }
+}

@@ -1,0 +1,23 @@
+using TransformerKernels;
+
+namespace TransformerKernels.Tests;
+
+/// <summary>The seed's shape: d512, 8 heads, post-norm, ReLU, sinusoidal positions.</summary>
+[TransformerModel(DModel = 512, Heads = 8, EncoderLayers = 2, DecoderLayers = 2, FfnDim = 2048, MaxSeqLen = 64,
+                  SourceVocab = 100, TargetVocab = 120)]
+public partial class SeedModel;
+
+/// <summary>MiniLM's shape: d384, 12 heads of 32, GELU, learned positions, token types, ε 1e-12.</summary>
+[TransformerModel(DModel = 384, Heads = 12, EncoderLayers = 1, FfnDim = 1536, MaxSeqLen = 128, Vocab = 50,
+                  TokenTypes = 2, PositionTableSize = 512, Positions = PositionEncoding.Learned, Activation = Activation.Gelu,
+                  LayerNormEpsilon = 1e-12)]
+public partial class MiniLmShape;
+
+/// <summary>An awkward shape: d200, 5 heads of 40, FFN 600 — every vector tail and partial panel exists.</summary>
+[TransformerModel(DModel = 200, Heads = 5, EncoderLayers = 1, DecoderLayers = 1, FfnDim = 600, MaxSeqLen = 40,
+                  Norm = NormPlacement.Pre, Activation = Activation.GeluTanh, SourceVocab = 37, TargetVocab = 45)]
+public partial class OddModel;
+
+/// <summary>Tiny widths: d24, 3 heads of 8, FFN 20 — panels narrower than one vector.</summary>
+[TransformerModel(DModel = 24, Heads = 3, EncoderLayers = 1, FfnDim = 20, MaxSeqLen = 9, Activation = Activation.Gelu)]
+public partial class TinyModel;

@@ -1,0 +1,66 @@
+using System.Reflection;
+
+namespace TransformerKernels.Tests;
+
+/// <summary>Seeded random inputs and comparison helpers shared by the kernel tests.</summary>
+internal static class TestData
+{
+    /// <summary>Uniform values in [-scale, scale), reproducible from the seed.</summary>
+    public static float[] Uniform(int count, int seed, float scale = 1f)
+    {
+        var random = new Random(seed);
+        var values = new float[count];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = (float)((random.NextDouble() * 2 - 1) * scale);
+        }
+        return values;
+    }
+
+    /// <summary>Largest |expected − actual|; fails with the variant's name when a value is not finite.</summary>
+    public static double MaxAbsError(float[] expected, ReadOnlySpan<float> actual, string variant)
+    {
+        Assert.True(expected.Length <= actual.Length, $"{variant}: output has {actual.Length} values, expected {expected.Length}");
+        double max = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(float.IsFinite(actual[i]), $"{variant}: element {i} is {actual[i]} (expected {expected[i]})");
+            max = Math.Max(max, Math.Abs((double)expected[i] - actual[i]));
+        }
+        return max;
+    }
+
+    /// <summary>Asserts max abs error ≤ tolerance, naming the variant and the path in the message.</summary>
+    public static void AssertClose(float[] expected, ReadOnlySpan<float> actual, double tolerance, string variant)
+    {
+        double error = MaxAbsError(expected, actual, variant);
+        Assert.True(error <= tolerance, $"{variant} on {KernelPaths.Active}: max abs error {error:E3} > {tolerance:E1}");
+    }
+
+    /// <summary>The generated GEMM classes of a model (nested in its Kernels class).</summary>
+    public static IEnumerable<Type> GemmsOf(Type model) =>
+        model.GetNestedType("Kernels")!.GetNestedTypes().Where(t => t.Name.StartsWith("Gemm", StringComparison.Ordinal));
+
+    public static int Constant(Type type, string name) => (int)type.GetField(name, BindingFlags.Public | BindingFlags.Static)!.GetRawConstantValue()!;
+
+    /// <summary>The activation a generated GEMM fuses, read from its name.</summary>
+    public static Activation? ActivationOf(Type gemm) =>
+        gemm.Name.EndsWith("GeluTanh", StringComparison.Ordinal) ? Activation.GeluTanh
+        : gemm.Name.EndsWith("Gelu", StringComparison.Ordinal) ? Activation.Gelu
+        : gemm.Name.EndsWith("Relu", StringComparison.Ordinal) ? Activation.Relu
+        : null;
+
+    /// <summary>Calls a generated GEMM's Run(a, m, weights, residual, c) through reflection.</summary>
+    public static unsafe void RunGemm(Type gemm, float* a, int m, PackedLinear weights, float* residual, float* c)
+    {
+        MethodInfo run = gemm.GetMethod("Run")!;
+        try
+        {
+            run.Invoke(null, [Pointer.Box(a, typeof(float*)), m, weights, Pointer.Box(residual, typeof(float*)), Pointer.Box(c, typeof(float*))]);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            throw e.InnerException;
+        }
+    }
+}
