@@ -1,0 +1,213 @@
+using TransformerKernels.Generators.Helpers;
+using TransformerKernels.Generators.Model;
+
+namespace TransformerKernels.Generators;
+
+public sealed partial class TransformerModelGenerator
+{
+    private const string Runtime = "global::TransformerKernels.";
+
+    /// <summary>
+    /// Writes {Class}.Blocks.g.cs: the encoder and decoder blocks wired from the generated kernels in the order of the
+    /// architecture diagram, post- or pre-norm decided here, so each block reads top to bottom.
+    /// </summary>
+    private static string EmitBlocks(ModelSpec m)
+    {
+        var w = new SourceWriter();
+        bool post = m.Norm == "Post";
+        LayerGemms g = m.Layers;
+        using (OpenModelClass(w, m))
+        using (w.Block("partial class Kernels"))
+        {
+            if (m.EncoderLayers > 0)
+            {
+                EmitEncoderBlock(w, m, g, post);
+            }
+            if (m.DecoderLayers > 0)
+            {
+                EmitDecoderBlock(w, m, g, post);
+                if (m.EncoderLayers > 0)
+                {
+                    EmitPrepareCrossAttention(w, m, g);
+                }
+            }
+            EmitSelfAttend(w, m);
+        }
+        return w.ToString();
+    }
+
+    private static void EmitEncoderBlock(SourceWriter w, ModelSpec m, LayerGemms g, bool post)
+    {
+        int d = m.DModel;
+        w.Line("/// <summary>");
+        w.Line(post
+            ? "/// Encoder block (post-norm, as in the seed): x = LayerNorm(x + SelfAttention(x)); x = LayerNorm(x + FFN(x))."
+            : "/// Encoder block (pre-norm): x = x + SelfAttention(LayerNorm(x)); x = x + FFN(LayerNorm(x)).");
+        w.Line("/// </summary>");
+        w.Line($"/// <param name=\"x\">[batch·length, {d}] token vectors, updated in place.</param>");
+        w.Line("/// <param name=\"batch\">Sequences, each of <paramref name=\"length\"/> rows.</param>");
+        w.Line("/// <param name=\"length\">Positions per sequence (padded to the longest).</param>");
+        w.Line("/// <param name=\"validLengths\">Real tokens per sequence; keys past them are padding. Empty: all <paramref name=\"length\"/>.</param>");
+        w.Line("/// <param name=\"weights\">The block's packed weights.</param>");
+        w.Line("/// <param name=\"scratch\">Scratch sized for at least batch·length rows.</param>");
+        using (w.Block($"public static unsafe void EncoderBlock(float* x, int batch, int length, global::System.ReadOnlySpan<int> validLengths, {Runtime}EncoderLayerWeights weights, {Runtime}BlockScratch scratch)"))
+        {
+            w.Line("CheckRows(batch, length, validLengths, scratch);");
+            w.Line("int rows = batch * length;");
+            w.Line("var s = scratch;");
+            if (post)
+            {
+                w.Line("// Multi-head self-attention. Step 1: Q, K and V of every token in one GEMM [rows, 3·DModel].");
+                w.Line($"{g.AttentionQkv}.Run(x, rows, weights.SelfAttention.QueryKeyValue, null, s.QueryKeyValue);");
+                w.Line("// Steps 2–4 per sequence and head: softmax(Q·Kᵀ/√HeadDim)·V, heads concatenated.");
+                w.Line("for (int b = 0; b < batch; b++) SelfAttend(s.QueryKeyValue + (long)b * length * 3 * DModel, length, validLengths.IsEmpty ? length : validLengths[b], s.Context + (long)b * length * DModel, s);");
+                w.Line("// Concatenated heads → linear layer.");
+                w.Line($"{g.AttentionOutput}.Run(s.Context, rows, weights.SelfAttention.Output, null, s.Projected);");
+                w.Line("// Add & Norm: x = LayerNorm(x + attention).");
+                w.Line("AddNorm.Run(x, s.Projected, weights.Norm1.Gamma, weights.Norm1.Beta, x, rows);");
+                w.Line($"// Feed forward: {m.Activation}(x·W1ᵀ + b1)·W2ᵀ + b2, the activation fused into the first GEMM.");
+                w.Line($"{g.FfnUp}.Run(x, rows, weights.FeedForward.Up, null, s.Hidden);");
+                w.Line($"{g.FfnDown}.Run(s.Hidden, rows, weights.FeedForward.Down, null, s.Projected);");
+                w.Line("// Add & Norm: x = LayerNorm(x + FFN(x)).");
+                w.Line("AddNorm.Run(x, s.Projected, weights.Norm2.Gamma, weights.Norm2.Beta, x, rows);");
+            }
+            else
+            {
+                w.Line("// Norm, then multi-head self-attention on the normalized rows.");
+                w.Line("AddNorm.Run(x, null, weights.Norm1.Gamma, weights.Norm1.Beta, s.Normed, rows);");
+                w.Line($"{g.AttentionQkv}.Run(s.Normed, rows, weights.SelfAttention.QueryKeyValue, null, s.QueryKeyValue);");
+                w.Line("for (int b = 0; b < batch; b++) SelfAttend(s.QueryKeyValue + (long)b * length * 3 * DModel, length, validLengths.IsEmpty ? length : validLengths[b], s.Context + (long)b * length * DModel, s);");
+                w.Line("// Add: x = x + attention (the residual fused into the output projection's epilogue).");
+                w.Line($"{g.AttentionOutput}.Run(s.Context, rows, weights.SelfAttention.Output, x, x);");
+                w.Line($"// Norm, feed forward, add: x = x + FFN(LayerNorm(x)).");
+                w.Line("AddNorm.Run(x, null, weights.Norm2.Gamma, weights.Norm2.Beta, s.Normed, rows);");
+                w.Line($"{g.FfnUp}.Run(s.Normed, rows, weights.FeedForward.Up, null, s.Hidden);");
+                w.Line($"{g.FfnDown}.Run(s.Hidden, rows, weights.FeedForward.Down, x, x);");
+            }
+        }
+        w.Line();
+    }
+
+    private static void EmitDecoderBlock(SourceWriter w, ModelSpec m, LayerGemms g, bool post)
+    {
+        bool cross = m.EncoderLayers > 0;
+        w.Line("/// <summary>");
+        w.Line("/// Decoder block for positions [start, start + length) of one sequence: masked self-attention (each position sees");
+        w.Line("/// itself and earlier ones, the earlier keys and values read from <paramref name=\"cache\"/>)" +
+               (cross ? ", encoder–decoder attention over the" : ""));
+        w.Line(cross ? "/// encoder output prepared by <see cref=\"PrepareCrossAttention\"/>, and the FFN, each with Add &amp; Norm" + (post ? " (post-norm)." : " (pre-norm).")
+                     : "/// and the FFN, each with Add &amp; Norm" + (post ? " (post-norm)." : " (pre-norm)."));
+        w.Line("/// Decoding calls it with length 1 per new token; teacher forcing with the whole target at start 0.");
+        w.Line("/// </summary>");
+        w.Line($"/// <param name=\"y\">[length, {m.DModel}] decoder rows, updated in place.</param>");
+        w.Line("/// <param name=\"length\">Rows.</param>");
+        w.Line("/// <param name=\"start\">Position of the first row; the cache must hold positions [0, start).</param>");
+        w.Line("/// <param name=\"weights\">The block's packed weights.</param>");
+        w.Line("/// <param name=\"cache\">This block's keys and values for this sequence.</param>");
+        w.Line("/// <param name=\"scratch\">Scratch sized for at least <paramref name=\"length\"/> rows.</param>");
+        using (w.Block($"public static unsafe void DecoderBlock(float* y, int length, int start, {Runtime}DecoderLayerWeights weights, {Runtime}DecoderLayerCache cache, {Runtime}BlockScratch scratch)"))
+        {
+            w.Line("if (length < 1 || start < 0 || start + length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(length), $\"Positions [{start}, {start + length}) do not fit 1..{MaxSeqLen}.\");");
+            w.Line("if (length > scratch.MaxRows) throw new global::System.ArgumentOutOfRangeException(nameof(length), $\"Scratch holds {scratch.MaxRows} rows; {length} needed.\");");
+            if (cross)
+            {
+                w.Line("if (cache.MemoryLength < 1) throw new global::System.InvalidOperationException(\"Call PrepareCrossAttention with the encoder output before decoding.\");");
+            }
+            w.Line("var s = scratch;");
+            w.Line("// Masked multi-head self-attention: Q, K, V of the new rows; K and V join the cache.");
+            if (!post)
+            {
+                w.Line("AddNorm.Run(y, null, weights.Norm1.Gamma, weights.Norm1.Beta, s.Normed, length);");
+            }
+            w.Line($"{g.AttentionQkv}.Run({(post ? "y" : "s.Normed")}, length, weights.SelfAttention.QueryKeyValue, null, s.QueryKeyValue);");
+            w.Line("Attention.TransposeKeys(s.QueryKeyValue + DModel, 3 * DModel, length, cache.KeysT, HeadDim * cache.KeysTStride, cache.KeysTStride, start);");
+            w.Line("for (int i = 0; i < length; i++) new global::System.Span<float>(s.QueryKeyValue + (long)i * 3 * DModel + 2 * DModel, DModel).CopyTo(new global::System.Span<float>(cache.Values + (long)(start + i) * DModel, DModel));");
+            w.Line("// The causal mask: row i (position start + i) sees keys 0 … start + i.");
+            w.Line($"var self = new {Runtime}AttentionArguments {{ Query = s.QueryKeyValue, QueryStride = 3 * DModel, KeysT = cache.KeysT, KeysTHeadStride = HeadDim * cache.KeysTStride, KeysTStride = cache.KeysTStride, Values = cache.Values, ValueStride = DModel, Output = s.Context, OutputStride = DModel, QueryCount = length, KeyCount = start + length, CausalOffset = start, Scores = s.Scores, ScoresStride = s.KeysTStride }};");
+            w.Line("Attention.Run(ref self);");
+            EmitSubLayerEnd(w, post, $"{g.AttentionOutput}.Run(s.Context, length, weights.SelfAttention.Output, ", "weights.Norm1", "length");
+            if (cross)
+            {
+                w.Line("// Encoder–decoder attention: queries from the decoder, keys and values from the encoder output.");
+                if (!post)
+                {
+                    w.Line("AddNorm.Run(y, null, weights.Norm2.Gamma, weights.Norm2.Beta, s.Normed, length);");
+                }
+                w.Line($"{g.CrossQuery}.Run({(post ? "y" : "s.Normed")}, length, weights.CrossAttention!.Query, null, s.QueryKeyValue);");
+                w.Line($"var memory = new {Runtime}AttentionArguments {{ Query = s.QueryKeyValue, QueryStride = DModel, KeysT = cache.MemoryKeysT, KeysTHeadStride = HeadDim * cache.KeysTStride, KeysTStride = cache.KeysTStride, Values = cache.MemoryValues, ValueStride = DModel, Output = s.Context, OutputStride = DModel, QueryCount = length, KeyCount = cache.MemoryLength, CausalOffset = -1, Scores = s.Scores, ScoresStride = s.KeysTStride }};");
+                w.Line("Attention.Run(ref memory);");
+                EmitSubLayerEnd(w, post, $"{g.AttentionOutput}.Run(s.Context, length, weights.CrossAttention.Output, ", "weights.Norm2", "length");
+            }
+            string ffnNorm = cross ? "weights.Norm3" : "weights.Norm2";
+            w.Line($"// Feed forward: {m.Activation}(y·W1ᵀ + b1)·W2ᵀ + b2.");
+            if (!post)
+            {
+                w.Line($"AddNorm.Run(y, null, {ffnNorm}.Gamma, {ffnNorm}.Beta, s.Normed, length);");
+            }
+            w.Line($"{g.FfnUp}.Run({(post ? "y" : "s.Normed")}, length, weights.FeedForward.Up, null, s.Hidden);");
+            EmitSubLayerEnd(w, post, $"{g.FfnDown}.Run(s.Hidden, length, weights.FeedForward.Down, ", ffnNorm, "length");
+        }
+        w.Line();
+    }
+
+    /// <summary>The last linear layer of a sub-layer, then Add &amp; Norm (post) or the fused residual add (pre).</summary>
+    private static void EmitSubLayerEnd(SourceWriter w, bool post, string gemmCallPrefix, string norm, string rows)
+    {
+        if (post)
+        {
+            w.Line(gemmCallPrefix + "null, s.Projected);");
+            w.Line($"AddNorm.Run(y, s.Projected, {norm}.Gamma, {norm}.Beta, y, {rows}); // Add & Norm");
+        }
+        else
+        {
+            w.Line(gemmCallPrefix + "y, y); // Add: the residual fused into the GEMM epilogue");
+        }
+    }
+
+    private static void EmitPrepareCrossAttention(SourceWriter w, ModelSpec m, LayerGemms g)
+    {
+        w.Line("/// <summary>");
+        w.Line("/// Projects the encoder output to the keys and values of one decoder block's cross-attention, once per source");
+        w.Line("/// sentence; every decoding step then reads them from <paramref name=\"cache\"/>.");
+        w.Line("/// </summary>");
+        w.Line("/// <param name=\"memory\">[memoryLength, DModel] encoder output (after the encoder's final norm, if any).</param>");
+        w.Line("/// <param name=\"memoryLength\">Rows of <paramref name=\"memory\"/>.</param>");
+        w.Line("/// <param name=\"validLength\">Rows that are real tokens (the rest is padding the decoder must not see).</param>");
+        w.Line("/// <param name=\"weights\">The block's packed weights.</param>");
+        w.Line("/// <param name=\"cache\">The block's cache for this sequence.</param>");
+        using (w.Block($"public static unsafe void PrepareCrossAttention(float* memory, int memoryLength, int validLength, {Runtime}DecoderLayerWeights weights, {Runtime}DecoderLayerCache cache)"))
+        {
+            w.Line("if (memoryLength < 1 || memoryLength > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(memoryLength), memoryLength, $\"The encoder output must have 1..{MaxSeqLen} rows.\");");
+            w.Line("if (validLength < 1 || validLength > memoryLength) throw new global::System.ArgumentOutOfRangeException(nameof(validLength), validLength, \"Valid rows must be 1..memoryLength.\");");
+            w.Line($"{g.CrossKeyValue}.Run(memory, memoryLength, weights.CrossAttention!.KeyValue, null, cache.MemoryKeyValue);");
+            w.Line("Attention.TransposeKeys(cache.MemoryKeyValue, 2 * DModel, memoryLength, cache.MemoryKeysT, HeadDim * cache.KeysTStride, cache.KeysTStride, 0);");
+            w.Line("for (int i = 0; i < memoryLength; i++) new global::System.Span<float>(cache.MemoryKeyValue + (long)i * 2 * DModel + DModel, DModel).CopyTo(new global::System.Span<float>(cache.MemoryValues + (long)i * DModel, DModel));");
+            w.Line("cache.MemoryLength = validLength;");
+        }
+        w.Line();
+    }
+
+    private static void EmitSelfAttend(SourceWriter w, ModelSpec m)
+    {
+        w.Line("/// <summary>Self-attention of one sequence whose Q, K, V rows are packed as [length, 3·DModel].</summary>");
+        using (w.Block($"private static unsafe void SelfAttend(float* qkv, int length, int keyCount, float* output, {Runtime}BlockScratch s)"))
+        {
+            w.Line("Attention.TransposeKeys(qkv + DModel, 3 * DModel, length, s.KeysT, HeadDim * s.KeysTStride, s.KeysTStride, 0);");
+            w.Line($"var args = new {Runtime}AttentionArguments {{ Query = qkv, QueryStride = 3 * DModel, KeysT = s.KeysT, KeysTHeadStride = HeadDim * s.KeysTStride, KeysTStride = s.KeysTStride, Values = qkv + 2 * DModel, ValueStride = 3 * DModel, Output = output, OutputStride = DModel, QueryCount = length, KeyCount = keyCount, CausalOffset = -1, Scores = s.Scores, ScoresStride = s.KeysTStride }};");
+            w.Line("Attention.Run(ref args);");
+        }
+        w.Line();
+        w.Line("/// <summary>Rejects batches that do not fit the declared shape or the scratch.</summary>");
+        using (w.Block($"private static void CheckRows(int batch, int length, global::System.ReadOnlySpan<int> validLengths, {Runtime}BlockScratch scratch)"))
+        {
+            w.Line("if (batch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"At least one sequence is needed.\");");
+            w.Line("if (length < 1 || length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(length), length, $\"Sequence length must be 1..{MaxSeqLen} (MaxSeqLen).\");");
+            w.Line("if ((long)batch * length > scratch.MaxRows) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, $\"Scratch holds {scratch.MaxRows} rows; {batch}×{length} needed.\");");
+            w.Line("if (!validLengths.IsEmpty && validLengths.Length != batch) throw new global::System.ArgumentException($\"validLengths has {validLengths.Length} entries; expected one per sequence ({batch}).\", nameof(validLengths));");
+            using (w.Block("foreach (int valid in validLengths)"))
+            {
+                w.Line("if (valid < 1 || valid > length) throw new global::System.ArgumentOutOfRangeException(nameof(validLengths), valid, $\"Each valid length must be 1..{length}.\");");
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+namespace TransformerKernels;
+
+/// <summary>
+/// Every scratch buffer one block needs, sized once from the model's shape and the largest batch, so a forward pass
+/// allocates nothing. Like llama2.c's RunState: one place lists all intermediate activations.
+/// </summary>
+public sealed unsafe class BlockScratch : IDisposable
+{
+    private readonly NativeBuffer[] _buffers;
+
+    /// <summary>Allocates scratch for up to <paramref name="maxBatch"/> sequences of the shape's MaxSeqLen.</summary>
+    public BlockScratch(ModelShape shape, int maxBatch = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        MaxRows = checked(maxBatch * shape.MaxSeqLen);
+        int d = shape.DModel, padded = (shape.MaxSeqLen + 15) / 16 * 16;
+        _buffers =
+        [
+            new NativeBuffer((long)MaxRows * 3 * d),            // QueryKeyValue
+            new NativeBuffer((long)MaxRows * d),                // Context
+            new NativeBuffer((long)MaxRows * d),                // Projected
+            new NativeBuffer((long)MaxRows * d),                // Normed
+            new NativeBuffer((long)MaxRows * shape.FfnDim),     // Hidden
+            new NativeBuffer((long)shape.DModel * padded),      // KeysT: Heads × HeadDim × padded
+            new NativeBuffer((long)shape.Heads * padded),       // Scores
+        ];
+        KeysTStride = padded;
+    }
+
+    /// <summary>Rows (batch × positions) the buffers hold.</summary>
+    public int MaxRows { get; }
+
+    /// <summary>Fused Q·K·V projection output [rows, 3·DModel].</summary>
+    public float* QueryKeyValue => _buffers[0].Pointer;
+
+    /// <summary>Attention output, heads concatenated [rows, DModel].</summary>
+    public float* Context => _buffers[1].Pointer;
+
+    /// <summary>Output of a sub-layer's last linear layer [rows, DModel].</summary>
+    public float* Projected => _buffers[2].Pointer;
+
+    /// <summary>LayerNorm output feeding a pre-norm sub-layer, or cross-attention queries [rows, DModel].</summary>
+    public float* Normed => _buffers[3].Pointer;
+
+    /// <summary>FFN hidden activations [rows, FfnDim].</summary>
+    public float* Hidden => _buffers[4].Pointer;
+
+    /// <summary>One sequence's keys transposed per head [Heads, HeadDim, KeysTStride].</summary>
+    public float* KeysT => _buffers[5].Pointer;
+
+    /// <summary>One score row per head [Heads, KeysTStride].</summary>
+    public float* Scores => _buffers[6].Pointer;
+
+    /// <summary>MaxSeqLen rounded up to 16.</summary>
+    public int KeysTStride { get; }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (NativeBuffer buffer in _buffers)
+        {
+            buffer.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// What one decoder block keeps between decoding steps for one sequence: its own keys (transposed per head) and values
+/// for every position so far, and the keys and values of the encoder output, projected once per source.
+/// </summary>
+public sealed unsafe class DecoderLayerCache : IDisposable
+{
+    private readonly NativeBuffer _keysT, _values, _memoryKeysT, _memoryValues, _memoryKeyValue;
+    private readonly int _dModel;
+
+    /// <summary>Allocates a cache for sequences and sources of up to the shape's MaxSeqLen.</summary>
+    public DecoderLayerCache(ModelShape shape)
+    {
+        int d = _dModel = shape.DModel;
+        KeysTStride = (shape.MaxSeqLen + 15) / 16 * 16;
+        _keysT = new NativeBuffer((long)d * KeysTStride);
+        _values = new NativeBuffer((long)shape.MaxSeqLen * d);
+        _memoryKeysT = new NativeBuffer((long)d * KeysTStride);
+        _memoryValues = new NativeBuffer((long)shape.MaxSeqLen * d);
+        _memoryKeyValue = new NativeBuffer((long)shape.MaxSeqLen * 2 * d);
+    }
+
+    /// <summary>Self-attention keys [Heads, HeadDim, KeysTStride].</summary>
+    public float* KeysT => _keysT.Pointer;
+
+    /// <summary>Self-attention values [MaxSeqLen, DModel].</summary>
+    public float* Values => _values.Pointer;
+
+    /// <summary>Encoder-output keys [Heads, HeadDim, KeysTStride].</summary>
+    public float* MemoryKeysT => _memoryKeysT.Pointer;
+
+    /// <summary>Encoder-output values [MaxSeqLen, DModel].</summary>
+    public float* MemoryValues => _memoryValues.Pointer;
+
+    /// <summary>Scratch for the fused K·V projection of the encoder output [MaxSeqLen, 2·DModel].</summary>
+    public float* MemoryKeyValue => _memoryKeyValue.Pointer;
+
+    /// <summary>MaxSeqLen rounded up to 16.</summary>
+    public int KeysTStride { get; }
+
+    /// <summary>Encoder positions the cross-attention may see (set by PrepareCrossAttention).</summary>
+    public int MemoryLength { get; set; }
+
+    /// <summary>Copies another cache's state for the first <paramref name="positions"/> positions (beam search reorders beams this way).</summary>
+    public void CopyFrom(DecoderLayerCache other, int positions)
+    {
+        int d = _dModel;
+        for (int row = 0; row < d; row++)
+        {
+            new Span<float>(other.KeysT + (long)row * KeysTStride, positions).CopyTo(new Span<float>(KeysT + (long)row * KeysTStride, positions));
+        }
+        new Span<float>(other.Values, positions * d).CopyTo(new Span<float>(Values, positions * d));
+        other._memoryKeysT.Span.CopyTo(_memoryKeysT.Span);
+        other._memoryValues.Span.CopyTo(_memoryValues.Span);
+        MemoryLength = other.MemoryLength;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _keysT.Dispose();
+        _values.Dispose();
+        _memoryKeysT.Dispose();
+        _memoryValues.Dispose();
+        _memoryKeyValue.Dispose();
+    }
+}
