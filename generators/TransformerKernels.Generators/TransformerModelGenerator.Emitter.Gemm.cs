@@ -45,6 +45,10 @@ public sealed partial class TransformerModelGenerator
                 w.Line($"public const int K = {gemm.K};");
                 w.Line("/// <summary>Output columns (features out).</summary>");
                 w.Line($"public const int N = {gemm.N};");
+                w.Line(gemm.Lda == gemm.K ? "/// <summary>Floats between rows of A.</summary>" : $"/// <summary>Floats between rows of A: K padded so rows are not 4 KiB apart (12 rows in one L1 set would evict each other).</summary>");
+                w.Line($"public const int Lda = {gemm.Lda};");
+                w.Line(gemm.Ldc == gemm.N ? "/// <summary>Floats between rows of C (and of the residual).</summary>" : $"/// <summary>Floats between rows of C and the residual: N padded so rows are not 4 KiB apart.</summary>");
+                w.Line($"public const int Ldc = {gemm.Ldc};");
                 w.Line($"private const int Panels = {gemm.Panels};");
                 w.Line($"private const int PanelPairs = {gemm.PanelPairs};");
                 w.Line();
@@ -100,11 +104,11 @@ public sealed partial class TransformerModelGenerator
     private static void EmitGemmRun(SourceWriter w, GemmSpec gemm)
     {
         w.Line("/// <summary>Computes C = A·W + bias" + ActivationSuffix(gemm.Activation) + " (+ residual) for the first <paramref name=\"m\"/> rows.</summary>");
-        w.Line($"/// <param name=\"a\">m rows of {gemm.K} floats.</param>");
+        w.Line($"/// <param name=\"a\">m rows of {gemm.K} floats, {gemm.Lda} floats apart.</param>");
         w.Line("/// <param name=\"m\">Rows (sequence positions × batch).</param>");
         w.Line($"/// <param name=\"weights\">The layer packed by <see cref=\"global::TransformerKernels.PackedLinear.Pack\"/> with {gemm.N} outputs and {gemm.K} inputs.</param>");
         w.Line("/// <param name=\"residual\">Added last (after the activation), or null. May be the same memory as <paramref name=\"c\"/>.</param>");
-        w.Line($"/// <param name=\"c\">m rows of {gemm.N} floats.</param>");
+        w.Line($"/// <param name=\"c\">m rows of {gemm.N} floats, {gemm.Ldc} floats apart.</param>");
         using (w.Block("public static void Run(float* a, int m, global::TransformerKernels.PackedLinear weights, float* residual, float* c)"))
         {
             using (w.Block("if (weights.InputSize != K || weights.OutputSize != N)"))
@@ -238,7 +242,7 @@ public sealed partial class TransformerModelGenerator
                 w.Line($"float* weights = g->Weights + (long)unit * {Num(16 * gemm.K)};");
                 using (w.Block("for (int row = 0; row < g->M; row++)"))
                 {
-                    w.Line("float* a = g->A + (long)row * K;");
+                    w.Line("float* a = g->A + (long)row * Lda;");
                     w.Line("for (int j = 0; j < 16; j++) sums[j] = 0f;");
                     using (w.Block("for (int k = 0; k < K; k++)"))
                     {
@@ -246,8 +250,8 @@ public sealed partial class TransformerModelGenerator
                         w.Line("float* packedRow = weights + k * 16;");
                         w.Line("for (int j = 0; j < 16; j++) sums[j] += x * packedRow[j];");
                     }
-                    w.Line("float* c = g->C + (long)row * N + column;");
-                    w.Line("float* residual = g->Residual == null ? null : g->Residual + (long)row * N + column;");
+                    w.Line("float* c = g->C + (long)row * Ldc + column;");
+                    w.Line("float* residual = g->Residual == null ? null : g->Residual + (long)row * Ldc + column;");
                     using (w.Block("for (int j = 0; j < width; j++)"))
                     {
                         w.Line($"float value = {ApplyActivation(gemm.Activation, "sums[j] + g->Bias[column + j]", null)};");
@@ -269,10 +273,10 @@ public sealed partial class TransformerModelGenerator
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
         using (w.Block($"private static void {tile.Name}(global::TransformerKernels.GemmArguments* g, int row, int column, float* weights)"))
         {
-            w.Line("float* a = g->A + (long)row * K;");
+            w.Line("float* a = g->A + (long)row * Lda;");
             w.Line("float* bias = g->Bias + column;");
-            w.Line("float* residual = g->Residual == null ? null : g->Residual + (long)row * N + column;");
-            w.Line("float* c = g->C + (long)row * N + column;");
+            w.Line("float* residual = g->Residual == null ? null : g->Residual + (long)row * Ldc + column;");
+            w.Line("float* c = g->C + (long)row * Ldc + column;");
             for (int r = 0; r < tile.Rows; r++)
             {
                 var names = new List<string>();
@@ -291,7 +295,7 @@ public sealed partial class TransformerModelGenerator
                 }
                 for (int r = 0; r < tile.Rows; r++)
                 {
-                    string a = r == 0 ? "a[0]" : $"a[{Num(r * gemm.K)}]";
+                    string a = r == 0 ? "a[0]" : $"a[{Num(r * gemm.Lda)}]";
                     var line = $"{(r == 0 ? v + "<float> " : "")}x = {v}.Create({a});";
                     for (int j = 0; j < tile.Vectors; j++)
                     {
@@ -314,7 +318,7 @@ public sealed partial class TransformerModelGenerator
                         for (int j = 0; j < tile.Vectors; j++)
                         {
                             bool partial = j == tile.Vectors - 1 && tile.LastLanes != tile.Lanes;
-                            string offset = Num(r * gemm.N + j * tile.Lanes);
+                            string offset = Num(r * gemm.Ldc + j * tile.Lanes);
                             string value = ApplyActivation(gemm.Activation, $"acc{r}{Sub(j)} + bias{j}", v);
                             if (withResidual)
                             {

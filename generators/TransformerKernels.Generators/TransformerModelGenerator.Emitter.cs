@@ -46,7 +46,8 @@ public sealed partial class TransformerModelGenerator
             Const(w, "int", "MaxSeqPadded", m.MaxSeqPadded, "MaxSeqLen rounded up to 16: the row length of transposed keys and attention scores.");
             Const(w, "int", "ActivationSize", Mul(m.MaxSeqLen, m.DModel), "One activation matrix [MaxSeqLen, DModel].");
             Const(w, "int", "QkvSize", Mul(m.MaxSeqLen, 3 * m.DModel), "Fused Q·K·V projection output [MaxSeqLen, 3·DModel].");
-            Const(w, "int", "FfnHiddenSize", Mul(m.MaxSeqLen, m.FfnDim), "FFN hidden activations [MaxSeqLen, FfnDim].");
+            Const(w, "int", "FfnHiddenStride", Strides.Padded(m.FfnDim), "Floats between rows of the FFN hidden activations (FfnDim, padded when rows would be a multiple of 4 KiB apart).");
+            Const(w, "int", "FfnHiddenSize", Mul(m.MaxSeqLen, Strides.Padded(m.FfnDim)), "FFN hidden activations [MaxSeqLen, FfnHiddenStride].");
             Const(w, "int", "KeysTransposedSize", Mul(m.Heads, m.HeadDim, m.MaxSeqPadded), "Keys of one layer transposed per head [Heads, HeadDim, MaxSeqPadded].");
             Const(w, "int", "ScoresSize", Mul(m.Heads, m.MaxSeqPadded), "One score row per head [Heads, MaxSeqPadded].");
             Const(w, "int", "LogitsSize", Mul(m.MaxSeqLen, m.DecoderVocab), "Output logits [MaxSeqLen, DecoderVocab].");

@@ -207,32 +207,34 @@ public sealed partial class TransformerModelGenerator
     /// <summary>Lists the distinct weight shapes of the model; linear layers of the same shape and activation share a GEMM.</summary>
     private static (EquatableArray<GemmSpec>, LayerGemms) PlanGemms(int d, int ffn, EpilogueActivation ffnActivation, bool hasDecoder, bool hasCross, int outputVocab)
     {
-        var byKey = new Dictionary<(int K, int N, EpilogueActivation Act), List<string>>();
-        var order = new List<(int K, int N, EpilogueActivation Act)>();
-        string Use(int k, int n, EpilogueActivation act, string role)
+        var byKey = new Dictionary<(int K, int N, EpilogueActivation Act, int Lda, int Ldc), List<string>>();
+        var order = new List<(int K, int N, EpilogueActivation Act, int Lda, int Ldc)>();
+        int hiddenStride = Strides.Padded(ffn);
+        string Use(int k, int n, EpilogueActivation act, string role, int lda = 0, int ldc = 0)
         {
-            var key = (k, n, act);
+            var key = (k, n, act, lda == 0 ? k : lda, ldc == 0 ? n : ldc);
             if (!byKey.TryGetValue(key, out List<string>? roles))
             {
                 byKey[key] = roles = new List<string>();
                 order.Add(key);
             }
             roles.Add(role);
-            return GemmName(k, n, act);
+            return GemmName(key);
         }
 
         string qkv = Use(d, 3 * d, EpilogueActivation.None, "self-attention Q·K·V projection");
         string output = Use(d, d, EpilogueActivation.None, "attention output projection");
-        string up = Use(d, ffn, ffnActivation, "FFN first linear + activation");
-        string down = Use(ffn, d, EpilogueActivation.None, "FFN second linear");
+        string up = Use(d, ffn, ffnActivation, "FFN first linear + activation", ldc: hiddenStride);
+        string down = Use(ffn, d, EpilogueActivation.None, "FFN second linear", lda: hiddenStride);
         string? crossQuery = hasCross ? Use(d, d, EpilogueActivation.None, "cross-attention query projection") : null;
         string? crossKeyValue = hasCross ? Use(d, 2 * d, EpilogueActivation.None, "cross-attention K·V projection of the encoder output") : null;
         string? projection = hasDecoder && outputVocab > 0 ? Use(d, outputVocab, EpilogueActivation.None, "final linear to the vocabulary") : null;
 
-        var gemms = order.Select(key => new GemmSpec(GemmName(key.K, key.N, key.Act), key.K, key.N, key.Act, string.Join("; ", byKey[key]))).ToImmutableArrayCompat();
+        var gemms = order.Select(key => new GemmSpec(GemmName(key), key.K, key.N, key.Act, key.Lda, key.Ldc, string.Join("; ", byKey[key]))).ToImmutableArrayCompat();
         return (gemms, new LayerGemms(qkv, output, up, down, crossQuery, crossKeyValue, projection));
     }
 
-    private static string GemmName(int k, int n, EpilogueActivation act) =>
-        act == EpilogueActivation.None ? $"Gemm{k}x{n}" : $"Gemm{k}x{n}{act}";
+    private static string GemmName((int K, int N, EpilogueActivation Act, int Lda, int Ldc) key) =>
+        $"Gemm{key.K}x{key.N}" + (key.Act == EpilogueActivation.None ? "" : key.Act.ToString()) +
+        (key.Lda != key.K ? $"Lda{key.Lda}" : "") + (key.Ldc != key.N ? $"Ldc{key.Ldc}" : "");
 }

@@ -22,4 +22,13 @@ public sealed record ModelShape(
 {
     /// <summary>Width of one head.</summary>
     public int HeadDim => DModel / Heads;
+
+    /// <summary>Floats between rows of the FFN hidden activations (the generated <c>FfnHiddenStride</c>).</summary>
+    public int FfnHiddenStride => PaddedStride(FfnDim);
+
+    /// <summary>
+    /// A row width padded by 16 floats when rows would be a multiple of 4 KiB apart: such rows share one L1 set, and the
+    /// 12 rows a GEMM register tile reads at once would evict each other. The generator applies the same rule.
+    /// </summary>
+    public static int PaddedStride(int width) => width * 4 % 4096 == 0 ? width + 16 : width;
 }

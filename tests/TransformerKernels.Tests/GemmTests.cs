@@ -39,6 +39,7 @@ public class GemmTests
     {
         Type gemm = Resolve(name);
         int k = TestData.Constant(gemm, "K"), n = TestData.Constant(gemm, "N");
+        int lda = TestData.Constant(gemm, "Lda"), ldc = TestData.Constant(gemm, "Ldc");
         Activation? activation = TestData.ActivationOf(gemm);
         float[] weight = TestData.Uniform(n * k, seed: 1, scale: 1f / MathF.Sqrt(k));
         float[] bias = TestData.Uniform(n, seed: 2, scale: 0.5f);
@@ -59,14 +60,22 @@ public class GemmTests
                 {
                     expected = Reference.Add(expected, residual);
                 }
-                var c = new float[m * n + 64];
+                // Strided layouts as the kernel sees them: rows lda / ldc floats apart; the gaps must stay untouched.
+                float[] stridedA = TestData.Strided(a, m, k, lda, 0f);
+                float[] stridedResidual = TestData.Strided(residual, m, n, ldc, 0f);
+                var c = new float[m * ldc + 64];
                 Array.Fill(c, Guard);
-                fixed (float* pa = a, pr = residual, pc = c)
+                fixed (float* pa = stridedA, pr = stridedResidual, pc = c)
                 {
                     TestData.RunGemm(gemm, pa, m, packed, withResidual ? pr : null, pc);
                 }
-                TestData.AssertClose(expected, c, Tolerance, $"{name} m={m} residual={withResidual}");
-                Assert.True(c.AsSpan(m * n).ToArray().All(v => v == Guard), $"{name} m={m}: wrote past the last row");
+                string variant = $"{name} m={m} residual={withResidual}";
+                TestData.AssertClose(expected, TestData.Unstrided(c, m, n, ldc), Tolerance, variant);
+                for (int i = 0; i < c.Length; i++)
+                {
+                    bool inMatrix = i < m * ldc && i % ldc < n;
+                    Assert.True(inMatrix || c[i] == Guard, $"{variant}: wrote outside the matrix at {i}");
+                }
             }
         }
     }

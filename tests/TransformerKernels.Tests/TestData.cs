@@ -17,6 +17,29 @@ internal static class TestData
         return values;
     }
 
+    /// <summary>Copies [rows, width] into rows <paramref name="stride"/> floats apart, filling the gaps.</summary>
+    public static float[] Strided(float[] matrix, int rows, int width, int stride, float fill)
+    {
+        var result = new float[rows * stride];
+        Array.Fill(result, fill);
+        for (int r = 0; r < rows; r++)
+        {
+            Array.Copy(matrix, r * width, result, r * stride, width);
+        }
+        return result;
+    }
+
+    /// <summary>The [rows, width] matrix held in rows <paramref name="stride"/> floats apart.</summary>
+    public static float[] Unstrided(float[] strided, int rows, int width, int stride)
+    {
+        var result = new float[rows * width];
+        for (int r = 0; r < rows; r++)
+        {
+            Array.Copy(strided, r * stride, result, r * width, width);
+        }
+        return result;
+    }
+
     /// <summary>Largest |expected − actual|; fails with the variant's name when a value is not finite.</summary>
     public static double MaxAbsError(float[] expected, ReadOnlySpan<float> actual, string variant)
     {
@@ -45,9 +68,9 @@ internal static class TestData
 
     /// <summary>The activation a generated GEMM fuses, read from its name.</summary>
     public static Activation? ActivationOf(Type gemm) =>
-        gemm.Name.EndsWith("GeluTanh", StringComparison.Ordinal) ? Activation.GeluTanh
-        : gemm.Name.EndsWith("Gelu", StringComparison.Ordinal) ? Activation.Gelu
-        : gemm.Name.EndsWith("Relu", StringComparison.Ordinal) ? Activation.Relu
+        gemm.Name.Contains("GeluTanh", StringComparison.Ordinal) ? Activation.GeluTanh
+        : gemm.Name.Contains("Gelu", StringComparison.Ordinal) ? Activation.Gelu
+        : gemm.Name.Contains("Relu", StringComparison.Ordinal) ? Activation.Relu
         : null;
 
     /// <summary>Calls a generated GEMM's Run(a, m, weights, residual, c) through reflection.</summary>

@@ -11,13 +11,16 @@ internal enum EpilogueActivation
 
 /// <summary>
 /// One generated GEMM: C[m×N] = A[m×K]·W[K×N] + bias (+ residual), with K and N fixed at generation time and W prepacked
-/// into 16-column panels of K rows. <c>Roles</c> lists the linear layers that use it (for the emitted comments).
+/// into 16-column panels of K rows. Rows of A are <c>Lda</c> floats apart and rows of C <c>Ldc</c> (K and N, or padded
+/// past a multiple of 4 KiB). <c>Roles</c> lists the linear layers that use it (for the emitted comments).
 /// </summary>
 internal sealed record GemmSpec(
     string Name,
     int K,
     int N,
     EpilogueActivation Activation,
+    int Lda,
+    int Ldc,
     string Roles)
 {
     /// <summary>Columns of one packed panel (one Vector512, two Vector256).</summary>
@@ -44,4 +47,14 @@ internal sealed record GemmSpec(
     public int PackedLength => Panels * PanelWidth * K;
 
     public long Flops(int m) => 2L * m * K * N;
+}
+
+/// <summary>Row strides of scratch matrices.</summary>
+internal static class Strides
+{
+    /// <summary>
+    /// A row width padded by 16 floats when the row is a multiple of 4 KiB: rows 4 KiB apart map to the same L1 set, and the
+    /// 12 rows a register tile reads at once would then evict each other (8-way L1). Mirrors ModelShape.PaddedStride.
+    /// </summary>
+    public static int Padded(int width) => width * 4 % 4096 == 0 ? width + 16 : width;
 }

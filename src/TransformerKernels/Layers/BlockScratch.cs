@@ -20,7 +20,7 @@ public sealed unsafe class BlockScratch : IDisposable
             new NativeBuffer((long)MaxRows * d),                // Context
             new NativeBuffer((long)MaxRows * d),                // Projected
             new NativeBuffer((long)MaxRows * d),                // Normed
-            new NativeBuffer((long)MaxRows * shape.FfnDim),     // Hidden
+            new NativeBuffer((long)MaxRows * shape.FfnHiddenStride), // Hidden
             new NativeBuffer((long)shape.DModel * padded),      // KeysT: Heads × HeadDim × padded
             new NativeBuffer((long)shape.Heads * padded),       // Scores
         ];
@@ -42,7 +42,7 @@ public sealed unsafe class BlockScratch : IDisposable
     /// <summary>LayerNorm output feeding a pre-norm sub-layer, or cross-attention queries [rows, DModel].</summary>
     public float* Normed => _buffers[3].Pointer;
 
-    /// <summary>FFN hidden activations [rows, FfnDim].</summary>
+    /// <summary>FFN hidden activations [rows, FfnDim], rows <see cref="ModelShape.FfnHiddenStride"/> floats apart.</summary>
     public float* Hidden => _buffers[4].Pointer;
 
     /// <summary>One sequence's keys transposed per head [Heads, HeadDim, KeysTStride].</summary>
