@@ -90,6 +90,7 @@ public sealed partial class TransformerModelGenerator
             {
                 w.Line("float* keysT = p->KeysT + (long)head * p->KeysTHeadStride;");
                 w.Line("float* scores = p->Scores + (long)head * p->ScoresStride;");
+                w.Line("int keysTStride = p->KeysTStride;");
                 using (w.Block("for (int i = 0; i < p->QueryCount; i++)"))
                 {
                     w.Line("float* query = p->Query + (long)i * p->QueryStride + head * HeadDim;");
@@ -102,7 +103,7 @@ public sealed partial class TransformerModelGenerator
                     {
                         w.Line($"float* kt = keysT + block * {lanes};");
                         w.Line($"{v}<float> s0 = {v}<float>.Zero, s1 = {v}<float>.Zero, s2 = {v}<float>.Zero, s3 = {v}<float>.Zero;");
-                        using (w.Block("for (int d = 0; d < HeadDim; d++, kt += p->KeysTStride)"))
+                        using (w.Block("for (int d = 0; d < HeadDim; d++, kt += keysTStride)"))
                         {
                             w.Line($"{v}<float> q = {v}.Create(query[d]);");
                             w.Line($"s0 = {fma}(q, {v}.Load(kt), s0); s1 = {fma}(q, {v}.Load(kt + {lanes}), s1);");
@@ -115,7 +116,7 @@ public sealed partial class TransformerModelGenerator
                     {
                         w.Line($"float* kt = keysT + block * {lanes};");
                         w.Line($"{v}<float> s0 = {v}<float>.Zero;");
-                        using (w.Block("for (int d = 0; d < HeadDim; d++, kt += p->KeysTStride)"))
+                        using (w.Block("for (int d = 0; d < HeadDim; d++, kt += keysTStride)"))
                         {
                             w.Line($"s0 = {fma}({v}.Create(query[d]), {v}.Load(kt), s0);");
                         }
@@ -137,26 +138,60 @@ public sealed partial class TransformerModelGenerator
                     }
                     w.Line("float inverseSum = 1f / global::TransformerKernels.HorizontalMath.Sum(sum);");
                     w.Line();
-                    w.Line($"// Step 4: output = weights·V over the visible keys; the head's {spec.HeadDim} outputs stay in registers.");
-                    for (int j = 0; j < fullVectors; j++)
+                    // Independent accumulator sets break the FMA latency chain across keys (4 cycles each on Zen).
+                    int sets = fullVectors == 0 ? 1 : fullVectors <= 4 ? 4 : fullVectors <= 8 ? 2 : 1;
+                    w.Line($"// Step 4: output = weights·V over the visible keys; the head's {spec.HeadDim} outputs stay in registers" +
+                           (sets > 1 ? $", {sets} keys at a time in separate accumulators so FMAs do not wait on each other." : "."));
+                    for (int set = 0; set < sets; set++)
                     {
-                        w.Line($"{v}<float> o{j} = {v}<float>.Zero;");
+                        for (int j = 0; j < fullVectors; j++)
+                        {
+                            w.Line($"{v}<float> o{j}{(set == 0 ? "" : "_" + set)} = {v}<float>.Zero;");
+                        }
                     }
                     if (tail > 0)
                     {
                         w.Line($"for (int t = 0; t < {tail}; t++) tailSums[t] = 0f;");
                     }
                     w.Line("float* value = p->Values + head * HeadDim;");
-                    using (w.Block("for (int j = 0; j < visible; j++, value += p->ValueStride)"))
+                    w.Line("int valueStride = p->ValueStride;");
+                    w.Line("int key = 0;");
+                    if (sets > 1 && fullVectors > 0)
                     {
-                        w.Line($"{v}<float> weight = {v}.Create(scores[j]);");
+                        using (w.Block($"for (; key + {sets} <= visible; key += {sets}, value += {sets} * valueStride)"))
+                        {
+                            for (int set = 0; set < sets; set++)
+                            {
+                                string suffix = set == 0 ? "" : "_" + set;
+                                w.Line($"{v}<float> weight{set} = {v}.Create(scores[key + {set}]);");
+                                for (int j = 0; j < fullVectors; j++)
+                                {
+                                    w.Line($"o{j}{suffix} = {fma}(weight{set}, {v}.Load(value + {set} * valueStride + {j * lanes}), o{j}{suffix});");
+                                }
+                                if (tail > 0)
+                                {
+                                    w.Line($"for (int t = 0; t < {tail}; t++) tailSums[t] += scores[key + {set}] * value[{set} * valueStride + {fullVectors * lanes} + t];");
+                                }
+                            }
+                        }
+                        for (int set = 1; set < sets; set++)
+                        {
+                            for (int j = 0; j < fullVectors; j++)
+                            {
+                                w.Line($"o{j} += o{j}_{set};");
+                            }
+                        }
+                    }
+                    using (w.Block("for (; key < visible; key++, value += valueStride)"))
+                    {
+                        w.Line($"{v}<float> weight = {v}.Create(scores[key]);");
                         for (int j = 0; j < fullVectors; j++)
                         {
                             w.Line($"o{j} = {fma}(weight, {v}.Load(value + {j * lanes}), o{j});");
                         }
                         if (tail > 0)
                         {
-                            w.Line($"for (int t = 0; t < {tail}; t++) tailSums[t] += scores[j] * value[{fullVectors * lanes} + t];");
+                            w.Line($"for (int t = 0; t < {tail}; t++) tailSums[t] += scores[key] * value[{fullVectors * lanes} + t];");
                         }
                     }
                     w.Line("float* output = p->Output + (long)i * p->OutputStride + head * HeadDim;");
