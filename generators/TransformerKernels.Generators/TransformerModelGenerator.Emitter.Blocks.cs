@@ -105,7 +105,12 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// <param name=\"weights\">The block's packed weights.</param>");
         w.Line("/// <param name=\"cache\">This block's keys and values for this sequence.</param>");
         w.Line("/// <param name=\"scratch\">Scratch sized for at least <paramref name=\"length\"/> rows.</param>");
-        using (w.Block($"public static unsafe void DecoderBlock(float* y, int length, int start, {Runtime}DecoderLayerWeights weights, {Runtime}DecoderLayerCache cache, {Runtime}BlockScratch scratch)"))
+        if (cross)
+        {
+            w.Line("/// <param name=\"crossAttentionWeights\">Optional [Heads, length, memory length] output: each row's attention over the encoder positions.</param>");
+        }
+        using (w.Block($"public static unsafe void DecoderBlock(float* y, int length, int start, {Runtime}DecoderLayerWeights weights, {Runtime}DecoderLayerCache cache, {Runtime}BlockScratch scratch" +
+                       (cross ? ", float* crossAttentionWeights = null)" : ")")))
         {
             w.Line("if (length < 1 || start < 0 || start + length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(length), $\"Positions [{start}, {start + length}) do not fit 1..{MaxSeqLen}.\");");
             w.Line("if (length > scratch.MaxRows) throw new global::System.ArgumentOutOfRangeException(nameof(length), $\"Scratch holds {scratch.MaxRows} rows; {length} needed.\");");
@@ -134,7 +139,7 @@ public sealed partial class TransformerModelGenerator
                     w.Line("AddNorm.Run(y, null, weights.Norm2.Gamma, weights.Norm2.Beta, s.Normed, length);");
                 }
                 w.Line($"{g.CrossQuery}.Run({(post ? "y" : "s.Normed")}, length, weights.CrossAttention!.Query, null, s.QueryKeyValue);");
-                w.Line($"var memory = new {Runtime}AttentionArguments {{ Query = s.QueryKeyValue, QueryStride = DModel, KeysT = cache.MemoryKeysT, KeysTHeadStride = HeadDim * cache.KeysTStride, KeysTStride = cache.KeysTStride, Values = cache.MemoryValues, ValueStride = DModel, Output = s.Context, OutputStride = DModel, QueryCount = length, KeyCount = cache.MemoryLength, CausalOffset = -1, Scores = s.Scores, ScoresStride = s.KeysTStride }};");
+                w.Line($"var memory = new {Runtime}AttentionArguments {{ Query = s.QueryKeyValue, QueryStride = DModel, KeysT = cache.MemoryKeysT, KeysTHeadStride = HeadDim * cache.KeysTStride, KeysTStride = cache.KeysTStride, Values = cache.MemoryValues, ValueStride = DModel, Output = s.Context, OutputStride = DModel, QueryCount = length, KeyCount = cache.MemoryLength, CausalOffset = -1, Scores = s.Scores, ScoresStride = s.KeysTStride, Probabilities = crossAttentionWeights }};");
                 w.Line("Attention.Run(ref memory);");
                 EmitSubLayerEnd(w, post, $"{g.AttentionOutput}.Run(s.Context, length, weights.CrossAttention.Output, ", "weights.Norm2", "length");
             }

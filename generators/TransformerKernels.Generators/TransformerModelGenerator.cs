@@ -67,6 +67,7 @@ public sealed partial class TransformerModelGenerator : IIncrementalGenerator
         context.AddSource($"{prefix}.Attention.g.cs", EmitAttention(model));
         context.AddSource($"{prefix}.AddNorm.g.cs", EmitLayerNorm(model));
         context.AddSource($"{prefix}.Blocks.g.cs", EmitBlocks(model));
+        context.AddSource($"{prefix}.Model.g.cs", EmitModel(model));
     }
 }
 

@@ -49,7 +49,7 @@ public class GeneratedCodeTests
         string[] names = run.GeneratedTrees.Select(t => Path.GetFileName(t.FilePath)).Order().ToArray();
         Assert.Equal(
             ["User.Model.AddNorm.g.cs", "User.Model.Attention.g.cs", "User.Model.Blocks.g.cs", "User.Model.Gemm192x64.g.cs", "User.Model.Gemm64x128.g.cs",
-             "User.Model.Gemm64x192.g.cs", "User.Model.Gemm64x192Relu.g.cs", "User.Model.Gemm64x64.g.cs", "User.Model.Shape.g.cs"],
+             "User.Model.Gemm64x192.g.cs", "User.Model.Gemm64x192Relu.g.cs", "User.Model.Gemm64x64.g.cs", "User.Model.Model.g.cs", "User.Model.Shape.g.cs"],
             names);
     }
 }

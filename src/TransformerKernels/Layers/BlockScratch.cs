@@ -106,8 +106,11 @@ public sealed unsafe class DecoderLayerCache : IDisposable
     /// <summary>Encoder positions the cross-attention may see (set by PrepareCrossAttention).</summary>
     public int MemoryLength { get; set; }
 
-    /// <summary>Copies another cache's state for the first <paramref name="positions"/> positions (beam search reorders beams this way).</summary>
-    public void CopyFrom(DecoderLayerCache other, int positions)
+    /// <summary>
+    /// Copies another cache's self-attention keys and values for positions [0, <paramref name="positions"/>): beam search
+    /// reorders beams this way. The encoder part is not copied: every beam's cache was prepared from the same source.
+    /// </summary>
+    public void CopySelfAttentionFrom(DecoderLayerCache other, int positions)
     {
         int d = _dModel;
         for (int row = 0; row < d; row++)
@@ -115,9 +118,6 @@ public sealed unsafe class DecoderLayerCache : IDisposable
             new Span<float>(other.KeysT + (long)row * KeysTStride, positions).CopyTo(new Span<float>(KeysT + (long)row * KeysTStride, positions));
         }
         new Span<float>(other.Values, positions * d).CopyTo(new Span<float>(Values, positions * d));
-        other._memoryKeysT.Span.CopyTo(_memoryKeysT.Span);
-        other._memoryValues.Span.CopyTo(_memoryValues.Span);
-        MemoryLength = other.MemoryLength;
     }
 
     /// <inheritdoc/>

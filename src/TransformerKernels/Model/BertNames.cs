@@ -1,0 +1,49 @@
+namespace TransformerKernels;
+
+/// <summary>
+/// The Hugging Face BERT name map (optionally under <c>bert.</c>): separate query/key/value projections are stacked into
+/// the fused Q·K·V layer; <c>attention.output.LayerNorm</c> and <c>output.LayerNorm</c> are the two Add &amp; Norms;
+/// <c>embeddings.LayerNorm</c> normalizes the summed embeddings. The pooler and the <c>position_ids</c> buffer are not
+/// part of the encoder and are marked used.
+/// </summary>
+internal static class BertNames
+{
+    public static void Load(TransformerWeights weights, TensorSource source, ModelShape shape, SafeTensorsFile file)
+    {
+        if (shape.DecoderLayers > 0)
+        {
+            throw new ModelWeightsException("encoder.layer.0", "encoder-only model", $"{shape.DecoderLayers} decoder layers",
+                "BERT checkpoints describe encoder-only models; declare DecoderLayers = 0.");
+        }
+        int d = shape.DModel, f = shape.FfnDim;
+        string root = source.Has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+        var layers = new EncoderLayerWeights[shape.EncoderLayers];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            string p = $"{root}encoder.layer.{i}.";
+            float[] inProj = [.. source.Read(p + "attention.self.query.weight", d, d), .. source.Read(p + "attention.self.key.weight", d, d), .. source.Read(p + "attention.self.value.weight", d, d)];
+            float[] inBias = [.. source.Read(p + "attention.self.query.bias", d), .. source.Read(p + "attention.self.key.bias", d), .. source.Read(p + "attention.self.value.bias", d)];
+            layers[i] = new EncoderLayerWeights(
+                new SelfAttentionWeights(inProj, inBias, source.Read(p + "attention.output.dense.weight", d, d), source.Read(p + "attention.output.dense.bias", d), d),
+                Norm(source, p + "attention.output.LayerNorm.", d),
+                new FeedForwardWeights(source.Read(p + "intermediate.dense.weight", f, d), source.Read(p + "intermediate.dense.bias", f),
+                    source.Read(p + "output.dense.weight", d, f), source.Read(p + "output.dense.bias", d), d, f),
+                Norm(source, p + "output.LayerNorm.", d));
+        }
+        string e = root + "embeddings.";
+        NativeBuffer words = TransformerWeights.Buffer(source.Read(e + "word_embeddings.weight", shape.EncoderVocab, d));
+        NativeBuffer positions = TransformerWeights.Buffer(source.Read(e + "position_embeddings.weight", shape.PositionTableSize, d));
+        NativeBuffer? types = shape.TokenTypes > 0 ? TransformerWeights.Buffer(source.Read(e + "token_type_embeddings.weight", shape.TokenTypes, d)) : null;
+        LayerNormWeights norm = Norm(source, e + "LayerNorm.", d);
+        foreach (string name in file.Tensors.Keys.Where(n => n.StartsWith(root + "pooler.", StringComparison.Ordinal) || n == e + "position_ids"))
+        {
+            source.MarkUsed(name);
+        }
+        weights.Set(words, null, positions, types, norm, layers, null, [], null, null);
+    }
+
+    private static LayerNormWeights Norm(TensorSource source, string p, int d) =>
+        source.Has(p + "weight")
+            ? new(source.Read(p + "weight", d), source.Read(p + "bias", d), d)
+            : new(source.Read(p + "gamma", d), source.Read(p + "beta", d), d);
+}
