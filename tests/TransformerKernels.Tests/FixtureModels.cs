@@ -1,0 +1,23 @@
+using TransformerKernels;
+
+namespace TransformerKernels.Tests;
+
+// Models matching tools/fixtures/make_fixtures.py, driven through the float-level API (positions come with the input).
+
+/// <summary>nn.TransformerEncoder: 2 post-norm ReLU layers, d32, 2 heads, final norm.</summary>
+[TransformerModel(DModel = 32, Heads = 2, EncoderLayers = 2, FfnDim = 64, MaxSeqLen = 16, Positions = PositionEncoding.None)]
+public partial class FixtureEncoderPostRelu;
+
+/// <summary>nn.TransformerEncoder: 2 pre-norm GELU layers, d48, 4 heads of 12, ε 1e-6.</summary>
+[TransformerModel(DModel = 48, Heads = 4, EncoderLayers = 2, FfnDim = 96, MaxSeqLen = 16, Norm = NormPlacement.Pre, Activation = Activation.Gelu,
+                  LayerNormEpsilon = 1e-6, Positions = PositionEncoding.None)]
+public partial class FixtureEncoderPreGelu;
+
+/// <summary>nn.Transformer: 2 + 2 post-norm ReLU layers, d32, 4 heads of 8.</summary>
+[TransformerModel(DModel = 32, Heads = 4, EncoderLayers = 2, DecoderLayers = 2, FfnDim = 64, MaxSeqLen = 16, Positions = PositionEncoding.None)]
+public partial class FixtureTransformerPostRelu;
+
+/// <summary>nn.Transformer: 1 + 2 pre-norm GELU layers, d40, 5 heads of 8.</summary>
+[TransformerModel(DModel = 40, Heads = 5, EncoderLayers = 1, DecoderLayers = 2, FfnDim = 80, MaxSeqLen = 16, Norm = NormPlacement.Pre,
+                  Activation = Activation.Gelu, Positions = PositionEncoding.None)]
+public partial class FixtureTransformerPreGelu;

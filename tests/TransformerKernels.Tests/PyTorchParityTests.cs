@@ -1,0 +1,78 @@
+namespace TransformerKernels.Tests;
+
+/// <summary>
+/// The declared models against PyTorch nn.TransformerEncoder / nn.Transformer outputs committed by
+/// tools/fixtures/make_fixtures.py. Tolerance 1e-4 max abs error (outputs are LayerNorm-scaled, order 1; torch's fast
+/// and slow paths alone differ by ~2e-6 and float vs double by ~1e-6 per layer). Padded positions are compared only
+/// where PyTorch defines them: its nested-tensor encoder path writes zeros there.
+/// </summary>
+public class PyTorchParityTests
+{
+    private const double Tolerance = 1e-4;
+
+    internal static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
+
+    internal static float[] Tensor(string file, string name)
+    {
+        using SafeTensorsFile io = SafeTensorsFile.Open(Fixture(file));
+        return io.ReadArray(name);
+    }
+
+    private static void AssertRealTokens(float[] expected, float[] actual, int batch, int length, int d, int[] lengths, string variant)
+    {
+        for (int b = 0; b < batch; b++)
+        {
+            int count = lengths[b] * d, start = b * length * d;
+            TestData.AssertClose(expected[start..(start + count)], actual.AsSpan(start, count), Tolerance, $"{variant}, sequence {b}");
+        }
+    }
+
+    [Fact]
+    public void PostNormReluEncoderWithPaddingMatchesPyTorch()
+    {
+        using var model = FixtureEncoderPostRelu.Load(Fixture("encoder_post_relu.safetensors"), maxBatch: 2);
+        float[] src = Tensor("encoder_post_relu.io.safetensors", "src");
+        int[] lengths = Tensor("encoder_post_relu.io.safetensors", "src_lengths").Select(v => (int)v).ToArray();
+        var memory = new float[src.Length];
+        model.EncodeEmbeddings(src, 2, 7, lengths, memory);
+        AssertRealTokens(Tensor("encoder_post_relu.io.safetensors", "expected"), memory, 2, 7, 32, lengths, "post-norm ReLU encoder");
+    }
+
+    [Fact]
+    public void PreNormGeluEncoderWithHeadDim12MatchesPyTorch()
+    {
+        using var model = FixtureEncoderPreGelu.Load(Fixture("encoder_pre_gelu.safetensors"));
+        float[] src = Tensor("encoder_pre_gelu.io.safetensors", "src");
+        var memory = new float[src.Length];
+        model.EncodeEmbeddings(src, 1, 11, default, memory);
+        TestData.AssertClose(Tensor("encoder_pre_gelu.io.safetensors", "expected"), memory, Tolerance, "pre-norm GELU encoder");
+    }
+
+    [Theory]
+    [InlineData("transformer_post_relu", 2, 6, 5)]
+    [InlineData("transformer_pre_gelu", 1, 9, 7)]
+    public void FullTransformerMatchesPyTorch(string name, int batch, int sourceLength, int targetLength)
+    {
+        string io = name + ".io.safetensors";
+        float[] src = Tensor(io, "src"), tgt = Tensor(io, "tgt"), memory = Tensor(io, "memory"), expected = Tensor(io, "expected");
+        int[] lengths = Tensor(io, "src_lengths").Select(v => (int)v).ToArray();
+        var ourMemory = new float[memory.Length];
+        var output = new float[expected.Length];
+        if (name.Contains("post"))
+        {
+            using var model = FixtureTransformerPostRelu.Load(Fixture(name + ".safetensors"), maxBatch: batch);
+            model.EncodeEmbeddings(src, batch, sourceLength, lengths, ourMemory);
+            // The decoder reads our own encoder output: the whole model, end to end.
+            model.DecodeEmbeddings(tgt, batch, targetLength, ourMemory, sourceLength, lengths, output);
+            AssertRealTokens(memory, ourMemory, batch, sourceLength, 32, lengths, $"{name} encoder");
+        }
+        else
+        {
+            using var model = FixtureTransformerPreGelu.Load(Fixture(name + ".safetensors"), maxBatch: batch);
+            model.EncodeEmbeddings(src, batch, sourceLength, lengths, ourMemory);
+            model.DecodeEmbeddings(tgt, batch, targetLength, ourMemory, sourceLength, lengths, output);
+            AssertRealTokens(memory, ourMemory, batch, sourceLength, 40, lengths, $"{name} encoder");
+        }
+        TestData.AssertClose(expected, output, Tolerance, $"{name} decoder");
+    }
+}

@@ -1,0 +1,76 @@
+namespace TransformerKernels.Tests;
+
+/// <summary>Checkpoints that do not fit the declared shape fail with the tensor's name, the expected and the actual shape.</summary>
+public class WeightLoadingTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("tk-weights").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static List<(string Name, long[] Shape, float[] Data)> FixtureTensors()
+    {
+        using SafeTensorsFile file = SafeTensorsFile.Open(PyTorchParityTests.Fixture("encoder_post_relu.safetensors"));
+        return file.Tensors.Values.Select(t => (t.Name, t.Shape, file.ReadArray(t.Name))).ToList();
+    }
+
+    private string Write(IEnumerable<(string, long[], float[])> tensors)
+    {
+        string path = Path.Combine(_directory, Guid.NewGuid() + ".safetensors");
+        SafeTensorsWriter.Write(path, tensors);
+        return path;
+    }
+
+    [Fact]
+    public void MissingTensorIsNamed()
+    {
+        string path = Write(FixtureTensors().Where(t => t.Name != "layers.1.linear2.weight"));
+        var e = Assert.Throws<ModelWeightsException>(() => FixtureEncoderPostRelu.Load(path));
+        Assert.Equal("layers.1.linear2.weight", e.TensorName);
+        Assert.Equal("[32, 64]", e.Expected);
+        Assert.Equal("missing", e.Actual);
+        Assert.Contains("layers.1.linear2.weight", e.Message);
+    }
+
+    [Fact]
+    public void MisShapedTensorIsNamedWithBothShapes()
+    {
+        var tensors = FixtureTensors().Select(t => t.Name == "layers.0.linear1.weight" ? (t.Name, new long[] { 32, 64 }, t.Data) : t);
+        var e = Assert.Throws<ModelWeightsException>(() => FixtureEncoderPostRelu.Load(Write(tensors)));
+        Assert.Equal("layers.0.linear1.weight", e.TensorName);
+        Assert.Equal("[64, 32]", e.Expected);
+        Assert.Equal("[32, 64]", e.Actual);
+    }
+
+    [Fact]
+    public void ExtraTensorIsRejectedUnlessAllowed()
+    {
+        string path = Write(FixtureTensors().Append(("layers.2.linear1.weight", new long[] { 64, 32 }, new float[64 * 32])));
+        var e = Assert.Throws<ModelWeightsException>(() => FixtureEncoderPostRelu.Load(path));
+        Assert.Equal("layers.2.linear1.weight", e.TensorName);
+        Assert.Contains("allowUnusedTensors", e.Message);
+        using var model = FixtureEncoderPostRelu.Load(path, allowUnusedTensors: true);
+    }
+
+    [Fact]
+    public void WeightsOfAnotherShapeAreRefused()
+    {
+        using var weights = TransformerWeights.Load(PyTorchParityTests.Fixture("encoder_post_relu.safetensors"), FixtureEncoderPostRelu.Shape);
+        var e = Assert.Throws<ArgumentException>(() => new FixtureEncoderPreGelu(weights));
+        Assert.Equal("weights", e.ParamName);
+    }
+
+    [Fact]
+    public void HalfAndBFloat16AreWidenedOnLoad()
+    {
+        float[] values = [1.5f, -2.25f, 0.099975586f, 65504f];
+        string path = Path.Combine(_directory, "half.safetensors");
+        // Header by hand: one F16 tensor and one BF16 tensor.
+        byte[] f16 = values.SelectMany(v => BitConverter.GetBytes((Half)v)).ToArray();
+        byte[] bf16 = values.SelectMany(v => BitConverter.GetBytes((ushort)(BitConverter.SingleToInt32Bits(v) >> 16))).ToArray();
+        string header = $"{{\"h\":{{\"dtype\":\"F16\",\"shape\":[4],\"data_offsets\":[0,8]}},\"b\":{{\"dtype\":\"BF16\",\"shape\":[2,2],\"data_offsets\":[8,16]}}}}";
+        File.WriteAllBytes(path, [.. BitConverter.GetBytes((ulong)header.Length), .. System.Text.Encoding.ASCII.GetBytes(header), .. f16, .. bf16]);
+        using SafeTensorsFile file = SafeTensorsFile.Open(path);
+        Assert.Equal(values.Select(v => (float)(Half)v), file.ReadArray("h"));
+        Assert.Equal(values.Select(v => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(v) & unchecked((int)0xFFFF0000))), file.ReadArray("b"));
+    }
+}
