@@ -226,27 +226,14 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">An id outside the vocabulary, an empty or too long source, bad options.</exception>");
         using (w.Block("public int Translate(global::System.ReadOnlySpan<int> source, global::System.Span<int> target, int startToken, int endToken, int beamWidth = 1, float lengthPenalty = 1f, int maxLength = 0)"))
         {
-            w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
-            w.Line("if (source.Length < 1 || source.Length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(source), source.Length, $\"The source must have 1..{MaxSeqLen} tokens.\");");
-            w.Line("CheckIds(source, EncoderVocab, nameof(source));");
+            w.Line("CheckSource(source);");
             w.Line("if ((uint)startToken >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(startToken), startToken, $\"Must be a target id in [0, {DecoderVocab}).\");");
             w.Line("if ((uint)endToken >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(endToken), endToken, $\"Must be a target id in [0, {DecoderVocab}).\");");
             w.Line("if (beamWidth < 1) throw new global::System.ArgumentOutOfRangeException(nameof(beamWidth), beamWidth, \"At least 1.\");");
             w.Line("if (maxLength < 0 || maxLength > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(maxLength), maxLength, $\"0 (as long as fits) or 1..{MaxSeqLen}.\");");
             w.Line("int limit = global::System.Math.Min(maxLength == 0 ? MaxSeqLen : maxLength, target.Length);");
             w.Line("if (limit < 1) throw new global::System.ArgumentException(\"The target span is empty.\", nameof(target));");
-            w.Line();
-            w.Line("// Encoder: embeddings + positions → encoder blocks → memory.");
-            w.Line("float* memory = _state.Rows.Pointer;");
-            w.Line("Embed(_weights.SourceEmbedding!.Pointer, source, 0, default, memory);");
-            w.Line("RunEncoder(memory, 1, source.Length, default);");
-            w.Line("// Cross-attention keys and values, once per source, for every beam slot that will be used.");
-            w.Line("int slots = beamWidth == 1 ? 1 : 2 * beamWidth;");
-            using (w.Block("for (int slot = 0; slot < slots; slot++)"))
-            {
-                w.Line($"{Runtime}DecoderLayerCache[] caches = _state.Caches(slot);");
-                w.Line("for (int layer = 0; layer < DecoderLayers; layer++) Kernels.PrepareCrossAttention(memory, source.Length, source.Length, _weights.Decoder[layer], caches[layer]);");
-            }
+            w.Line("StartDecoding(source, beamWidth == 1 ? 1 : 2 * beamWidth);");
             using (w.Block("if (beamWidth > 1)"))
             {
                 w.Line("return _beamSearch.Run(this, startToken, endToken, beamWidth, lengthPenalty, limit, target);");
@@ -263,11 +250,40 @@ public sealed partial class TransformerModelGenerator
         }
         w.Line();
         w.Line("/// <summary>");
+        w.Line("/// Runs the encoder on <paramref name=\"source\"/> and prepares the cross-attention keys and values of every decoder block in");
+        w.Line("/// beam slots [0, <paramref name=\"slots\"/>); <see cref=\"Step\"/> then decodes token by token (Translate does both).");
+        w.Line("/// </summary>");
+        using (w.Block("public void StartDecoding(global::System.ReadOnlySpan<int> source, int slots = 1)"))
+        {
+            w.Line("CheckSource(source);");
+            w.Line("if (slots < 1) throw new global::System.ArgumentOutOfRangeException(nameof(slots), slots, \"At least 1.\");");
+            w.Line("// Encoder: embeddings + positions → encoder blocks → memory.");
+            w.Line("float* memory = _state.Rows.Pointer;");
+            w.Line("Embed(_weights.SourceEmbedding!.Pointer, source, 0, default, memory);");
+            w.Line("RunEncoder(memory, 1, source.Length, default);");
+            w.Line("// Cross-attention keys and values, once per source, for every beam slot that will be used.");
+            using (w.Block("for (int slot = 0; slot < slots; slot++)"))
+            {
+                w.Line($"{Runtime}DecoderLayerCache[] caches = _state.Caches(slot);");
+                w.Line("for (int layer = 0; layer < DecoderLayers; layer++) Kernels.PrepareCrossAttention(memory, source.Length, source.Length, _weights.Decoder[layer], caches[layer]);");
+            }
+        }
+        w.Line();
+        using (w.Block("private void CheckSource(global::System.ReadOnlySpan<int> source)"))
+        {
+            w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
+            w.Line("if (source.Length < 1 || source.Length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(source), source.Length, $\"The source must have 1..{MaxSeqLen} tokens.\");");
+            w.Line("CheckIds(source, EncoderVocab, nameof(source));");
+        }
+        w.Line();
+        w.Line("/// <summary>");
         w.Line("/// One decoding step in beam slot <paramref name=\"slot\"/>: embed <paramref name=\"token\"/> at <paramref name=\"position\"/>, run it");
         w.Line("/// through every decoder block against the cache, final norm, final linear. Returns the logits [DecoderVocab].");
         w.Line("/// </summary>");
         using (w.Block("public global::System.Span<float> Step(int slot, int token, int position)"))
         {
+            w.Line("if ((uint)token >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(token), token, $\"Must be a target id in [0, {DecoderVocab}).\");");
+            w.Line("if ((uint)position >= MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(position), position, $\"Must be in [0, {MaxSeqLen}).\");");
             w.Line("float* y = _state.DecoderRows.Pointer;");
             w.Line("Embed(_weights.TargetEmbedding!.Pointer, new global::System.ReadOnlySpan<int>(&token, 1), position, default, y);");
             w.Line($"{Runtime}DecoderLayerCache[] caches = _state.Caches(slot);");
@@ -290,7 +306,7 @@ public sealed partial class TransformerModelGenerator
         }
         w.Line();
         w.Line("/// <summary>");
-        w.Line("/// Where greedy steps write the last decoder block's cross-attention weights [Heads, memory length] (null: nowhere).");
+        w.Line("/// Where each <see cref=\"Step\"/> writes the last decoder block's cross-attention weights [Heads, memory length] (null: nowhere).");
         w.Line("/// The caller owns the memory and keeps it alive while set.");
         w.Line("/// </summary>");
         using (w.Block("public float* CrossAttentionOutput"))

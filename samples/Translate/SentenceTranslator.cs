@@ -1,0 +1,92 @@
+using TransformerKernels;
+
+namespace Translate;
+
+/// <summary>Text in, text out over the declared model: tokenization, decoding, and the step-by-step view.</summary>
+public sealed unsafe class SentenceTranslator(ChineseEnglishTranslator model, Vocabulary vocabulary)
+{
+    private readonly int[] _output = new int[ChineseEnglishTranslator.MaxSeqLen];
+
+    /// <summary>Turns a sentence into source ids, or says why it cannot be translated.</summary>
+    public bool TryParse(string sentence, out int[] ids, out string? problem)
+    {
+        problem = null;
+        if (!vocabulary.TryEncode(sentence, out ids, out string[] unknown))
+        {
+            problem = $"cannot translate \"{sentence}\": {string.Join(", ", unknown.Select(c => $"'{c}'"))} {(unknown.Length == 1 ? "is" : "are")} not in the model's vocabulary";
+        }
+        else if (ids.Length == 0)
+        {
+            problem = "cannot translate an empty sentence";
+        }
+        else if (ids.Length > ChineseEnglishTranslator.MaxSeqLen)
+        {
+            problem = $"cannot translate \"{sentence}\": {ids.Length} characters, the model takes at most {ChineseEnglishTranslator.MaxSeqLen}";
+        }
+        return problem is null;
+    }
+
+    /// <summary>Greedy (beam 1) or beam-search translation.</summary>
+    public string Translate(int[] ids, int beam = 1)
+    {
+        int count = model.Translate(ids, _output, Vocabulary.Start, Vocabulary.End, beamWidth: beam);
+        return vocabulary.Decode(_output.AsSpan(0, count));
+    }
+
+    /// <summary>
+    /// Greedy decoding one step at a time, printing each chosen word and its probability to <paramref name="log"/> and
+    /// collecting the last decoder block's cross-attention for an SVG heatmap.
+    /// </summary>
+    public string TranslateStepByStep(int[] ids, TextWriter? log, string? heatmapPath, string sentence)
+    {
+        int heads = ChineseEnglishTranslator.Heads;
+        var attention = new float[heads * ids.Length];
+        var rows = new List<float[]>();
+        var words = new List<int>();
+        model.StartDecoding(ids);
+        fixed (float* weights = attention)
+        {
+            model.CrossAttentionOutput = weights;
+            try
+            {
+                int token = Vocabulary.Start;
+                for (int position = 0; position < ChineseEnglishTranslator.MaxSeqLen; position++)
+                {
+                    Span<float> logits = model.Step(0, token, position);
+                    token = RowSoftmax.ArgMax(logits);
+                    RowSoftmax.Softmax(logits);
+                    log?.WriteLine($"  step {position}: {vocabulary.Word(token),-12} p = {logits[token]:F4}");
+                    // Mean over heads: one row of weights over the source characters.
+                    var row = new float[ids.Length];
+                    for (int h = 0; h < heads; h++)
+                    {
+                        for (int j = 0; j < ids.Length; j++)
+                        {
+                            row[j] += attention[h * ids.Length + j] / heads;
+                        }
+                    }
+                    rows.Add(row);
+                    if (token == Vocabulary.End)
+                    {
+                        break;
+                    }
+                    words.Add(token);
+                }
+            }
+            finally
+            {
+                model.CrossAttentionOutput = null;
+            }
+        }
+        if (heatmapPath is not null)
+        {
+            var sourceTokens = System.Globalization.StringInfo.GetTextElementEnumerator(sentence) is var e
+                ? Enumerable.Range(0, int.MaxValue).TakeWhile(_ => e.MoveNext()).Select(_ => e.GetTextElement()).Where(c => !string.IsNullOrWhiteSpace(c)).ToList()
+                : [];
+            var targetTokens = words.Select(vocabulary.Word).Append("</s>").ToList();
+            AttentionHeatmap.WriteSvg(heatmapPath, sourceTokens, targetTokens, rows.ToArray());
+            log?.WriteLine($"  wrote {heatmapPath}");
+        }
+        return vocabulary.Decode(words.ToArray());
+    }
+}

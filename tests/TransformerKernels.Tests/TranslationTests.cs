@@ -1,0 +1,89 @@
+using Translate;
+
+namespace TransformerKernels.Tests;
+
+/// <summary>
+/// The seed's example end to end on the trained weights of samples/Translate: text in, text out through the C# runtime,
+/// and the decoder's logits against PyTorch's for one teacher-forced sentence.
+/// </summary>
+public sealed class TranslationTests : IDisposable
+{
+    private static readonly string ModelDirectory = Path.Combine(AppContext.BaseDirectory, "model");
+    private readonly ChineseEnglishTranslator _model = ChineseEnglishTranslator.Load(Path.Combine(ModelDirectory, "translator.safetensors"));
+    private readonly Vocabulary _vocabulary = Vocabulary.Load(ModelDirectory);
+
+    public void Dispose() => _model.Dispose();
+
+    [Theory]
+    [InlineData("我有一只猫", "I have a cat")]
+    [InlineData("她喜欢两条鱼", "She likes two fish")]
+    [InlineData("我们想要三本书", "We want three books")]
+    [InlineData("他不需要一把新伞", "He does not need a new umbrella")]
+    [InlineData("老师看见四只大象", "The teacher sees four elephants")]
+    public void TranslatesSentences(string chinese, string english)
+    {
+        var translator = new SentenceTranslator(_model, _vocabulary);
+        Assert.True(translator.TryParse(chinese, out int[] ids, out string? problem), problem);
+        Assert.Equal(english, translator.Translate(ids));
+        Assert.Equal(english, translator.Translate(ids, beam: 4));
+        Assert.Equal(english, translator.TranslateStepByStep(ids, null, null, chinese));
+    }
+
+    [Fact]
+    public void HeldOutCombinationsTranslateCorrectly()
+    {
+        // The first 100 held-out pairs: (verb, noun) combinations never seen in training.
+        var translator = new SentenceTranslator(_model, _vocabulary);
+        string[][] pairs = File.ReadAllLines(Path.Combine(ModelDirectory, "heldout.tsv")).Take(100).Select(l => l.Split('\t')).ToArray();
+        int correct = pairs.Count(p => translator.TryParse(p[0], out int[] ids, out _) && translator.Translate(ids) == TranslateCommand.SentenceCase(p[1]));
+        Assert.True(correct >= 99, $"{correct}/100 held-out sentences translated exactly on {KernelPaths.Active}");
+    }
+
+    [Fact]
+    public void DecoderLogitsMatchPyTorch()
+    {
+        // Logits are unnormalized (magnitudes up to ~20); 1e-3 absolute is 5e-5 relative, the float rounding of 4 blocks.
+        string fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "translate_logits.safetensors");
+        using SafeTensorsFile file = SafeTensorsFile.Open(fixture);
+        int[] source = file.ReadArray("source").Select(v => (int)v).ToArray();
+        int[] target = file.ReadArray("target").Select(v => (int)v).ToArray();
+        float[] expected = file.ReadArray("logits");
+        _model.StartDecoding(source);
+        int vocab = ChineseEnglishTranslator.DecoderVocab;
+        for (int position = 0; position < target.Length; position++)
+        {
+            float[] logits = _model.Step(0, target[position], position).ToArray();
+            TestData.AssertClose(expected[(position * vocab)..((position + 1) * vocab)], logits, 1e-3, $"logits at step {position}");
+        }
+    }
+
+    [Fact]
+    public void GreedyTranslationAllocatesNothingAfterTheFirstCall()
+    {
+        _vocabulary.TryEncode("我有一只猫", out int[] ids, out _);
+        var output = new int[32];
+        _model.Translate(ids, output, Vocabulary.Start, Vocabulary.End);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            _model.Translate(ids, output, Vocabulary.Start, Vocabulary.End);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void UntranslatableInputIsExplained()
+    {
+        var translator = new SentenceTranslator(_model, _vocabulary);
+        Assert.False(translator.TryParse("我有一只龙", out _, out string? unknown));
+        Assert.Contains("'龙'", unknown);
+        Assert.False(translator.TryParse("  ", out _, out string? empty));
+        Assert.Contains("empty", empty);
+        Assert.False(translator.TryParse(string.Concat(Enumerable.Repeat("我有一只猫", 7)), out _, out string? tooLong));
+        Assert.Contains("at most 32", tooLong);
+        var output = new int[8];
+        Assert.Equal("source", Assert.Throws<ArgumentOutOfRangeException>(() => _model.Translate([5, 999], output, 1, 2)).ParamName);
+        Assert.Equal("source", Assert.Throws<ArgumentOutOfRangeException>(() => _model.Translate([], output, 1, 2)).ParamName);
+        Assert.All(output, v => Assert.Equal(0, v));
+    }
+}
