@@ -96,7 +96,11 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// The encoder on embeddings, with PyTorch <c>batch_first</c> semantics: <paramref name=\"source\"/> [batch, length, DModel]");
         w.Line("/// → <paramref name=\"memory\"/> [batch, length, DModel], through every encoder block and the final norm if the checkpoint has one.");
         w.Line("/// </summary>");
+        w.Line("/// <param name=\"source\">Input rows [batch, length, DModel] (embeddings with positions already added).</param>");
+        w.Line("/// <param name=\"batch\">Sequences (1..maxBatch).</param>");
+        w.Line("/// <param name=\"length\">Positions per sequence (1..MaxSeqLen).</param>");
         w.Line("/// <param name=\"sourceLengths\">Real tokens per sequence (later positions are padding, as <c>src_key_padding_mask</c>); empty: all.</param>");
+        w.Line("/// <param name=\"memory\">Receives [batch, length, DModel]; nothing is written when an argument is rejected.</param>");
         using (w.Block("public void EncodeEmbeddings(global::System.ReadOnlySpan<float> source, int batch, int length, global::System.ReadOnlySpan<int> sourceLengths, global::System.Span<float> memory)"))
         {
             w.Line("CheckBatch(batch, length, sourceLengths, nameof(sourceLengths));");
@@ -129,10 +133,16 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// of the same shape, with the causal mask (each position sees itself and earlier ones)" + (encoder ? " and attention over" : "") + ",");
         w.Line(encoder ? "/// <paramref name=\"memory\"/> [batch, memoryLength, DModel], then the final norm if the checkpoint has one." : "/// then the final norm if the checkpoint has one.");
         w.Line("/// </summary>");
+        w.Line("/// <param name=\"target\">Decoder input rows [batch, targetLength, DModel].</param>");
+        w.Line("/// <param name=\"batch\">Sequences (1..maxBatch).</param>");
+        w.Line("/// <param name=\"targetLength\">Positions per target sequence (1..MaxSeqLen).</param>");
         if (encoder)
         {
+            w.Line("/// <param name=\"memory\">Encoder output [batch, memoryLength, DModel].</param>");
+            w.Line("/// <param name=\"memoryLength\">Positions per encoder sequence.</param>");
             w.Line("/// <param name=\"memoryLengths\">Real encoder positions per sequence (<c>memory_key_padding_mask</c>); empty: all.</param>");
         }
+        w.Line("/// <param name=\"output\">Receives [batch, targetLength, DModel].</param>");
         string memoryParameters = encoder ? ", global::System.ReadOnlySpan<float> memory, int memoryLength, global::System.ReadOnlySpan<int> memoryLengths" : "";
         using (w.Block($"public void DecodeEmbeddings(global::System.ReadOnlySpan<float> target, int batch, int targetLength{memoryParameters}, global::System.Span<float> output)"))
         {
@@ -190,6 +200,8 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// Token ids [batch, length] → hidden states [batch, length, DModel]: embeddings, positions, every encoder block, final norm.");
         w.Line("/// </summary>");
         w.Line("/// <param name=\"ids\">Token ids in [0, EncoderVocab); padded positions must hold a valid id too.</param>");
+        w.Line("/// <param name=\"batch\">Sequences (1..maxBatch).</param>");
+        w.Line("/// <param name=\"length\">Positions per sequence (1..MaxSeqLen).</param>");
         w.Line("/// <param name=\"lengths\">Real tokens per sequence (attention mask); empty: all.</param>");
         w.Line("/// <param name=\"hidden\">Receives [batch, length, DModel]; nothing is written when an argument is rejected.</param>");
         w.Line("/// <param name=\"tokenTypes\">Segment ids per token (BERT), or empty for all zeros.</param>");
@@ -222,6 +234,13 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// (one new row, earlier ones cached) through the decoder, the final linear picks the next token, until");
         w.Line("/// <paramref name=\"endToken\"/> or <paramref name=\"maxLength\"/>. Greedy with <paramref name=\"beamWidth\"/> 1, beam search above.");
         w.Line("/// </summary>");
+        w.Line("/// <param name=\"source\">Source token ids.</param>");
+        w.Line("/// <param name=\"target\">Receives the target ids; its length also caps the translation.</param>");
+        w.Line("/// <param name=\"startToken\">The target id that starts decoding.</param>");
+        w.Line("/// <param name=\"endToken\">The target id that ends it.</param>");
+        w.Line("/// <param name=\"beamWidth\">1: greedy; more: beam search with that many beams.</param>");
+        w.Line("/// <param name=\"lengthPenalty\">Beam scores are divided by length^lengthPenalty.</param>");
+        w.Line("/// <param name=\"maxLength\">Most target tokens (0: MaxSeqLen).</param>");
         w.Line("/// <returns>Tokens written to <paramref name=\"target\"/> (the end token is not written).</returns>");
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">An id outside the vocabulary, an empty or too long source, bad options.</exception>");
         using (w.Block("public int Translate(global::System.ReadOnlySpan<int> source, global::System.Span<int> target, int startToken, int endToken, int beamWidth = 1, float lengthPenalty = 1f, int maxLength = 0)"))
@@ -253,6 +272,8 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// Runs the encoder on <paramref name=\"source\"/> and prepares the cross-attention keys and values of every decoder block in");
         w.Line("/// beam slots [0, <paramref name=\"slots\"/>); <see cref=\"Step\"/> then decodes token by token (Translate does both).");
         w.Line("/// </summary>");
+        w.Line("/// <param name=\"source\">Source token ids.</param>");
+        w.Line("/// <param name=\"slots\">Beam slots to prepare.</param>");
         using (w.Block("public void StartDecoding(global::System.ReadOnlySpan<int> source, int slots = 1)"))
         {
             w.Line("CheckSource(source);");
@@ -280,6 +301,9 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// One decoding step in beam slot <paramref name=\"slot\"/>: embed <paramref name=\"token\"/> at <paramref name=\"position\"/>, run it");
         w.Line("/// through every decoder block against the cache, final norm, final linear. Returns the logits [DecoderVocab].");
         w.Line("/// </summary>");
+        w.Line("/// <param name=\"slot\">Beam slot (0 for greedy decoding).</param>");
+        w.Line("/// <param name=\"token\">The previous target token.</param>");
+        w.Line("/// <param name=\"position\">Its position; the slot's cache must hold positions [0, position).</param>");
         using (w.Block("public global::System.Span<float> Step(int slot, int token, int position)"))
         {
             w.Line("if ((uint)token >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(token), token, $\"Must be a target id in [0, {DecoderVocab}).\");");

@@ -20,7 +20,9 @@ public class GeneratedCodeTests
     {
         var (generator, compilation, run) = GeneratorHarness.Run(GeneratorHarness.Model(arguments));
         Assert.Empty(generator);
-        Assert.Empty(compilation.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        // Documentation is checked too (consumers often build with GenerateDocumentationFile); the user's own
+        // undocumented class declaration is not ours to judge.
+        Assert.Empty(compilation.Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Location.SourceTree?.FilePath != "Models.cs"));
         Assert.NotEmpty(run.GeneratedTrees);
     }
 

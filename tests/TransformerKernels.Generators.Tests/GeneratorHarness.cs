@@ -22,7 +22,7 @@ internal static class GeneratorHarness
 
     public static CSharpCompilation Compile(string source, bool allowUnsafe = true) =>
         CSharpCompilation.Create("UserModels",
-            [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest), path: "Models.cs")],
+            [CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest, DocumentationMode.Diagnose), path: "Models.cs")],
             References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: allowUnsafe, nullableContextOptions: NullableContextOptions.Enable));
 

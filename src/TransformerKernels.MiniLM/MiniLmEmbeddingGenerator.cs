@@ -1,0 +1,48 @@
+using Microsoft.Extensions.AI;
+
+namespace TransformerKernels.MiniLM;
+
+/// <summary>
+/// all-MiniLM-L6-v2 behind Microsoft.Extensions.AI's <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/>, so code written
+/// for that interface runs locally on TransformerKernels. Inputs are embedded in batches; calls are serialized (the model's
+/// scratch is shared), so one instance may be used from several threads.
+/// </summary>
+public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
+{
+    private readonly SentenceEmbedder _embedder;
+    private readonly object _gate = new();
+
+    /// <summary>Loads the model (converting it into the cache on first use).</summary>
+    public MiniLmEmbeddingGenerator(int maxBatch = 8) => _embedder = new SentenceEmbedder(maxBatch);
+
+    /// <summary>Wraps an existing embedder; the generator owns it.</summary>
+    public MiniLmEmbeddingGenerator(SentenceEmbedder embedder) => _embedder = embedder;
+
+    /// <summary>Describes the model: provider, id and dimensions.</summary>
+    public EmbeddingGeneratorMetadata Metadata { get; } =
+        new("TransformerKernels", null, "sentence-transformers/all-MiniLM-L6-v2", SentenceEmbedder.Dimensions);
+
+    /// <inheritdoc/>
+    public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        cancellationToken.ThrowIfCancellationRequested();
+        string[] texts = values.ToArray();
+        float[][] vectors;
+        lock (_gate)
+        {
+            vectors = _embedder.Embed(texts);
+        }
+        var result = new GeneratedEmbeddings<Embedding<float>>(vectors.Select(v => new Embedding<float>(v) { ModelId = Metadata.DefaultModelId, CreatedAt = DateTimeOffset.UtcNow }));
+        return Task.FromResult(result);
+    }
+
+    /// <inheritdoc/>
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceKey is null && serviceType.IsInstanceOfType(this) ? this
+        : serviceKey is null && serviceType == typeof(EmbeddingGeneratorMetadata) ? Metadata
+        : null;
+
+    /// <inheritdoc/>
+    public void Dispose() => _embedder.Dispose();
+}

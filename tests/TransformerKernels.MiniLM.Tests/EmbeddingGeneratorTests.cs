@@ -1,0 +1,34 @@
+using Microsoft.Extensions.AI;
+using TransformerKernels.Onnx;
+
+namespace TransformerKernels.MiniLM.Tests;
+
+/// <summary>The Microsoft.Extensions.AI interface, and the converter's errors.</summary>
+[Collection(nameof(MiniLmCollection))]
+public class EmbeddingGeneratorTests(MiniLmFixture fixture)
+{
+    [Fact]
+    public async Task GeneratesOneNormalizedEmbeddingPerInputInOrder()
+    {
+        string[] inputs = ["A man is eating food.", "The sky is blue.", "我有一只猫", "Hello"];
+        using IEmbeddingGenerator<string, Embedding<float>> generator = new MiniLmEmbeddingGenerator(maxBatch: 3);
+        GeneratedEmbeddings<Embedding<float>> result = await generator.GenerateAsync(inputs);
+        Assert.Equal(inputs.Length, result.Count);
+        float[][] direct = fixture.Embedder.Embed(inputs);
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            Assert.Equal(384, result[i].Vector.Length);
+            Assert.True(SentenceEmbedder.Cosine(direct[i], result[i].Vector.Span) > 0.99999f, $"input {i} differs between batch sizes");
+        }
+        Assert.Equal("sentence-transformers/all-MiniLM-L6-v2", generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId);
+    }
+
+    [Fact]
+    public void MalformedOnnxIsRejected()
+    {
+        string path = Path.Combine(fixture.CacheDirectory, "bad.safetensors");
+        Assert.Throws<OnnxFormatException>(() => OnnxBertConverter.Convert([0xFF, 0xFF, 0xFF, 0x01, 0x02], path));
+        Assert.Throws<OnnxFormatException>(() => OnnxBertConverter.Convert(fixture.OnnxModel.AsSpan(0, 1000), path));
+        Assert.False(File.Exists(path));
+    }
+}

@@ -1,0 +1,40 @@
+namespace TransformerKernels.MiniLM.Tests;
+
+/// <summary>
+/// The tokenizer gives the ids the Hugging Face BERT uncased tokenizer gives: [CLS]/[SEP], lower-casing, accents stripped
+/// (a word is not [UNK] only because of its accents), CJK characters split, truncation to the model's limit.
+/// </summary>
+[Collection(nameof(MiniLmCollection))]
+public class TokenizerTests(MiniLmFixture fixture)
+{
+    private int[] Ids(string text) => fixture.Embedder.Tokenize(text);
+
+    [Fact]
+    public void HelloWorldHasTheDocumentedIds() => Assert.Equal([101, 7592, 2088, 102], Ids("Hello world"));
+
+    [Fact]
+    public void AccentsAreStrippedNotUnknown()
+    {
+        Assert.Equal(Ids("cafe resume naive"), Ids("Café résumé naïve"));
+        Assert.DoesNotContain(100, Ids("Café résumé naïve Ángel Über")); // 100 = [UNK]
+    }
+
+    [Fact]
+    public void CjkCharactersAreSeparateTokens()
+    {
+        // One token per character, as Hugging Face's BasicTokenizer does; 只 and 猫 are not in BERT's uncased vocabulary,
+        // so Hugging Face gives [UNK] (100) for them too.
+        int[] ids = Ids("我有一只猫");
+        Assert.Equal([101, 1855, 1873, 1740, 100, 100, 102], ids);
+        Assert.Equal(Ids("我 有 一 只 猫"), ids);
+    }
+
+    [Fact]
+    public void LongTextIsTruncatedToTheModelLimit()
+    {
+        int[] ids = Ids(string.Join(' ', Enumerable.Repeat("word", 1000)));
+        Assert.Equal(AllMiniLmL6V2.MaxSeqLen, ids.Length);
+        Assert.Equal(101, ids[0]);
+        Assert.Equal(102, ids[^1]);
+    }
+}
