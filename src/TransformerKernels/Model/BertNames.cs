@@ -31,9 +31,9 @@ internal static class BertNames
                 Norm(source, p + "output.LayerNorm.", d));
         }
         string e = root + "embeddings.";
-        NativeBuffer words = TransformerWeights.Buffer(source.Read(e + "word_embeddings.weight", shape.EncoderVocab, d));
-        NativeBuffer positions = TransformerWeights.Buffer(source.Read(e + "position_embeddings.weight", shape.PositionTableSize, d));
-        NativeBuffer? types = shape.TokenTypes > 0 ? TransformerWeights.Buffer(source.Read(e + "token_type_embeddings.weight", shape.TokenTypes, d)) : null;
+        NativeBuffer words = source.ReadBuffer(e + "word_embeddings.weight", shape.EncoderVocab, d);
+        NativeBuffer positions = source.ReadBuffer(e + "position_embeddings.weight", shape.PositionTableSize, d);
+        NativeBuffer? types = shape.TokenTypes > 0 ? source.ReadBuffer(e + "token_type_embeddings.weight", shape.TokenTypes, d) : null;
         LayerNormWeights norm = Norm(source, e + "LayerNorm.", d);
         foreach (string name in file.Tensors.Keys.Where(n => n.StartsWith(root + "pooler.", StringComparison.Ordinal) || n == e + "position_ids"))
         {

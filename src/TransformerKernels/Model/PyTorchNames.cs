@@ -36,10 +36,10 @@ internal static class PyTorchNames
         LayerNormWeights? encoderNorm = encoderPrefix is not null && source.Has(encoderPrefix + "norm.weight") ? Norm(source, encoderPrefix + "norm.", d) : null;
         LayerNormWeights? decoderNorm = decoderPrefix is not null && source.Has(decoderPrefix + "norm.weight") ? Norm(source, decoderPrefix + "norm.", d) : null;
 
-        NativeBuffer? sourceEmbedding = shape.EncoderVocab > 0 ? TransformerWeights.Buffer(source.Read("src_embedding.weight", shape.EncoderVocab, d)) : null;
-        NativeBuffer? targetEmbedding = shape.DecoderVocab > 0 ? TransformerWeights.Buffer(source.Read("tgt_embedding.weight", shape.DecoderVocab, d)) : null;
-        NativeBuffer? positions = shape.Positions == PositionEncoding.Learned ? TransformerWeights.Buffer(source.Read("position_embedding.weight", shape.PositionTableSize, d)) : null;
-        NativeBuffer? tokenTypes = shape.TokenTypes > 0 ? TransformerWeights.Buffer(source.Read("token_type_embedding.weight", shape.TokenTypes, d)) : null;
+        NativeBuffer? sourceEmbedding = shape.EncoderVocab > 0 ? source.ReadBuffer("src_embedding.weight", shape.EncoderVocab, d) : null;
+        NativeBuffer? targetEmbedding = shape.DecoderVocab > 0 ? source.ReadBuffer("tgt_embedding.weight", shape.DecoderVocab, d) : null;
+        NativeBuffer? positions = shape.Positions == PositionEncoding.Learned ? source.ReadBuffer("position_embedding.weight", shape.PositionTableSize, d) : null;
+        NativeBuffer? tokenTypes = shape.TokenTypes > 0 ? source.ReadBuffer("token_type_embedding.weight", shape.TokenTypes, d) : null;
         PackedLinear? generator = shape.DecoderVocab > 0
             ? PackedLinear.Pack(source.Read("generator.weight", shape.DecoderVocab, d), source.Has("generator.bias") ? source.Read("generator.bias", shape.DecoderVocab) : default, shape.DecoderVocab, d)
             : null;

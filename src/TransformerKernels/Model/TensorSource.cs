@@ -13,6 +13,29 @@ internal sealed class TensorSource(SafeTensorsFile file)
     /// <summary>Reads a tensor that must exist with exactly <paramref name="shape"/>.</summary>
     public float[] Read(string name, params int[] shape)
     {
+        Check(name, shape);
+        return file.ReadArray(name);
+    }
+
+    /// <summary>Reads a tensor straight into native memory (embedding tables: no managed copy of tens of megabytes).</summary>
+    public NativeBuffer ReadBuffer(string name, params int[] shape)
+    {
+        Check(name, shape);
+        var buffer = new NativeBuffer(shape.Aggregate(1L, (a, b) => a * b), zeroed: false);
+        try
+        {
+            file.Read(name, buffer.Span);
+            return buffer;
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
+    private void Check(string name, int[] shape)
+    {
         string expected = "[" + string.Join(", ", shape) + "]";
         if (!file.Tensors.TryGetValue(name, out TensorInfo? tensor))
         {
@@ -25,7 +48,6 @@ internal sealed class TensorSource(SafeTensorsFile file)
                 $"{Path.GetFileName(file.FilePath)}: tensor '{name}' has shape {tensor.ShapeText}; the declared model needs {expected}.");
         }
         _used.Add(name);
-        return file.ReadArray(name);
     }
 
     /// <summary>Counts a tensor as used without reading it (parts of a checkpoint the model deliberately ignores).</summary>

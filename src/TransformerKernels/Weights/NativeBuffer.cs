@@ -14,13 +14,28 @@ public sealed unsafe class NativeBuffer : IDisposable
     private float* _pointer;
 
     /// <summary>Allocates <paramref name="length"/> zeroed floats (plus <see cref="Slack"/>).</summary>
-    public NativeBuffer(long length)
+    public NativeBuffer(long length) : this(length, zeroed: true)
+    {
+    }
+
+    /// <summary>
+    /// Allocates <paramref name="length"/> floats (plus <see cref="Slack"/>, always zeroed). Pass <paramref name="zeroed"/>
+    /// false only when the caller overwrites every float at once: it saves a pass over large weight buffers at load.
+    /// </summary>
+    public NativeBuffer(long length, bool zeroed)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Length = length;
         nuint bytes = (nuint)((length + Slack) * sizeof(float));
         _pointer = (float*)NativeMemory.AlignedAlloc(bytes, 64);
-        NativeMemory.Clear(_pointer, bytes);
+        if (zeroed)
+        {
+            NativeMemory.Clear(_pointer, bytes);
+        }
+        else
+        {
+            NativeMemory.Clear(_pointer + length, Slack * sizeof(float));
+        }
     }
 
     /// <summary>Usable floats.</summary>

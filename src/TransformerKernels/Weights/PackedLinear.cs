@@ -18,7 +18,8 @@ public sealed unsafe class PackedLinear : IDisposable
         InputSize = inputSize;
         OutputSize = outputSize;
         Panels = (outputSize + PanelWidth - 1) / PanelWidth;
-        _weights = new NativeBuffer((long)Panels * PanelWidth * inputSize);
+        // Not zeroed: Pack writes every float, padding columns included.
+        _weights = new NativeBuffer((long)Panels * PanelWidth * inputSize, zeroed: false);
         _bias = new NativeBuffer((long)Panels * PanelWidth);
     }
 
@@ -52,14 +53,26 @@ public sealed unsafe class PackedLinear : IDisposable
             throw new ArgumentException($"Bias has {bias.Length} floats; expected {outputSize}.", nameof(bias));
         }
         var packed = new PackedLinear(inputSize, outputSize);
-        float* panels = packed.Weights;
-        for (int n = 0; n < outputSize; n++)
+        // Panel by panel, k by k: the writes are sequential and the 16 source rows are read as 16 forward streams,
+        // which keeps packing a 90 MB model to tens of milliseconds.
+        float* destination = packed.Weights;
+        fixed (float* source = weight)
         {
-            float* column = panels + (long)(n / PanelWidth) * PanelWidth * inputSize + n % PanelWidth;
-            ReadOnlySpan<float> row = weight.Slice(n * inputSize, inputSize);
-            for (int k = 0; k < inputSize; k++)
+            for (int panel = 0; panel < packed.Panels; panel++)
             {
-                column[k * PanelWidth] = row[k];
+                int columns = Math.Min(PanelWidth, outputSize - panel * PanelWidth);
+                float* rows = source + (long)panel * PanelWidth * inputSize;
+                for (int k = 0; k < inputSize; k++, destination += PanelWidth)
+                {
+                    for (int j = 0; j < columns; j++)
+                    {
+                        destination[j] = rows[(long)j * inputSize + k];
+                    }
+                    for (int j = columns; j < PanelWidth; j++)
+                    {
+                        destination[j] = 0f; // padding past the last output: the kernels multiply it, so it must be 0
+                    }
+                }
             }
         }
         bias.CopyTo(new Span<float>(packed.Bias, outputSize));
