@@ -29,3 +29,18 @@ def save(path, tensors, metadata=None):
 
 def state_dict_arrays(module, prefix=""):
     return {prefix + k: v.detach().cpu().numpy().astype(np.float32) for k, v in module.state_dict().items()}
+
+
+def load(path):
+    """Reads F32 tensors of a safetensors file into numpy arrays (and the metadata)."""
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length))
+        data = f.read()
+    metadata = header.pop("__metadata__", {})
+    arrays = {}
+    for name, entry in header.items():
+        begin, end = entry["data_offsets"]
+        dtype = {"F32": np.float32, "F16": np.float16, "I64": np.int64}[entry["dtype"]]
+        arrays[name] = np.frombuffer(data[begin:end], dtype=dtype).reshape(entry["shape"])
+    return arrays, metadata

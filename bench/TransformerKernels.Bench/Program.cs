@@ -26,9 +26,10 @@ public static class Program
             .WithOptions(ConfigOptions.DisableOptimizationsValidator | ConfigOptions.JoinSummary);
 
         Console.WriteLine($"Kernel path: {KernelPaths.Describe()}");
+        Type[] benchmarks = [typeof(PeakBenchmarks), typeof(GemmBenchmarks), typeof(LayerBenchmarks), typeof(MiniLmBenchmarks), typeof(TranslationBenchmarks)];
         Summary[] summaries = rest.Length > 0
-            ? BenchmarkSwitcher.FromTypes([typeof(PeakBenchmarks), typeof(GemmBenchmarks), typeof(LayerBenchmarks)]).Run(rest, config).ToArray()
-            : [BenchmarkRunner.Run([typeof(PeakBenchmarks), typeof(GemmBenchmarks), typeof(LayerBenchmarks)], config).Single()];
+            ? BenchmarkSwitcher.FromTypes(benchmarks).Run(rest, config).ToArray()
+            : [BenchmarkRunner.Run(benchmarks, config).Single()];
 
         string markdown = ResultsReport.Build(summaries, quick);
         string path = output ?? Path.Combine(FindRepositoryRoot(), "bench", quick ? "RESULTS.quick.md" : "RESULTS.md");

@@ -77,6 +77,8 @@ internal static class ResultsReport
         }
         md.AppendLine();
         md.AppendLine("GFLOP/s counts 2·M·K·N per GEMM and 4·seq²·d for attention; the block row includes everything between input and output.");
+        md.AppendLine();
+        PeerSections.Append(md, reports, peak);
         return md.ToString();
     }
 

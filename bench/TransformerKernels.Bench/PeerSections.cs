@@ -1,0 +1,180 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using BenchmarkDotNet.Reports;
+
+namespace TransformerKernels.Bench;
+
+/// <summary>
+/// The sections of RESULTS.md that compare with the peers a user would pick instead: ONNX Runtime (measured here by
+/// BenchmarkDotNet), PyTorch (bench/pytorch-results.json, written by bench/pytorch_bench.py in the same session) and cold
+/// start (bench/coldstart.json, written by bench/coldstart.sh). Every figure is a ratio, ours ÷ theirs.
+/// </summary>
+internal static class PeerSections
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static void Append(StringBuilder md, BenchmarkReport[] reports, double peak)
+    {
+        string Method(BenchmarkReport r) => r.BenchmarkCase.Descriptor.WorkloadMethod.Name;
+        string P(BenchmarkReport r, string name) => r.BenchmarkCase.Parameters[name]?.ToString() ?? "";
+        double Mean(BenchmarkReport r) => r.ResultStatistics!.Mean;
+        var chart = new List<(string Label, double Ours, double Theirs, string Peer)>();
+
+        md.AppendLine("## all-MiniLM-L6-v2 end to end vs ONNX Runtime 1.31.1 (same token ids, threads matched)");
+        md.AppendLine();
+        md.AppendLine("| seq | batch | threads | TransformerKernels | % of peak | ONNX Runtime | % of peak | ours ÷ ORT | allocated (ours) |");
+        md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var group in reports.Where(r => r.BenchmarkCase.Descriptor.Type == typeof(MiniLmBenchmarks))
+                     .GroupBy(r => (Length: int.Parse(P(r, "Length"), Invariant), Batch: int.Parse(P(r, "Batch"), Invariant), Threads: int.Parse(P(r, "Threads"), Invariant)))
+                     .OrderBy(g => g.Key.Threads).ThenBy(g => g.Key.Length).ThenBy(g => g.Key.Batch))
+        {
+            BenchmarkReport? ours = group.FirstOrDefault(r => Method(r) == nameof(MiniLmBenchmarks.TransformerKernels));
+            BenchmarkReport? ort = group.FirstOrDefault(r => Method(r) == nameof(MiniLmBenchmarks.OnnxRuntime));
+            if (ours is null || ort is null)
+            {
+                continue;
+            }
+            double flops = MiniLmBenchmarks.Flops(group.Key.Batch, group.Key.Length);
+            double totalPeak = peak * group.Key.Threads;
+            string Percent(double ns) => totalPeak > 0 ? (flops / ns / totalPeak * 100).ToString("F0", Invariant) + "%" : "–";
+            md.AppendLine(Invariant, $"| {group.Key.Length} | {group.Key.Batch} | {group.Key.Threads} | {Ms(Mean(ours))} | {Percent(Mean(ours))} | {Ms(Mean(ort))} | {Percent(Mean(ort))} | **{Mean(ours) / Mean(ort):F2}** | {Allocated(ours)} |");
+            if (group.Key.Batch == 1)
+            {
+                chart.Add(($"MiniLM seq {group.Key.Length}, {group.Key.Threads}T", Mean(ours) / 1e6, Mean(ort) / 1e6, "ONNX Runtime"));
+            }
+        }
+        md.AppendLine();
+
+        JsonElement? torch = ReadJson("pytorch-results.json");
+        md.AppendLine("## vs PyTorch (bench/pytorch_bench.py, same session)");
+        md.AppendLine();
+        if (torch is { } t)
+        {
+            md.AppendLine($"PyTorch {t.GetProperty("torch").GetString()}, BLAS loaded: {string.Join(", ", t.GetProperty("blas").EnumerateArray().Select(b => b.GetString()))}.");
+            md.AppendLine();
+            md.AppendLine("| workload | threads | TransformerKernels | PyTorch | ours ÷ PyTorch |");
+            md.AppendLine("|---|---:|---:|---:|---:|");
+            foreach (JsonElement c in t.GetProperty("cases").EnumerateArray())
+            {
+                string name = c.GetProperty("name").GetString()!;
+                int threads = c.GetProperty("threads").GetInt32();
+                if (name == "encoder_layer_d512")
+                {
+                    BenchmarkReport? block = reports.FirstOrDefault(r => r.BenchmarkCase.Descriptor.Type == typeof(LayerBenchmarks) && Method(r) == nameof(LayerBenchmarks.EncoderBlock)
+                        && P(r, "Model").StartsWith("seed", StringComparison.Ordinal) && P(r, "Length") == "128" && P(r, "Threads") == threads.ToString(Invariant));
+                    double theirs = c.GetProperty("ms").GetDouble();
+                    md.AppendLine(Invariant, $"| encoder layer d512, seq 128 | {threads} | {(block is null ? "–" : Ms(Mean(block)))} | {theirs:F2} ms | {(block is null ? "–" : $"**{Mean(block) / 1e6 / theirs:F2}**")} |");
+                    if (block is not null)
+                    {
+                        chart.Add(($"layer d512, {threads}T", Mean(block) / 1e6, theirs, "PyTorch"));
+                    }
+                }
+                else if (name == "minilm_encoder")
+                {
+                    int seq = c.GetProperty("seq").GetInt32();
+                    BenchmarkReport? ours = reports.FirstOrDefault(r => r.BenchmarkCase.Descriptor.Type == typeof(MiniLmBenchmarks) && Method(r) == nameof(MiniLmBenchmarks.TransformerKernels)
+                        && P(r, "Length") == seq.ToString(Invariant) && P(r, "Batch") == "1" && P(r, "Threads") == threads.ToString(Invariant));
+                    double theirs = c.GetProperty("ms").GetDouble();
+                    md.AppendLine(Invariant, $"| MiniLM-shaped 6-layer encoder, seq {seq} (ours: whole model incl. embeddings) | {threads} | {(ours is null ? "–" : Ms(Mean(ours)))} | {theirs:F2} ms | {(ours is null ? "–" : $"**{Mean(ours) / 1e6 / theirs:F2}**")} |");
+                }
+                else if (name == "encoder_stack_d512")
+                {
+                    md.AppendLine(Invariant, $"| 6-layer encoder d512, seq 128 (PyTorch only; ours ≈ 6 × the layer) | {threads} | – | {c.GetProperty("ms").GetDouble():F2} ms | – |");
+                }
+                else if (name == "translate_tokens_s" && threads == 1)
+                {
+                    BenchmarkReport? ours = reports.FirstOrDefault(r => r.BenchmarkCase.Descriptor.Type == typeof(TranslationBenchmarks));
+                    double theirs = c.GetProperty("tokens_per_s").GetDouble();
+                    double oursRate = ours is null ? 0 : TranslationBenchmarks.TokensPerCall / (Mean(ours) / 1e9);
+                    md.AppendLine(Invariant, $"| greedy translation of 我有一只猫, tokens/s (higher is better; PyTorch recomputes the target each step) | 1 | {(ours is null ? "–" : $"{oursRate:F0} tok/s")} | {theirs:F0} tok/s | {(ours is null ? "–" : $"**{oursRate / theirs:F1}× faster**")} |");
+                }
+            }
+        }
+        else
+        {
+            md.AppendLine("bench/pytorch-results.json is missing: run `bench/run.sh` (it installs Debian's torch and runs bench/pytorch_bench.py).");
+        }
+        md.AppendLine();
+
+        JsonElement? cold = ReadJson("coldstart.json");
+        md.AppendLine("## Cold start: process start → first result (median of repeated runs, bench/coldstart.sh)");
+        md.AppendLine();
+        if (cold is { } c2)
+        {
+            md.AppendLine("| program | median | runs |");
+            md.AppendLine("|---|---:|---:|");
+            foreach (JsonProperty p in c2.EnumerateObject())
+            {
+                md.AppendLine(Invariant, $"| {p.Name} | {p.Value.GetProperty("median_ms").GetDouble():F0} ms | {p.Value.GetProperty("runs").GetInt32()} |");
+            }
+        }
+        else
+        {
+            md.AppendLine("bench/coldstart.json is missing: run `bench/coldstart.sh`.");
+        }
+        md.AppendLine();
+        if (chart.Count > 0)
+        {
+            string svg = Path.Combine(BenchDirectory, "latency.svg");
+            Chart.Write(svg, chart);
+            md.AppendLine("![latency, ours vs peer](latency.png)");
+            md.AppendLine();
+            md.AppendLine("`latency.svg` (and `latency.png`, converted by bench/run.sh): milliseconds per call, lower is better.");
+        }
+    }
+
+    internal static string BenchDirectory
+    {
+        get
+        {
+            string directory = AppContext.BaseDirectory;
+            while (!File.Exists(Path.Combine(directory, "Generated.sln")))
+            {
+                directory = Path.GetDirectoryName(directory) ?? throw new InvalidOperationException("Run from inside the repository.");
+            }
+            return Path.Combine(directory, "bench");
+        }
+    }
+
+    private static JsonElement? ReadJson(string name)
+    {
+        string path = Path.Combine(BenchDirectory, name);
+        return File.Exists(path) ? JsonDocument.Parse(File.ReadAllText(path)).RootElement.Clone() : null;
+    }
+
+    private static string Ms(double nanoseconds) => (nanoseconds / 1e6).ToString(nanoseconds < 1e7 ? "F2" : "F1", Invariant) + " ms";
+
+    private static string Allocated(BenchmarkReport report) =>
+        report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) is long bytes ? bytes + " B" : "–";
+}
+
+/// <summary>A grouped bar chart as SVG (ours vs peer per workload), no plotting dependency.</summary>
+internal static class Chart
+{
+    public static void Write(string path, List<(string Label, double Ours, double Theirs, string Peer)> bars)
+    {
+        const int rowHeight = 46, left = 190, width = 760, barArea = width - left - 90;
+        double max = bars.Max(b => Math.Max(b.Ours, b.Theirs));
+        var svg = new StringBuilder();
+        int height = 60 + rowHeight * bars.Count + 30;
+        svg.AppendLine($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"13\">");
+        svg.AppendLine($"<rect width=\"{width}\" height=\"{height}\" fill=\"white\"/>");
+        svg.AppendLine("<text x=\"10\" y=\"22\" font-size=\"15\">Latency per call (ms, lower is better): TransformerKernels vs the peer</text>");
+        svg.AppendLine("<rect x=\"10\" y=\"32\" width=\"12\" height=\"12\" fill=\"#2b6cb0\"/><text x=\"26\" y=\"43\">TransformerKernels</text>");
+        svg.AppendLine("<rect x=\"170\" y=\"32\" width=\"12\" height=\"12\" fill=\"#c05621\"/><text x=\"186\" y=\"43\">ONNX Runtime / PyTorch</text>");
+        for (int i = 0; i < bars.Count; i++)
+        {
+            var (label, ours, theirs, peer) = bars[i];
+            int y = 60 + i * rowHeight;
+            svg.AppendLine($"<text x=\"{left - 8}\" y=\"{y + 22}\" text-anchor=\"end\">{label} vs {peer}</text>");
+            foreach (var (value, color, dy) in new[] { (ours, "#2b6cb0", 0), (theirs, "#c05621", 18) })
+            {
+                double w = Math.Max(1, value / max * barArea);
+                svg.AppendLine(string.Create(CultureInfo.InvariantCulture, $"<rect x=\"{left}\" y=\"{y + dy}\" width=\"{w:F1}\" height=\"16\" fill=\"{color}\"/><text x=\"{left + w + 4:F1}\" y=\"{y + dy + 13}\">{value:F2}</text>"));
+            }
+        }
+        svg.AppendLine("</svg>");
+        File.WriteAllText(path, svg.ToString());
+    }
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""Times PyTorch (Debian's python3-torch 1.13 with OpenBLAS) on the shapes the .NET benchmarks use, in the same session,
+and writes bench/pytorch-results.json for bench/RESULTS.md. Eval mode, torch.inference_mode(), batch_first=True and
+string activations, so nn.TransformerEncoderLayer takes its fused fast path; torch.set_num_threads matches the .NET run.
+
+  encoder_layer_d512   nn.TransformerEncoderLayer(512, 8, 2048, relu), seq 128, batch 1
+  encoder_stack_d512   6 such layers (nn.TransformerEncoder)
+  minilm_encoder       6 layers of MiniLM's shape (d384, 12 heads, FFN 1536, GELU, ε 1e-12), seq 16 and 128
+  translate_tokens_s   greedy decoding of 我有一只猫 with the trained translator (nn.Transformer recomputes the target
+                       each step: PyTorch has no key/value cache for nn.Transformer)
+"""
+import json
+import math
+import os
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..")
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "train-translate"))
+
+
+def loaded_blas():
+    with open("/proc/self/maps") as maps:
+        libs = {line.split()[-1] for line in maps if ".so" in line}
+    return sorted(os.path.basename(l) for l in libs if "blas" in l.lower() or "lapack" in l.lower())
+
+
+def median_ms(fn, warmup=5, runs=30):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def encoder(d, heads, ffn, layers, activation, eps):
+    layer = nn.TransformerEncoderLayer(d, heads, ffn, dropout=0.0, activation=activation, layer_norm_eps=eps, batch_first=True)
+    return nn.TransformerEncoder(layer, layers, enable_nested_tensor=False).eval() if layers > 1 else layer.eval()
+
+
+def main():
+    torch.manual_seed(0)
+    results = {"torch": torch.__version__, "blas": loaded_blas(), "threads_default": torch.get_num_threads(), "cases": []}
+    if not any("openblas" in b for b in results["blas"]):
+        print("WARNING: torch did not load OpenBLAS; install libopenblas0-openmp or the comparison is against a crippled peer", file=sys.stderr)
+    with torch.inference_mode():
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            for name, model, lengths in [
+                ("encoder_layer_d512", encoder(512, 8, 2048, 1, "relu", 1e-5), [128]),
+                ("encoder_stack_d512", encoder(512, 8, 2048, 6, "relu", 1e-5), [128]),
+                ("minilm_encoder", encoder(384, 12, 1536, 6, "gelu", 1e-12), [16, 128]),
+            ]:
+                for length in lengths:
+                    x = torch.randn(1, length, model.self_attn.embed_dim if hasattr(model, "self_attn") else model.layers[0].self_attn.embed_dim)
+                    ms = median_ms(lambda: model(x))
+                    results["cases"].append({"name": name, "threads": threads, "seq": length, "batch": 1, "ms": ms})
+                    print(f"{name} seq {length} threads {threads}: {ms:.2f} ms")
+            results["cases"].append({"name": "translate_tokens_s", "threads": threads, **translate_rate()})
+            print(results["cases"][-1])
+    with open(os.path.join(HERE, "pytorch-results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    print("BLAS loaded:", results["blas"])
+
+
+def translate_rate():
+    import numpy as np
+    import safetensors_io
+    import train
+    model_dir = os.path.join(ROOT, "samples", "Translate", "model")
+    source_vocab = [l.rstrip("\n") for l in open(os.path.join(model_dir, "source_vocab.txt"), encoding="utf-8") if l.strip()]
+    target_vocab = [l.rstrip("\n") for l in open(os.path.join(model_dir, "target_vocab.txt"), encoding="utf-8") if l.strip()]
+    model = train.Translator(len(source_vocab), len(target_vocab)).eval()
+    arrays, _ = safetensors_io.load(os.path.join(model_dir, "translator.safetensors"))
+    model.load_state_dict({k: torch.tensor(np.array(v)) for k, v in arrays.items()})
+    src = torch.tensor([[source_vocab.index(c) for c in "我有一只猫"]])
+    tokens = train.greedy(model, src)
+    count = int((tokens[0] != train.PAD).sum())  # words + </s>
+    ms = median_ms(lambda: train.greedy(model, src), warmup=3, runs=20)
+    return {"ms": ms, "tokens": count, "tokens_per_s": count / ms * 1000}
+
+
+if __name__ == "__main__":
+    main()
