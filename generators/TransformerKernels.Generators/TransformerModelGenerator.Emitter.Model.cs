@@ -55,18 +55,46 @@ public sealed partial class TransformerModelGenerator
     {
         w.Line($"private readonly {Runtime}TransformerWeights _weights;");
         w.Line($"private readonly {Runtime}ModelRunState _state;");
+        w.Line("private readonly bool _ownsWeights;");
         w.Line("private bool _disposed;");
+        w.Line("private int _busy;");
         w.Line();
         w.Line("/// <summary>Creates the model over weights loaded for its shape; the model owns and disposes them.</summary>");
         w.Line("/// <param name=\"weights\">Weights whose <see cref=\"global::TransformerKernels.TransformerWeights.Shape\"/> is this model's <see cref=\"Shape\"/>.</param>");
         w.Line("/// <param name=\"maxBatch\">Largest batch the float- and token-level APIs will be given; scratch is sized for it.</param>");
-        using (w.Block($"public {m.ClassName}({Runtime}TransformerWeights weights, int maxBatch = 1)"))
+        w.Line($"public {m.ClassName}({Runtime}TransformerWeights weights, int maxBatch = 1) : this(weights, maxBatch, ownsWeights: true)");
+        w.Line("{");
+        w.Line("}");
+        w.Line();
+        using (w.Block($"private {m.ClassName}({Runtime}TransformerWeights weights, int maxBatch, bool ownsWeights)"))
         {
             w.Line("global::System.ArgumentNullException.ThrowIfNull(weights);");
             w.Line("if (weights.Shape != Shape) throw new global::System.ArgumentException($\"The weights were loaded for {weights.Shape}, not for this model's {Shape}.\", nameof(weights));");
             w.Line("_weights = weights;");
+            w.Line("_ownsWeights = ownsWeights;");
             w.Line($"_state = new {Runtime}ModelRunState(Shape, maxBatch);");
         }
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// A second instance over the same packed weights with its own scratch and caches, for another thread: an instance");
+        w.Line("/// runs one call at a time (a concurrent call throws <see cref=\"global::System.InvalidOperationException\"/>). Dispose sessions");
+        w.Line("/// before the model that owns the weights.");
+        w.Line("/// </summary>");
+        w.Line("/// <param name=\"maxBatch\">Largest batch for the session.</param>");
+        using (w.Block($"public {m.ClassName} CreateSession(int maxBatch = 1)"))
+        {
+            w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
+            w.Line($"return new {m.ClassName}(_weights, maxBatch, ownsWeights: false);");
+        }
+        w.Line();
+        w.Line("/// <summary>Marks the instance busy for one call; a second thread entering meanwhile gets a clear error instead of corrupted scratch.</summary>");
+        using (w.Block("private void Enter()"))
+        {
+            w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
+            w.Line($"if (global::System.Threading.Interlocked.Exchange(ref _busy, 1) != 0) throw new global::System.InvalidOperationException(\"This {m.ClassName} is already running a call on another thread; use CreateSession() for each thread.\");");
+        }
+        w.Line();
+        w.Line("private void Exit() => global::System.Threading.Volatile.Write(ref _busy, 0);");
         w.Line();
         w.Line("/// <summary>Loads a safetensors checkpoint, checking every tensor against the declared shape, and creates the model.</summary>");
         w.Line("/// <exception cref=\"global::TransformerKernels.ModelWeightsException\">A tensor is missing, extra or mis-shaped.</exception>");
@@ -85,7 +113,7 @@ public sealed partial class TransformerModelGenerator
             w.Line("if (_disposed) return;");
             w.Line("_disposed = true;");
             w.Line("_state.Dispose();");
-            w.Line("_weights.Dispose();");
+            w.Line("if (_ownsWeights) _weights.Dispose();");
         }
         w.Line();
     }
@@ -103,14 +131,22 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// <param name=\"memory\">Receives [batch, length, DModel]; nothing is written when an argument is rejected.</param>");
         using (w.Block("public void EncodeEmbeddings(global::System.ReadOnlySpan<float> source, int batch, int length, global::System.ReadOnlySpan<int> sourceLengths, global::System.Span<float> memory)"))
         {
-            w.Line("CheckBatch(batch, length, sourceLengths, nameof(sourceLengths));");
-            w.Line("CheckSpan(source.Length, (long)batch * length * DModel, nameof(source), exact: true);");
-            w.Line("CheckSpan(memory.Length, (long)batch * length * DModel, nameof(memory), exact: false);");
-            w.Line("// The encoder runs in place on the output: copy the input there first.");
-            w.Line("source.CopyTo(memory);");
-            using (w.Block("fixed (float* x = memory)"))
+            w.Line("Enter();");
+            using (w.Block("try"))
             {
-                w.Line("RunEncoder(x, batch, length, sourceLengths);");
+                w.Line("CheckBatch(batch, length, sourceLengths, nameof(sourceLengths));");
+                w.Line("CheckSpan(source.Length, (long)batch * length * DModel, nameof(source), exact: true);");
+                w.Line("CheckSpan(memory.Length, (long)batch * length * DModel, nameof(memory), exact: false);");
+                w.Line("// The encoder runs in place on the output: copy the input there first.");
+                w.Line("source.CopyTo(memory);");
+                using (w.Block("fixed (float* x = memory)"))
+                {
+                    w.Line("RunEncoder(x, batch, length, sourceLengths);");
+                }
+            }
+            using (w.Block("finally"))
+            {
+                w.Line("Exit();");
             }
         }
         w.Line();
@@ -146,28 +182,36 @@ public sealed partial class TransformerModelGenerator
         string memoryParameters = encoder ? ", global::System.ReadOnlySpan<float> memory, int memoryLength, global::System.ReadOnlySpan<int> memoryLengths" : "";
         using (w.Block($"public void DecodeEmbeddings(global::System.ReadOnlySpan<float> target, int batch, int targetLength{memoryParameters}, global::System.Span<float> output)"))
         {
-            w.Line("CheckBatch(batch, targetLength, default, \"lengths\");");
-            w.Line("CheckSpan(target.Length, (long)batch * targetLength * DModel, nameof(target), exact: true);");
-            w.Line("CheckSpan(output.Length, (long)batch * targetLength * DModel, nameof(output), exact: false);");
-            if (encoder)
+            w.Line("Enter();");
+            using (w.Block("try"))
             {
-                w.Line("CheckBatch(batch, memoryLength, memoryLengths, nameof(memoryLengths));");
-                w.Line("CheckSpan(memory.Length, (long)batch * memoryLength * DModel, nameof(memory), exact: true);");
-            }
-            w.Line("target.CopyTo(output);");
-            w.Line($"{Runtime}DecoderLayerCache[] caches = _state.Caches(0);");
-            using (w.Block(encoder ? "fixed (float* y0 = output, m0 = memory)" : "fixed (float* y0 = output)"))
-            using (w.Block("for (int b = 0; b < batch; b++)"))
-            {
-                w.Line("float* y = y0 + (long)b * targetLength * DModel;");
+                w.Line("CheckBatch(batch, targetLength, default, \"lengths\");");
+                w.Line("CheckSpan(target.Length, (long)batch * targetLength * DModel, nameof(target), exact: true);");
+                w.Line("CheckSpan(output.Length, (long)batch * targetLength * DModel, nameof(output), exact: false);");
                 if (encoder)
                 {
-                    w.Line("// Keys and values of this sequence's encoder output, for every block's cross-attention.");
-                    w.Line("int valid = memoryLengths.IsEmpty ? memoryLength : memoryLengths[b];");
-                    w.Line("for (int layer = 0; layer < DecoderLayers; layer++) Kernels.PrepareCrossAttention(m0 + (long)b * memoryLength * DModel, memoryLength, valid, _weights.Decoder[layer], caches[layer]);");
+                    w.Line("CheckBatch(batch, memoryLength, memoryLengths, nameof(memoryLengths));");
+                    w.Line("CheckSpan(memory.Length, (long)batch * memoryLength * DModel, nameof(memory), exact: true);");
                 }
-                w.Line("for (int layer = 0; layer < DecoderLayers; layer++) Kernels.DecoderBlock(y, targetLength, 0, _weights.Decoder[layer], caches[layer], _state.Scratch);");
-                w.Line("if (_weights.DecoderNorm is { } norm) Kernels.AddNorm.Run(y, null, norm.Gamma, norm.Beta, y, targetLength);");
+                w.Line("target.CopyTo(output);");
+                w.Line($"{Runtime}DecoderLayerCache[] caches = _state.Caches(0);");
+                using (w.Block(encoder ? "fixed (float* y0 = output, m0 = memory)" : "fixed (float* y0 = output)"))
+                using (w.Block("for (int b = 0; b < batch; b++)"))
+                {
+                    w.Line("float* y = y0 + (long)b * targetLength * DModel;");
+                    if (encoder)
+                    {
+                        w.Line("// Keys and values of this sequence's encoder output, for every block's cross-attention.");
+                        w.Line("int valid = memoryLengths.IsEmpty ? memoryLength : memoryLengths[b];");
+                        w.Line("for (int layer = 0; layer < DecoderLayers; layer++) Kernels.PrepareCrossAttention(m0 + (long)b * memoryLength * DModel, memoryLength, valid, _weights.Decoder[layer], caches[layer]);");
+                    }
+                    w.Line("for (int layer = 0; layer < DecoderLayers; layer++) Kernels.DecoderBlock(y, targetLength, 0, _weights.Decoder[layer], caches[layer], _state.Scratch);");
+                    w.Line("if (_weights.DecoderNorm is { } norm) Kernels.AddNorm.Run(y, null, norm.Gamma, norm.Beta, y, targetLength);");
+                }
+            }
+            using (w.Block("finally"))
+            {
+                w.Line("Exit();");
             }
         }
         w.Line();
@@ -207,15 +251,23 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// <param name=\"tokenTypes\">Segment ids per token (BERT), or empty for all zeros.</param>");
         using (w.Block("public void Encode(global::System.ReadOnlySpan<int> ids, int batch, int length, global::System.ReadOnlySpan<int> lengths, global::System.Span<float> hidden, global::System.ReadOnlySpan<int> tokenTypes = default)"))
         {
-            w.Line("CheckBatch(batch, length, lengths, nameof(lengths));");
-            w.Line("CheckSpan(ids.Length, (long)batch * length, nameof(ids), exact: true);");
-            w.Line("CheckIds(ids, EncoderVocab, nameof(ids));");
-            w.Line("if (!tokenTypes.IsEmpty) { CheckSpan(tokenTypes.Length, ids.Length, nameof(tokenTypes), exact: true); CheckIds(tokenTypes, global::System.Math.Max(1, TokenTypes), nameof(tokenTypes)); }");
-            w.Line("CheckSpan(hidden.Length, (long)batch * length * DModel, nameof(hidden), exact: false);");
-            using (w.Block("fixed (float* x = hidden)"))
+            w.Line("Enter();");
+            using (w.Block("try"))
             {
-                w.Line("for (int b = 0; b < batch; b++) Embed(_weights.SourceEmbedding!.Pointer, ids.Slice(b * length, length), 0, tokenTypes.IsEmpty ? default : tokenTypes.Slice(b * length, length), x + (long)b * length * DModel);");
-                w.Line("RunEncoder(x, batch, length, lengths);");
+                w.Line("CheckBatch(batch, length, lengths, nameof(lengths));");
+                w.Line("CheckSpan(ids.Length, (long)batch * length, nameof(ids), exact: true);");
+                w.Line("CheckIds(ids, EncoderVocab, nameof(ids));");
+                w.Line("if (!tokenTypes.IsEmpty) { CheckSpan(tokenTypes.Length, ids.Length, nameof(tokenTypes), exact: true); CheckIds(tokenTypes, global::System.Math.Max(1, TokenTypes), nameof(tokenTypes)); }");
+                w.Line("CheckSpan(hidden.Length, (long)batch * length * DModel, nameof(hidden), exact: false);");
+                using (w.Block("fixed (float* x = hidden)"))
+                {
+                    w.Line("for (int b = 0; b < batch; b++) Embed(_weights.SourceEmbedding!.Pointer, ids.Slice(b * length, length), 0, tokenTypes.IsEmpty ? default : tokenTypes.Slice(b * length, length), x + (long)b * length * DModel);");
+                    w.Line("RunEncoder(x, batch, length, lengths);");
+                }
+            }
+            using (w.Block("finally"))
+            {
+                w.Line("Exit();");
             }
         }
         w.Line();
@@ -245,27 +297,35 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">An id outside the vocabulary, an empty or too long source, bad options.</exception>");
         using (w.Block("public int Translate(global::System.ReadOnlySpan<int> source, global::System.Span<int> target, int startToken, int endToken, int beamWidth = 1, float lengthPenalty = 1f, int maxLength = 0)"))
         {
-            w.Line("CheckSource(source);");
-            w.Line("if ((uint)startToken >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(startToken), startToken, $\"Must be a target id in [0, {DecoderVocab}).\");");
-            w.Line("if ((uint)endToken >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(endToken), endToken, $\"Must be a target id in [0, {DecoderVocab}).\");");
-            w.Line("if (beamWidth < 1) throw new global::System.ArgumentOutOfRangeException(nameof(beamWidth), beamWidth, \"At least 1.\");");
-            w.Line("if (maxLength < 0 || maxLength > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(maxLength), maxLength, $\"0 (as long as fits) or 1..{MaxSeqLen}.\");");
-            w.Line("int limit = global::System.Math.Min(maxLength == 0 ? MaxSeqLen : maxLength, target.Length);");
-            w.Line("if (limit < 1) throw new global::System.ArgumentException(\"The target span is empty.\", nameof(target));");
-            w.Line("StartDecoding(source, beamWidth == 1 ? 1 : 2 * beamWidth);");
-            using (w.Block("if (beamWidth > 1)"))
+            w.Line("Enter();");
+            using (w.Block("try"))
             {
-                w.Line("return _beamSearch.Run(this, startToken, endToken, beamWidth, lengthPenalty, limit, target);");
+                w.Line("CheckSource(source);");
+                w.Line("if ((uint)startToken >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(startToken), startToken, $\"Must be a target id in [0, {DecoderVocab}).\");");
+                w.Line("if ((uint)endToken >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(endToken), endToken, $\"Must be a target id in [0, {DecoderVocab}).\");");
+                w.Line("if (beamWidth < 1) throw new global::System.ArgumentOutOfRangeException(nameof(beamWidth), beamWidth, \"At least 1.\");");
+                w.Line("if (maxLength < 0 || maxLength > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(maxLength), maxLength, $\"0 (as long as fits) or 1..{MaxSeqLen}.\");");
+                w.Line("int limit = global::System.Math.Min(maxLength == 0 ? MaxSeqLen : maxLength, target.Length);");
+                w.Line("if (limit < 1) throw new global::System.ArgumentException(\"The target span is empty.\", nameof(target));");
+                w.Line("StartDecodingCore(source, beamWidth == 1 ? 1 : 2 * beamWidth);");
+                using (w.Block("if (beamWidth > 1)"))
+                {
+                    w.Line("return _beamSearch.Run(this, startToken, endToken, beamWidth, lengthPenalty, limit, target);");
+                }
+                w.Line("// Greedy: the most probable token at each step (softmax is monotonic, so argmax of the logits).");
+                w.Line("int token = startToken;");
+                using (w.Block("for (int position = 0; position < limit; position++)"))
+                {
+                    w.Line("token = global::TransformerKernels.RowSoftmax.ArgMax(StepCore(0, token, position));");
+                    w.Line("if (token == endToken) return position;");
+                    w.Line("target[position] = token;");
+                }
+                w.Line("return limit;");
             }
-            w.Line("// Greedy: the most probable token at each step (softmax is monotonic, so argmax of the logits).");
-            w.Line("int token = startToken;");
-            using (w.Block("for (int position = 0; position < limit; position++)"))
+            using (w.Block("finally"))
             {
-                w.Line("token = global::TransformerKernels.RowSoftmax.ArgMax(Step(0, token, position));");
-                w.Line("if (token == endToken) return position;");
-                w.Line("target[position] = token;");
+                w.Line("Exit();");
             }
-            w.Line("return limit;");
         }
         w.Line();
         w.Line("/// <summary>");
@@ -274,7 +334,9 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// </summary>");
         w.Line("/// <param name=\"source\">Source token ids.</param>");
         w.Line("/// <param name=\"slots\">Beam slots to prepare.</param>");
-        using (w.Block("public void StartDecoding(global::System.ReadOnlySpan<int> source, int slots = 1)"))
+        w.Line("public void StartDecoding(global::System.ReadOnlySpan<int> source, int slots = 1) { Enter(); try { StartDecodingCore(source, slots); } finally { Exit(); } }");
+        w.Line();
+        using (w.Block("private void StartDecodingCore(global::System.ReadOnlySpan<int> source, int slots)"))
         {
             w.Line("CheckSource(source);");
             w.Line("if (slots < 1) throw new global::System.ArgumentOutOfRangeException(nameof(slots), slots, \"At least 1.\");");
@@ -304,7 +366,11 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// <param name=\"slot\">Beam slot (0 for greedy decoding).</param>");
         w.Line("/// <param name=\"token\">The previous target token.</param>");
         w.Line("/// <param name=\"position\">Its position; the slot's cache must hold positions [0, position).</param>");
-        using (w.Block("public global::System.Span<float> Step(int slot, int token, int position)"))
+        w.Line("public global::System.Span<float> Step(int slot, int token, int position) { Enter(); try { return StepCore(slot, token, position); } finally { Exit(); } }");
+        w.Line();
+        w.Line("global::System.Span<float> global::TransformerKernels.ITokenDecoder.Step(int slot, int token, int position) => StepCore(slot, token, position);");
+        w.Line();
+        using (w.Block("private global::System.Span<float> StepCore(int slot, int token, int position)"))
         {
             w.Line("if ((uint)token >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(token), token, $\"Must be a target id in [0, {DecoderVocab}).\");");
             w.Line("if ((uint)position >= MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(position), position, $\"Must be in [0, {MaxSeqLen}).\");");

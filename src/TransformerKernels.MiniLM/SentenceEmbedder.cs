@@ -28,6 +28,12 @@ public sealed class SentenceEmbedder : IDisposable
     public SentenceEmbedder((string Weights, string Vocabulary) files, int maxBatch = 8)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        if ("é".Normalize(System.Text.NormalizationForm.FormD).Length != 2)
+        {
+            // Without ICU (InvariantGlobalization) .NET cannot decompose "é", and BERT's accent stripping would silently
+            // turn accented words into different tokens than the Hugging Face tokenizer gives.
+            throw new InvalidOperationException("Unicode normalization is unavailable (InvariantGlobalization is on?); the BERT tokenizer needs it to strip accents. Set <InvariantGlobalization>false</InvariantGlobalization>.");
+        }
         _maxBatch = maxBatch;
         _model = AllMiniLmL6V2.Load(files.Weights, WeightNaming.Bert, maxBatch);
         _tokenizer = CreateTokenizer(files.Vocabulary);

@@ -24,6 +24,10 @@ public static class OnnxBertConverter
         {
             throw new OnnxFormatException($"not an ONNX model: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            throw new OnnxFormatException($"not an ONNX model: {e.Message}", e);
+        }
         if (model.Graph is null || model.Graph.Initializer.Count == 0)
         {
             throw new OnnxFormatException("the ONNX model has no graph initializers; expected a BERT export with inline weights");
@@ -73,8 +77,8 @@ public static class OnnxBertConverter
             string bias = FindBias(node, consumers, initializers)
                 ?? throw new OnnxFormatException($"MatMul '{node.Name}' (weight '{weightName}' [{string.Join(", ", weight.Dims)}]) is not followed by an Add of a named '*.bias' initializer; this converter understands Hugging Face BERT exports");
             string name = bias[..^".bias".Length] + ".weight";
-            int rows = checked((int)weight.Dims[0]), columns = checked((int)weight.Dims[1]);
-            float[] data = Floats(weight);
+            float[] data = Floats(weight); // validates the dimensions before they are used
+            int rows = (int)weight.Dims[0], columns = (int)weight.Dims[1];
             var transposed = new float[data.Length];
             for (int r = 0; r < rows; r++)
             {
@@ -129,8 +133,12 @@ public static class OnnxBertConverter
         {
             throw new OnnxFormatException($"initializer '{tensor.Name}' has data type {tensor.DataType}; only float32 weights are converted");
         }
-        long count = tensor.Dims.Aggregate(1L, (a, b) => a * b);
-        if (count < 0 || count > int.MaxValue)
+        if (tensor.Dims.Any(d => d < 0 || d > int.MaxValue))
+        {
+            throw new OnnxFormatException($"initializer '{tensor.Name}' has an invalid shape [{string.Join(", ", tensor.Dims)}]");
+        }
+        long count = tensor.Dims.Aggregate(1L, (a, b) => b == 0 || a <= int.MaxValue / b ? a * b : long.MaxValue);
+        if (count > int.MaxValue)
         {
             throw new OnnxFormatException($"initializer '{tensor.Name}' has an invalid shape [{string.Join(", ", tensor.Dims)}]");
         }

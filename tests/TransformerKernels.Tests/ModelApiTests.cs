@@ -51,3 +51,23 @@ public class ModelApiTests
         Assert.Throws<ObjectDisposedException>(() => model.EncodeEmbeddings(Source, 2, 6, default, new float[Source.Length]));
     }
 }
+
+/// <summary>Non-finite inputs: documented behaviour is that they propagate to their own sequence's outputs only.</summary>
+public class NonFiniteInputTests
+{
+    [Fact]
+    public void NaNInOneSequenceStaysInThatSequence()
+    {
+        using var model = FixtureTransformerPostRelu.Load(PyTorchParityTests.Fixture("transformer_post_relu.safetensors"), maxBatch: 2);
+        float[] src = PyTorchParityTests.Tensor("transformer_post_relu.io.safetensors", "src");
+        var clean = new float[src.Length];
+        model.EncodeEmbeddings(src, 2, 6, default, clean);
+        src[3] = float.NaN;          // sequence 0
+        src[40] = float.PositiveInfinity; // sequence 0, another position
+        var output = new float[src.Length];
+        model.EncodeEmbeddings(src, 2, 6, default, output);
+        int half = src.Length / 2;
+        Assert.Contains(output[..half], float.IsNaN);
+        Assert.Equal(clean[half..], output[half..]);
+    }
+}

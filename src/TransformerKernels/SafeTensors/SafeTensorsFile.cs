@@ -16,6 +16,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     /// <summary>Headers above this size are refused rather than read into memory.</summary>
     public const long MaxHeaderBytes = 100L * 1024 * 1024;
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _base;
@@ -92,6 +94,15 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     private static (Dictionary<string, TensorInfo>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataLength)
     {
+        try
+        {
+            // JsonDocument validates UTF-8 lazily (a bad name would throw later, when read): check it up front.
+            StrictUtf8.GetCharCount(header);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new SafeTensorsFormatException(path, $"header is not valid UTF-8 (byte {e.Index} of the header)", e);
+        }
         JsonDocument document;
         try
         {
