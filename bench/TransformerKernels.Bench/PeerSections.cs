@@ -154,7 +154,7 @@ internal static class Chart
 {
     public static void Write(string path, List<(string Label, double Ours, double Theirs, string Peer)> bars)
     {
-        const int rowHeight = 46, left = 190, width = 760, barArea = width - left - 90;
+        const int rowHeight = 46, left = 300, width = 860, barArea = width - left - 90;
         double max = bars.Max(b => Math.Max(b.Ours, b.Theirs));
         var svg = new StringBuilder();
         int height = 60 + rowHeight * bars.Count + 30;

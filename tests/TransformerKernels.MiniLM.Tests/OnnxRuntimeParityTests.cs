@@ -92,3 +92,33 @@ public class OnnxRuntimeParityTests(MiniLmFixture fixture)
         Assert.True(eating > SentenceEmbedder.Cosine(e[1], e[2]) + 0.3f);
     }
 }
+
+/// <summary>Token-level forward passes stop allocating after the first call, on one thread and on two.</summary>
+[Collection(nameof(MiniLmCollection))]
+public class MiniLmAllocationTests(MiniLmFixture fixture)
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void EncodeAllocatesNothingAfterTheFirstCall(int threads)
+    {
+        int saved = KernelThreads.ThreadCount;
+        KernelThreads.ThreadCount = threads;
+        try
+        {
+            int[] ids = fixture.Embedder.Tokenize("A man is eating food, and the sky is blue.");
+            var hidden = new float[ids.Length * 384];
+            fixture.Embedder.Model.Encode(ids, hidden);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++)
+            {
+                fixture.Embedder.Model.Encode(ids, hidden);
+            }
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        finally
+        {
+            KernelThreads.ThreadCount = saved;
+        }
+    }
+}
