@@ -111,13 +111,6 @@ public sealed unsafe class TransformerWeights : IDisposable
         return table;
     }
 
-    internal static NativeBuffer Buffer(float[] values)
-    {
-        var buffer = new NativeBuffer(values.Length);
-        values.CopyTo(buffer.Span);
-        return buffer;
-    }
-
     /// <summary>Sets the parts a name map found.</summary>
     internal void Set(NativeBuffer? sourceEmbedding, NativeBuffer? targetEmbedding, NativeBuffer? learnedPositions, NativeBuffer? tokenTypes,
                       LayerNormWeights? embeddingNorm, EncoderLayerWeights[] encoder, LayerNormWeights? encoderNorm,
