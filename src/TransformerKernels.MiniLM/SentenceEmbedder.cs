@@ -35,7 +35,11 @@ public sealed class SentenceEmbedder : IDisposable
             throw new InvalidOperationException("Unicode normalization is unavailable (InvariantGlobalization is on?); the BERT tokenizer needs it to strip accents. Set <InvariantGlobalization>false</InvariantGlobalization>.");
         }
         _maxBatch = maxBatch;
-        _model = AllMiniLmL6V2.Load(files.Weights, WeightNaming.Bert, maxBatch);
+        // The prepacked cache (written beside the weights on conversion) is only mapped: the fast cold start.
+        string packed = Path.ChangeExtension(files.Weights, ".packed.safetensors");
+        _model = File.Exists(packed)
+            ? new AllMiniLmL6V2(PackedCheckpoint.Load(packed, AllMiniLmL6V2.Shape), maxBatch)
+            : AllMiniLmL6V2.Load(files.Weights, WeightNaming.Bert, maxBatch);
         _tokenizer = CreateTokenizer(files.Vocabulary);
         _hidden = new float[maxBatch * AllMiniLmL6V2.MaxSeqLen * Dimensions];
         _ids = new int[maxBatch * AllMiniLmL6V2.MaxSeqLen];

@@ -74,3 +74,48 @@ public class WeightLoadingTests : IDisposable
         Assert.Equal(values.Select(v => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(v) & unchecked((int)0xFFFF0000))), file.ReadArray("b"));
     }
 }
+
+/// <summary>Prepacked checkpoints: saved in the kernels' layout, mapped back without packing, with identical results.</summary>
+public sealed class PackedCheckpointTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("tk-packed").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void RoundTripGivesBitIdenticalOutputs()
+    {
+        string path = Path.Combine(_directory, "packed.safetensors");
+        float[] src = PyTorchParityTests.Tensor("transformer_post_relu.io.safetensors", "src");
+        float[] tgt = PyTorchParityTests.Tensor("transformer_post_relu.io.safetensors", "tgt");
+        var expectedMemory = new float[src.Length];
+        var expectedOutput = new float[tgt.Length];
+        using (var model = FixtureTransformerPostRelu.Load(PyTorchParityTests.Fixture("transformer_post_relu.safetensors"), maxBatch: 2))
+        {
+            model.EncodeEmbeddings(src, 2, 6, [6, 4], expectedMemory);
+            model.DecodeEmbeddings(tgt, 2, 5, expectedMemory, 6, [6, 4], expectedOutput);
+            PackedCheckpoint.Save(model.Weights, path);
+        }
+        using var packed = new FixtureTransformerPostRelu(PackedCheckpoint.Load(path, FixtureTransformerPostRelu.Shape), maxBatch: 2);
+        var memory = new float[src.Length];
+        var output = new float[tgt.Length];
+        packed.EncodeEmbeddings(src, 2, 6, [6, 4], memory);
+        packed.DecodeEmbeddings(tgt, 2, 5, memory, 6, [6, 4], output);
+        Assert.Equal(expectedMemory, memory);
+        Assert.Equal(expectedOutput, output);
+    }
+
+    [Fact]
+    public void APackedCheckpointOfAnotherShapeIsRefused()
+    {
+        string path = Path.Combine(_directory, "other.safetensors");
+        using (var weights = TransformerWeights.Load(PyTorchParityTests.Fixture("encoder_post_relu.safetensors"), FixtureEncoderPostRelu.Shape))
+        {
+            PackedCheckpoint.Save(weights, path);
+        }
+        var e = Assert.Throws<ModelWeightsException>(() => PackedCheckpoint.Load(path, FixtureEncoderPreGelu.Shape));
+        Assert.Equal("__metadata__.shape", e.TensorName);
+        var plain = Assert.Throws<ModelWeightsException>(() => PackedCheckpoint.Load(PyTorchParityTests.Fixture("encoder_post_relu.safetensors"), FixtureEncoderPostRelu.Shape));
+        Assert.Equal("__metadata__.format", plain.TensorName);
+    }
+}

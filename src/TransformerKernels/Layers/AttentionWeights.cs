@@ -13,6 +13,12 @@ public sealed class SelfAttentionWeights : IDisposable
         Output = PackedLinear.Pack(outProj, outProjBias, dModel, dModel);
     }
 
+    internal SelfAttentionWeights(PackedLinear queryKeyValue, PackedLinear output)
+    {
+        QueryKeyValue = queryKeyValue;
+        Output = output;
+    }
+
     /// <summary>[x·Wqᵀ | x·Wkᵀ | x·Wvᵀ] + b: DModel → 3·DModel.</summary>
     public PackedLinear QueryKeyValue { get; }
 
@@ -44,6 +50,13 @@ public sealed class CrossAttentionWeights : IDisposable
         Output = PackedLinear.Pack(outProj, outProjBias, d, d);
     }
 
+    internal CrossAttentionWeights(PackedLinear query, PackedLinear keyValue, PackedLinear output)
+    {
+        Query = query;
+        KeyValue = keyValue;
+        Output = output;
+    }
+
     /// <summary>DModel → DModel, applied to the decoder's rows.</summary>
     public PackedLinear Query { get; }
 
@@ -70,6 +83,12 @@ public sealed class FeedForwardWeights : IDisposable
     {
         Up = PackedLinear.Pack(linear1, bias1, ffnDim, dModel);
         Down = PackedLinear.Pack(linear2, bias2, dModel, ffnDim);
+    }
+
+    internal FeedForwardWeights(PackedLinear up, PackedLinear down)
+    {
+        Up = up;
+        Down = down;
     }
 
     /// <summary>First linear layer (the activation is fused into its GEMM).</summary>

@@ -17,6 +17,18 @@ public sealed unsafe class LayerNormWeights : IDisposable
         beta.CopyTo(_beta.Span);
     }
 
+    internal LayerNormWeights(NativeBuffer gamma, NativeBuffer beta)
+    {
+        _gamma = gamma;
+        _beta = beta;
+    }
+
+    /// <summary>γ as an array, to save it.</summary>
+    internal float[] GammaValues => _gamma.Span.ToArray();
+
+    /// <summary>β as an array, to save it.</summary>
+    internal float[] BetaValues => _beta.Span.ToArray();
+
     /// <summary>γ, [DModel].</summary>
     public float* Gamma => _gamma.Pointer;
 

@@ -111,6 +111,50 @@ public sealed unsafe class TransformerWeights : IDisposable
         return table;
     }
 
+    /// <summary>Views over a mapped packed checkpoint (see <see cref="PackedCheckpoint"/>); the weights own the file.</summary>
+    internal static TransformerWeights FromPacked(SafeTensorsFile file, ModelShape shape)
+    {
+        var weights = new TransformerWeights(shape) { _mapped = file };
+        int d = shape.DModel, f = shape.FfnDim;
+        NativeBuffer View(string name, long length) => NativeBuffer.View(file.MappedFloats(name, length), length);
+        NativeBuffer? Optional(string name, long length) => file.Tensors.ContainsKey(name) ? View(name, length) : null;
+        PackedLinear Linear(string name, int outputs, int inputs)
+        {
+            long panels = (outputs + PackedLinear.PanelWidth - 1) / PackedLinear.PanelWidth;
+            return PackedLinear.FromPacked(View(name + ".packed", panels * PackedLinear.PanelWidth * inputs), View(name + ".bias", panels * PackedLinear.PanelWidth), outputs, inputs);
+        }
+        LayerNormWeights Norm(string name) => new(View(name + ".gamma", d), View(name + ".beta", d));
+        LayerNormWeights? OptionalNorm(string name) => file.Tensors.ContainsKey(name + ".gamma") ? Norm(name) : null;
+
+        var encoder = new EncoderLayerWeights[shape.EncoderLayers];
+        for (int i = 0; i < encoder.Length; i++)
+        {
+            encoder[i] = new EncoderLayerWeights(new SelfAttentionWeights(Linear($"encoder.{i}.qkv", 3 * d, d), Linear($"encoder.{i}.out", d, d)), Norm($"encoder.{i}.norm1"),
+                new FeedForwardWeights(Linear($"encoder.{i}.up", f, d), Linear($"encoder.{i}.down", d, f)), Norm($"encoder.{i}.norm2"));
+        }
+        var decoder = new DecoderLayerWeights[shape.DecoderLayers];
+        for (int i = 0; i < decoder.Length; i++)
+        {
+            CrossAttentionWeights? cross = shape.EncoderLayers > 0
+                ? new CrossAttentionWeights(Linear($"decoder.{i}.cross_query", d, d), Linear($"decoder.{i}.cross_key_value", 2 * d, d), Linear($"decoder.{i}.cross_out", d, d))
+                : null;
+            decoder[i] = new DecoderLayerWeights(new SelfAttentionWeights(Linear($"decoder.{i}.qkv", 3 * d, d), Linear($"decoder.{i}.out", d, d)), Norm($"decoder.{i}.norm1"),
+                cross, Norm($"decoder.{i}.norm2"), new FeedForwardWeights(Linear($"decoder.{i}.up", f, d), Linear($"decoder.{i}.down", d, f)), Norm($"decoder.{i}.norm3"));
+        }
+        weights.Set(Optional("source_embedding", (long)shape.EncoderVocab * d), Optional("target_embedding", (long)shape.DecoderVocab * d),
+            shape.Positions == PositionEncoding.Learned ? View("positions", (long)shape.PositionTableSize * d) : null,
+            Optional("token_types", (long)shape.TokenTypes * d), OptionalNorm("embedding_norm"), encoder, OptionalNorm("encoder_norm"), decoder,
+            OptionalNorm("decoder_norm"), shape.DecoderVocab > 0 ? Linear("generator", shape.DecoderVocab, d) : null);
+        weights.EmbeddingScale = float.Parse(file.Metadata.GetValueOrDefault("embedding_scale", "1"), System.Globalization.CultureInfo.InvariantCulture);
+        if (shape.Positions == PositionEncoding.Sinusoidal)
+        {
+            weights.Positions = Sinusoidal(shape.PositionTableSize, shape.DModel);
+        }
+        return weights;
+    }
+
+    private SafeTensorsFile? _mapped;
+
     /// <summary>Sets the parts a name map found.</summary>
     internal void Set(NativeBuffer? sourceEmbedding, NativeBuffer? targetEmbedding, NativeBuffer? learnedPositions, NativeBuffer? tokenTypes,
                       LayerNormWeights? embeddingNorm, EncoderLayerWeights[] encoder, LayerNormWeights? encoderNorm,
@@ -147,5 +191,7 @@ public sealed unsafe class TransformerWeights : IDisposable
         }
         DecoderNorm?.Dispose();
         Generator?.Dispose();
+        // Views into a mapped packed checkpoint are released above; the mapping goes last.
+        _mapped?.Dispose();
     }
 }

@@ -268,6 +268,18 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         }
     }
 
+    /// <summary>The mapped data of an F32 tensor, valid until this file is disposed (for zero-copy prepacked weights).</summary>
+    internal float* MappedFloats(string name, long expectedElements)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_tensors.TryGetValue(name, out TensorInfo? tensor) || tensor.DType != TensorDType.F32 || tensor.ElementCount != expectedElements)
+        {
+            throw new ModelWeightsException(name, $"F32 [{expectedElements}]", tensor is null ? "missing" : $"{tensor.DType} {tensor.ShapeText}",
+                $"{Path.GetFileName(FilePath)}: prepacked tensor '{name}' is {(tensor is null ? "missing" : $"{tensor.DType} {tensor.ShapeText}")}; expected {expectedElements} F32 values.");
+        }
+        return (float*)(_base + _dataStart + tensor.Begin);
+    }
+
     /// <summary>A tensor as a new float array.</summary>
     public float[] ReadArray(string name)
     {

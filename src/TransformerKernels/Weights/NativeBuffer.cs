@@ -12,6 +12,7 @@ public sealed unsafe class NativeBuffer : IDisposable
     public const int Slack = 16;
 
     private float* _pointer;
+    private readonly bool _owned = true;
 
     /// <summary>Allocates <paramref name="length"/> zeroed floats (plus <see cref="Slack"/>).</summary>
     public NativeBuffer(long length) : this(length, zeroed: true)
@@ -37,6 +38,19 @@ public sealed unsafe class NativeBuffer : IDisposable
             NativeMemory.Clear(_pointer + length, Slack * sizeof(float));
         }
     }
+
+    private NativeBuffer(float* pointer, long length)
+    {
+        _pointer = pointer;
+        Length = length;
+        _owned = false;
+    }
+
+    /// <summary>
+    /// A buffer over memory someone else owns (a memory-mapped prepacked checkpoint): disposing it does not free the memory,
+    /// and the owner must outlive it.
+    /// </summary>
+    internal static NativeBuffer View(float* pointer, long length) => new(pointer, length);
 
     /// <summary>Usable floats.</summary>
     public long Length { get; }
@@ -68,7 +82,7 @@ public sealed unsafe class NativeBuffer : IDisposable
     {
         float* pointer = _pointer;
         _pointer = null;
-        if (pointer != null)
+        if (pointer != null && _owned)
         {
             NativeMemory.AlignedFree(pointer);
         }

@@ -13,6 +13,29 @@ public sealed unsafe class PackedLinear : IDisposable
     private readonly NativeBuffer _weights;
     private readonly NativeBuffer _bias;
 
+    private PackedLinear(NativeBuffer weights, NativeBuffer bias, int inputSize, int outputSize)
+    {
+        InputSize = inputSize;
+        OutputSize = outputSize;
+        Panels = (outputSize + PanelWidth - 1) / PanelWidth;
+        if (weights.Length != (long)Panels * PanelWidth * inputSize || bias.Length != (long)Panels * PanelWidth)
+        {
+            throw new ArgumentException($"Packed data of {weights.Length} + {bias.Length} floats does not fit a [{outputSize}, {inputSize}] layer.");
+        }
+        _weights = weights;
+        _bias = bias;
+    }
+
+    /// <summary>Wraps weights already in the packed layout (from a prepacked checkpoint), without copying.</summary>
+    internal static PackedLinear FromPacked(NativeBuffer weights, NativeBuffer bias, int outputSize, int inputSize) =>
+        new(weights, bias, inputSize, outputSize);
+
+    /// <summary>The packed weights as a span, to save them.</summary>
+    internal ReadOnlySpan<float> PackedWeights => new(Weights, checked((int)_weights.Length));
+
+    /// <summary>The padded bias as a span.</summary>
+    internal ReadOnlySpan<float> PaddedBias => new(Bias, checked((int)_bias.Length));
+
     private PackedLinear(int inputSize, int outputSize)
     {
         InputSize = inputSize;
