@@ -32,3 +32,32 @@ public class EmbeddingGeneratorTests(MiniLmFixture fixture)
         Assert.False(File.Exists(path));
     }
 }
+
+/// <summary>One generator used from 8 threads at once: every one of a thousand concurrent calls equals the single-threaded embedding.</summary>
+[Collection(nameof(MiniLmCollection))]
+public class EmbeddingConcurrencyTests(MiniLmFixture fixture)
+{
+    [Fact]
+    public async Task ConcurrentCallsGetExactlyTheSingleThreadedEmbeddings()
+    {
+        string[] sentences = ["A man is eating food.", "The sky is blue.", "我有一只猫", "Café au lait", "Hello"];
+        float[][] expected = fixture.Embedder.Embed(sentences);
+        using var generator = new MiniLmEmbeddingGenerator(maxBatch: 2);
+        int mismatches = 0, calls = 0;
+        await Parallel.ForAsync(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (thread, token) =>
+        {
+            for (int i = 0; i < 125; i++)
+            {
+                int which = (thread + i) % sentences.Length;
+                var result = await generator.GenerateAsync([sentences[which]], cancellationToken: token);
+                if (!result[0].Vector.Span.SequenceEqual(expected[which]))
+                {
+                    Interlocked.Increment(ref mismatches);
+                }
+                Interlocked.Increment(ref calls);
+            }
+        });
+        Assert.Equal(1000, calls);
+        Assert.Equal(0, mismatches);
+    }
+}
