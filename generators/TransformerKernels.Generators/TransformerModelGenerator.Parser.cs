@@ -12,7 +12,7 @@ using TransformerKernels.Generators.Model;
 namespace TransformerKernels.Generators;
 
 /// <summary>Result of parsing one attributed class: a model when it is valid, and the diagnostics found.</summary>
-internal sealed record ParseResult(ModelSpec? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+internal sealed record ParseResult(ModelSpec? Model, EquatableArray<DiagnosticInfo> Diagnostics, LocationInfo? AttributeLocation);
 
 public sealed partial class TransformerModelGenerator
 {
@@ -134,7 +134,7 @@ public sealed partial class TransformerModelGenerator
         cancellationToken.ThrowIfCancellationRequested();
         if (diagnostics.Count > 0)
         {
-            return new ParseResult(null, diagnostics.ToImmutableArrayCompat());
+            return new ParseResult(null, diagnostics.ToImmutableArrayCompat(), LocationInfo.From(location));
         }
 
         string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
@@ -154,7 +154,7 @@ public sealed partial class TransformerModelGenerator
             new AttentionSpec(headDim, VectorTiling.For(headDim), (float)(1.0 / System.Math.Sqrt(headDim))),
             VectorTiling.For(dModel),
             gemms, layers);
-        return new ParseResult(model, ImmutableArray<DiagnosticInfo>.Empty);
+        return new ParseResult(model, ImmutableArray<DiagnosticInfo>.Empty, LocationInfo.From(location));
 
         void CheckEnum(string name, int value, string[] names)
         {

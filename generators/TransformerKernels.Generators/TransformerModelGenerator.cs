@@ -52,8 +52,8 @@ public sealed partial class TransformerModelGenerator : IIncrementalGenerator
         {
             return result;
         }
-        var diagnostic = new DiagnosticInfo(DiagnosticDescriptors.UnsafeNotEnabled, null, ImmutableArray.Create(result.Model.ClassName));
-        return new ParseResult(null, ImmutableArray.Create(diagnostic));
+        var diagnostic = new DiagnosticInfo(DiagnosticDescriptors.UnsafeNotEnabled, result.AttributeLocation, ImmutableArray.Create(result.Model.ClassName));
+        return new ParseResult(null, ImmutableArray.Create(diagnostic), result.AttributeLocation);
     }
 
     private static void Emit(SourceProductionContext context, ModelSpec model)

@@ -61,9 +61,11 @@ public class DiagnosticTests
     [Fact]
     public void UnsafeCodeMustBeEnabled()
     {
-        var (diagnostics, _, run) = GeneratorHarness.Run(GeneratorHarness.Model(Valid), allowUnsafe: false);
+        string source = GeneratorHarness.Model(Valid);
+        var (diagnostics, _, run) = GeneratorHarness.Run(source, allowUnsafe: false);
         Diagnostic diagnostic = Assert.Single(diagnostics);
         Assert.Equal("TK0012", diagnostic.Id);
+        Assert.Equal(source.IndexOf("TransformerModel(", StringComparison.Ordinal), diagnostic.Location.SourceSpan.Start);
         Assert.Contains("AllowUnsafeBlocks", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Empty(run.GeneratedTrees);
     }
