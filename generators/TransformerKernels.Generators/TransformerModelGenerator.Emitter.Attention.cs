@@ -273,13 +273,14 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// </summary>");
         using (w.Block("public static void TransposeKeys(float* keys, int keyStride, int count, float* keysT, int keysTHeadStride, int keysTStride, int firstPosition)"))
         {
-            using (w.Block("for (int j = 0; j < count; j++)"))
+            w.Line("// Destination rows are written in order; the source rows (one cache line holds 16 dimensions) stay in L1 across d.");
+            using (w.Block("for (int head = 0; head < Heads; head++)"))
             {
-                w.Line("float* key = keys + (long)j * keyStride;");
-                using (w.Block("for (int head = 0; head < Heads; head++)"))
+                using (w.Block("for (int d = 0; d < HeadDim; d++)"))
                 {
-                    w.Line("float* destination = keysT + (long)head * keysTHeadStride + firstPosition + j;");
-                    w.Line("for (int d = 0; d < HeadDim; d++) destination[(long)d * keysTStride] = key[head * HeadDim + d];");
+                    w.Line("float* destination = keysT + (long)head * keysTHeadStride + (long)d * keysTStride + firstPosition;");
+                    w.Line("float* source = keys + head * HeadDim + d;");
+                    w.Line("for (int j = 0; j < count; j++) destination[j] = source[(long)j * keyStride];");
                 }
             }
         }
