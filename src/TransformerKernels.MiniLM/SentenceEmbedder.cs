@@ -35,15 +35,41 @@ public sealed class SentenceEmbedder : IDisposable
             throw new InvalidOperationException("Unicode normalization is unavailable (InvariantGlobalization is on?); the BERT tokenizer needs it to strip accents. Set <InvariantGlobalization>false</InvariantGlobalization>.");
         }
         _maxBatch = maxBatch;
-        // The prepacked cache (written beside the weights on conversion) is only mapped: the fast cold start.
-        string packed = Path.ChangeExtension(files.Weights, ".packed.safetensors");
-        _model = File.Exists(packed)
-            ? new AllMiniLmL6V2(PackedCheckpoint.Load(packed, AllMiniLmL6V2.Shape), maxBatch)
-            : AllMiniLmL6V2.Load(files.Weights, WeightNaming.Bert, maxBatch);
+        _model = LoadModel(files.Weights, maxBatch);
         _tokenizer = CreateTokenizer(files.Vocabulary);
         _hidden = new float[maxBatch * AllMiniLmL6V2.MaxSeqLen * Dimensions];
         _ids = new int[maxBatch * AllMiniLmL6V2.MaxSeqLen];
         _lengths = new int[maxBatch];
+    }
+
+    /// <summary>
+    /// Maps the prepacked cache written beside the weights (the fast cold start); when it is missing, or was packed by
+    /// another version of the layout, loads the BERT-named weights and writes a fresh packed cache.
+    /// </summary>
+    private static AllMiniLmL6V2 LoadModel(string weightsPath, int maxBatch)
+    {
+        string packed = Path.ChangeExtension(weightsPath, ".packed.safetensors");
+        if (File.Exists(packed))
+        {
+            try
+            {
+                return new AllMiniLmL6V2(PackedCheckpoint.Load(packed, AllMiniLmL6V2.Shape), maxBatch);
+            }
+            catch (Exception e) when (e is ModelWeightsException or SafeTensorsFormatException)
+            {
+                // Stale or damaged cache: rebuild it below.
+            }
+        }
+        TransformerWeights weights = TransformerWeights.Load(weightsPath, AllMiniLmL6V2.Shape, WeightNaming.Bert);
+        try
+        {
+            PackedCheckpoint.Save(weights, packed);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A read-only cache still works, just without the fast start.
+        }
+        return new AllMiniLmL6V2(weights, maxBatch);
     }
 
     /// <summary>The underlying model.</summary>

@@ -61,3 +61,26 @@ public class EmbeddingConcurrencyTests(MiniLmFixture fixture)
         Assert.Equal(0, mismatches);
     }
 }
+
+/// <summary>A damaged or outdated prepacked cache is rebuilt, not fatal.</summary>
+[Collection(nameof(MiniLmCollection))]
+public class PackedCacheTests(MiniLmFixture fixture)
+{
+    [Fact]
+    public void ADamagedPackedCacheIsRebuilt()
+    {
+        string packed = MiniLmFiles.PackedWeightsPath;
+        Assert.StartsWith(fixture.CacheDirectory, packed);
+        // Replace the file (new inode), as our own writers do: truncating it in place would pull the pages from under the
+        // fixture's live mapping of the same file.
+        File.WriteAllBytes(packed + ".damaged", [1, 2, 3]);
+        File.Move(packed + ".damaged", packed, overwrite: true);
+        using (var embedder = new SentenceEmbedder(maxBatch: 1))
+        {
+            float[] embedding = embedder.Embed(["Hello"])[0];
+            Assert.True(SentenceEmbedder.Cosine(embedding, fixture.Embedder.Embed(["Hello"])[0]) > 0.99999f);
+        }
+        using SafeTensorsFile rebuilt = SafeTensorsFile.Open(packed);
+        Assert.Equal(PackedCheckpoint.Format, rebuilt.Metadata["format"]);
+    }
+}
