@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using TransformerKernels.Generators.Helpers;
 using TransformerKernels.Generators.Model;
 
@@ -304,32 +305,59 @@ public sealed partial class TransformerModelGenerator
                     w.Line(line);
                 }
             }
-            w.Line("// Epilogue: + bias" + ActivationSuffix(gemm.Activation) + ", then + residual, straight from the accumulators.");
+            bool loopedActivation = gemm.Activation is EpilogueActivation.Gelu or EpilogueActivation.GeluTanh;
+            w.Line(loopedActivation
+                ? "// Epilogue: + bias into C; then GELU row by row in a loop (inlined once per vector, not once per accumulator:"
+                  + " that made the tile ~17 KB of code), then + residual."
+                : "// Epilogue: + bias" + ActivationSuffix(gemm.Activation) + ", then + residual, straight from the accumulators.");
             for (int j = 0; j < tile.Vectors; j++)
             {
                 w.Line($"{v}<float> bias{j} = {v}.Load(bias + {j * tile.Lanes});");
             }
-            foreach (bool withResidual in new[] { false, true })
+            string Offset(int r, int j) => Num(r * gemm.Ldc + j * tile.Lanes);
+            bool Partial(int j) => j == tile.Vectors - 1 && tile.LastLanes != tile.Lanes;
+            string Load(string pointer, string offset, int j) => Partial(j)
+                ? $"global::TransformerKernels.Lanes.{(tile.Isa == "Avx512" ? "LoadFirst" : "LoadFirst256")}({pointer} + {offset}, {tile.LastLanes})"
+                : $"{v}.Load({pointer} + {offset})";
+            string Store(string value, string offset, int j) => Partial(j)
+                ? $"global::TransformerKernels.Lanes.StoreFirst({value}, c + {offset}, {tile.LastLanes});"
+                : $"{v}.Store({value}, c + {offset});";
+            if (loopedActivation)
             {
-                using (w.Block(withResidual ? "else" : "if (residual == null)"))
+                // C may be the residual's memory: the residual is read in the same statement that writes C, after GELU.
+                w.Line($"{v}<float> {string.Join(", ", Enumerable.Range(0, tile.Vectors).Select(j => $"row{j}"))};");
+                for (int r = 0; r < tile.Rows; r++)
                 {
-                    for (int r = 0; r < tile.Rows; r++)
+                    for (int j = 0; j < tile.Vectors; j++)
                     {
-                        for (int j = 0; j < tile.Vectors; j++)
+                        w.Line(Store($"acc{r}{Sub(j)} + bias{j}", Offset(r, j), j));
+                    }
+                }
+                using (w.Block($"for (int r = 0; r < {tile.Rows}; r++, c += Ldc)"))
+                {
+                    for (int j = 0; j < tile.Vectors; j++)
+                    {
+                        string offset = Num(j * tile.Lanes);
+                        w.Line($"row{j} = {ApplyActivation(gemm.Activation, Load("c", offset, j), v)};");
+                        w.Line($"if (residual != null) row{j} += {Load("residual", offset, j)};");
+                        w.Line(Store($"row{j}", offset, j));
+                    }
+                    w.Line("if (residual != null) residual += Ldc;");
+                }
+            }
+            else
+            {
+                foreach (bool withResidual in new[] { false, true })
+                {
+                    using (w.Block(withResidual ? "else" : "if (residual == null)"))
+                    {
+                        for (int r = 0; r < tile.Rows; r++)
                         {
-                            bool partial = j == tile.Vectors - 1 && tile.LastLanes != tile.Lanes;
-                            string offset = Num(r * gemm.Ldc + j * tile.Lanes);
-                            string value = ApplyActivation(gemm.Activation, $"acc{r}{Sub(j)} + bias{j}", v);
-                            if (withResidual)
+                            for (int j = 0; j < tile.Vectors; j++)
                             {
-                                string load = partial
-                                    ? $"global::TransformerKernels.Lanes.{(tile.Isa == "Avx512" ? "LoadFirst" : "LoadFirst256")}(residual + {offset}, {tile.LastLanes})"
-                                    : $"{v}.Load(residual + {offset})";
-                                value = $"{value} + {load}";
+                                string value = ApplyActivation(gemm.Activation, $"acc{r}{Sub(j)} + bias{j}", v);
+                                w.Line(Store(withResidual ? $"{value} + {Load("residual", Offset(r, j), j)}" : value, Offset(r, j), j));
                             }
-                            w.Line(partial
-                                ? $"global::TransformerKernels.Lanes.StoreFirst({value}, c + {offset}, {tile.LastLanes});"
-                                : $"{v}.Store({value}, c + {offset});");
                         }
                     }
                 }
