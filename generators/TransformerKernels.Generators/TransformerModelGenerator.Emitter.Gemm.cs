@@ -138,6 +138,7 @@ public sealed partial class TransformerModelGenerator
     private static void EmitGemmWorker512(SourceWriter w, GemmSpec gemm)
     {
         w.Line("/// <summary>Vector512 path: unit u covers columns [32u, 32u + 32) — two panels side by side.</summary>");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
         using (w.Block("private static void Avx512Units(void* state, int unitStart, int unitEnd)"))
         {
             w.Line("var g = (global::TransformerKernels.GemmArguments*)state;");
@@ -179,6 +180,7 @@ public sealed partial class TransformerModelGenerator
     private static void EmitGemmWorker256(SourceWriter w, GemmSpec gemm)
     {
         w.Line("/// <summary>AVX2 path: unit u is panel u, columns [16u, 16u + 16) as two Vector256.</summary>");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
         using (w.Block("private static void Avx2Units(void* state, int unitStart, int unitEnd)"))
         {
             w.Line("var g = (global::TransformerKernels.GemmArguments*)state;");
@@ -232,6 +234,7 @@ public sealed partial class TransformerModelGenerator
     private static void EmitGemmWorkerScalar(SourceWriter w, GemmSpec gemm)
     {
         w.Line("/// <summary>Scalar path (no hardware vectors): unit u is panel u, one row at a time.</summary>");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
         using (w.Block("private static void ScalarUnits(void* state, int unitStart, int unitEnd)"))
         {
             w.Line("var g = (global::TransformerKernels.GemmArguments*)state;");
@@ -272,6 +275,10 @@ public sealed partial class TransformerModelGenerator
                (tile.LastLanes == tile.Lanes ? "" : $" ({(tile.Vectors - 1) * tile.Lanes + tile.LastLanes} stored)") +
                $": {tile.Rows * tile.Vectors} {v} accumulators stay in registers for all {gemm.K} steps of k.</summary>");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        if (gemm.Activation is EpilogueActivation.Gelu or EpilogueActivation.GeluTanh)
+        {
+            w.Line("[global::System.Runtime.CompilerServices.SkipLocalsInit] // the stack tile is fully written before it is read");
+        }
         using (w.Block($"private static void {tile.Name}(global::TransformerKernels.GemmArguments* g, int row, int column, float* weights)"))
         {
             w.Line("float* a = g->A + (long)row * Lda;");
@@ -324,23 +331,23 @@ public sealed partial class TransformerModelGenerator
                 : $"{v}.Store({value}, c + {offset});";
             if (loopedActivation)
             {
-                // C may be the residual's memory: the residual is read in the same statement that writes C, after GELU.
-                w.Line($"{v}<float> {string.Join(", ", Enumerable.Range(0, tile.Vectors).Select(j => $"row{j}"))};");
+                // Through a tile on the stack, so C is written once, after the residual is read: C may be the residual's memory.
+                int width = tile.Vectors * tile.Lanes;
+                w.Line($"float* sums = stackalloc float[{tile.Rows * width}];");
                 for (int r = 0; r < tile.Rows; r++)
                 {
                     for (int j = 0; j < tile.Vectors; j++)
                     {
-                        w.Line(Store($"acc{r}{Sub(j)} + bias{j}", Offset(r, j), j));
+                        w.Line($"{v}.Store(acc{r}{Sub(j)} + bias{j}, sums + {r * width + j * tile.Lanes});");
                     }
                 }
-                using (w.Block($"for (int r = 0; r < {tile.Rows}; r++, c += Ldc)"))
+                using (w.Block($"for (int r = 0; r < {tile.Rows}; r++, c += Ldc, sums += {width})"))
                 {
                     for (int j = 0; j < tile.Vectors; j++)
                     {
                         string offset = Num(j * tile.Lanes);
-                        w.Line($"row{j} = {ApplyActivation(gemm.Activation, Load("c", offset, j), v)};");
-                        w.Line($"if (residual != null) row{j} += {Load("residual", offset, j)};");
-                        w.Line(Store($"row{j}", offset, j));
+                        w.Line($"{v}<float> row{j} = {ApplyActivation(gemm.Activation, $"{v}.Load(sums + {offset})", v)};");
+                        w.Line(Store($"residual == null ? row{j} : row{j} + {Load("residual", offset, j)}", offset, j));
                     }
                     w.Line("if (residual != null) residual += Ldc;");
                 }

@@ -98,6 +98,23 @@ public class GemmTests
     }
 
     [Fact]
+    public unsafe void ResidualMayBeTheOutputOfAnActivationGemm()
+    {
+        const int m = 13, k = MiniLmShape.DModel, n = MiniLmShape.FfnDim;
+        float[] weight = TestData.Uniform(n * k, 12, 1f / MathF.Sqrt(k));
+        float[] bias = TestData.Uniform(n, 13);
+        float[] a = TestData.Uniform(m * k, 14);
+        float[] x = TestData.Uniform(m * n, 15);
+        float[] expected = Reference.Add(Reference.Activate(Reference.Linear(a, m, k, weight, bias, n), Activation.Gelu), x);
+        using PackedLinear packed = PackedLinear.Pack(weight, bias, n, k);
+        fixed (float* pa = a, px = x)
+        {
+            MiniLmShape.Kernels.Gemm384x1536Gelu.Run(pa, m, packed, px, px);
+        }
+        TestData.AssertClose(expected, x, Tolerance, "Gemm384x1536Gelu in place");
+    }
+
+    [Fact]
     public unsafe void ResultsAreBitIdenticalForAnyThreadCount()
     {
         const int m = 37, k = MiniLmShape.DModel, n = MiniLmShape.FfnDim;

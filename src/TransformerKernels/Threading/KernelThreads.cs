@@ -1,10 +1,12 @@
 namespace TransformerKernels;
 
 /// <summary>
-/// A small fork–join pool for the generated kernels. A kernel splits its work into units (GEMM column panels,
-/// attention heads); <see cref="Run"/> gives each thread one contiguous range of units and waits. Every output
-/// element is computed by the same instructions whichever thread runs it, so results are bit-identical for any
-/// thread count. Dispatch allocates nothing: work is a function pointer plus a pointer to its arguments.
+/// A small fork–join pool for the generated kernels. A kernel splits its work into units (GEMM column panels, attention
+/// heads); the calling thread and the workers claim chunks of units from a shared counter until none are left, so a
+/// worker that is late (asleep, or its core taken by another process) only means the caller does more of the work — it
+/// is never waited for. Every output element is computed by the same instructions whichever thread runs it, so results
+/// are bit-identical for any thread count. Dispatch allocates nothing: work is a function pointer plus a pointer to its
+/// arguments.
 /// </summary>
 public static unsafe class KernelThreads
 {
@@ -17,13 +19,13 @@ public static unsafe class KernelThreads
     private static Worker[] s_workers = [];
     private static int s_threadCount = DefaultThreadCount();
 
-    // The job in flight, published to workers by incrementing s_generation.
-    private static delegate*<void*, int, int, void> s_work;
-    private static void* s_state;
-    private static int s_units;
-    private static int s_parts;
+    // The job in flight, in one of two slots by generation parity: the slot of job g is rewritten only for job g + 2, by
+    // which time the claim counter has moved past g. s_claim holds (generation << 32 | next unit) and a worker claims only
+    // with the generation it woke for, so a late worker can never run a chunk of one job with another job's arguments.
+    private static Job s_even, s_odd;
+    private static long s_claim;
     private static int s_generation;
-    private static int s_pending;
+    private static int s_completed;
 
     /// <summary>
     /// Threads a kernel may use, the caller included (default: <c>TK_THREADS</c> or the processor count). Changing it
@@ -44,8 +46,8 @@ public static unsafe class KernelThreads
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/>(state, start, end) over [0, units) split into contiguous ranges, one per thread,
-    /// and returns when all are done. Runs inline for small jobs, one thread, or when another caller holds the pool.
+    /// Runs <paramref name="work"/>(state, start, end) over [0, units) in chunks claimed by the caller and the workers, and
+    /// returns when every unit is done. Runs inline for small jobs, one thread, or when another caller holds the pool.
     /// </summary>
     public static void Run(int units, delegate*<void*, int, int, void> work, void* state, long flops)
     {
@@ -58,20 +60,23 @@ public static unsafe class KernelThreads
         try
         {
             EnsureWorkers(parts - 1);
-            s_work = work;
-            s_state = state;
-            s_units = units;
-            s_parts = parts;
-            // Every worker acknowledges every job, even one with no units for it, so none can lag a job behind.
-            Volatile.Write(ref s_pending, s_workers.Length);
-            Interlocked.Increment(ref s_generation);
-            for (int i = 0; i < s_workers.Length; i++)
+            int generation = s_generation + 1;
+            ref Job job = ref JobOf(generation);
+            job.Work = work;
+            job.State = state;
+            job.Units = units;
+            // Four chunks per participant: small enough to rebalance around a late thread, large enough to keep panels long.
+            job.Chunk = Math.Max(1, units / (parts * 4));
+            Volatile.Write(ref s_completed, 0);
+            Volatile.Write(ref s_claim, (long)generation << 32);
+            Volatile.Write(ref s_generation, generation);
+            for (int i = 0; i < parts - 1; i++)
             {
                 s_workers[i].Wake();
             }
-            work(state, 0, units / parts);
+            RunChunks(generation);
             SpinWait spin = default;
-            while (Volatile.Read(ref s_pending) != 0)
+            while (Volatile.Read(ref s_completed) != units)
             {
                 spin.SpinOnce(sleep1Threshold: -1);
             }
@@ -80,6 +85,41 @@ public static unsafe class KernelThreads
         {
             Monitor.Exit(s_gate);
         }
+    }
+
+    /// <summary>Claims and runs chunks of the job of <paramref name="generation"/> until none are left.</summary>
+    private static void RunChunks(int generation)
+    {
+        ref Job job = ref JobOf(generation);
+        delegate*<void*, int, int, void> work = job.Work;
+        void* state = job.State;
+        int units = job.Units, chunk = job.Chunk;
+        while (true)
+        {
+            long claim = Volatile.Read(ref s_claim);
+            int start = (int)claim;
+            if ((int)(claim >> 32) != generation || start >= units)
+            {
+                return;
+            }
+            if (Interlocked.CompareExchange(ref s_claim, claim + chunk, claim) != claim)
+            {
+                continue;
+            }
+            int end = Math.Min(units, start + chunk);
+            work(state, start, end);
+            Interlocked.Add(ref s_completed, end - start);
+        }
+    }
+
+    private static ref Job JobOf(int generation) => ref (generation & 1) == 0 ? ref s_even : ref s_odd;
+
+    private struct Job
+    {
+        public delegate*<void*, int, int, void> Work;
+        public void* State;
+        public int Units;
+        public int Chunk;
     }
 
     private static void EnsureWorkers(int count)
@@ -103,16 +143,14 @@ public static unsafe class KernelThreads
     /// <summary>One background thread: spins briefly for the next job (kernels come in quick succession), then sleeps.</summary>
     private sealed class Worker
     {
-        private readonly int _part;
         private readonly SemaphoreSlim _wake = new(0);
         private int _seenGeneration;
         private int _sleeping;
 
-        public Worker(int part, int generation)
+        public Worker(int index, int generation)
         {
-            _part = part;
             _seenGeneration = generation;
-            new Thread(Loop) { IsBackground = true, Name = $"TransformerKernels worker {part}" }.Start();
+            new Thread(Loop) { IsBackground = true, Name = $"TransformerKernels worker {index}" }.Start();
         }
 
         public void Wake()
@@ -127,45 +165,39 @@ public static unsafe class KernelThreads
         {
             while (true)
             {
-                WaitForJob();
-                int parts = s_parts, units = s_units;
-                if (_part < parts)
-                {
-                    s_work(s_state, (int)((long)units * _part / parts), (int)((long)units * (_part + 1) / parts));
-                }
-                Interlocked.Decrement(ref s_pending);
+                RunChunks(WaitForJob());
             }
         }
 
-        private void WaitForJob()
+        private int WaitForJob()
         {
             for (int i = 0; i < SpinIterations; i++)
             {
-                if (TryTakeJob())
+                if (TryTakeJob(out int generation))
                 {
-                    return;
+                    return generation;
                 }
                 Thread.SpinWait(8);
             }
             while (true)
             {
                 Volatile.Write(ref _sleeping, 1);
-                if (TryTakeJob())
+                if (TryTakeJob(out int generation))
                 {
                     // A dispatcher that saw us asleep released the semaphore: consume that release.
                     if (Interlocked.Exchange(ref _sleeping, 0) == 0)
                     {
                         _wake.Wait();
                     }
-                    return;
+                    return generation;
                 }
                 _wake.Wait();
             }
         }
 
-        private bool TryTakeJob()
+        private bool TryTakeJob(out int generation)
         {
-            int generation = Volatile.Read(ref s_generation);
+            generation = Volatile.Read(ref s_generation);
             if (generation == _seenGeneration)
             {
                 return false;
