@@ -123,7 +123,7 @@ public sealed partial class TransformerModelGenerator
         using (w.Block("public void EncodeEmbeddings(global::System.ReadOnlySpan<float> source, int batch, int length, global::System.ReadOnlySpan<int> sourceLengths, global::System.Span<float> memory)"))
         {
             w.Line("Enter();");
-            using (w.Block("try"))
+            using (w.TryFinally("Exit();"))
             {
                 w.Line("CheckBatch(batch, length, sourceLengths, nameof(sourceLengths));");
                 w.Line("CheckSpan(source.Length, (long)batch * length * DModel, nameof(source), exact: true);");
@@ -134,10 +134,6 @@ public sealed partial class TransformerModelGenerator
                 {
                     w.Line("RunEncoder(x, batch, length, sourceLengths);");
                 }
-            }
-            using (w.Block("finally"))
-            {
-                w.Line("Exit();");
             }
         }
         w.Line();
@@ -174,7 +170,7 @@ public sealed partial class TransformerModelGenerator
         using (w.Block($"public void DecodeEmbeddings(global::System.ReadOnlySpan<float> target, int batch, int targetLength{memoryParameters}, global::System.Span<float> output)"))
         {
             w.Line("Enter();");
-            using (w.Block("try"))
+            using (w.TryFinally("Exit();"))
             {
                 w.Line("CheckBatch(batch, targetLength, default, \"lengths\");");
                 w.Line("CheckSpan(target.Length, (long)batch * targetLength * DModel, nameof(target), exact: true);");
@@ -199,10 +195,6 @@ public sealed partial class TransformerModelGenerator
                     w.Line("for (int layer = 0; layer < DecoderLayers; layer++) Kernels.DecoderBlock(y, targetLength, 0, _weights.Decoder[layer], caches[layer], _state.Scratch);");
                     w.Line("if (_weights.DecoderNorm is { } norm) Kernels.AddNorm.Run(y, null, norm.Gamma, norm.Beta, y, targetLength);");
                 }
-            }
-            using (w.Block("finally"))
-            {
-                w.Line("Exit();");
             }
         }
         w.Line();
@@ -243,7 +235,7 @@ public sealed partial class TransformerModelGenerator
         using (w.Block("public void Encode(global::System.ReadOnlySpan<int> ids, int batch, int length, global::System.ReadOnlySpan<int> lengths, global::System.Span<float> hidden, global::System.ReadOnlySpan<int> tokenTypes = default)"))
         {
             w.Line("Enter();");
-            using (w.Block("try"))
+            using (w.TryFinally("Exit();"))
             {
                 w.Line("CheckBatch(batch, length, lengths, nameof(lengths));");
                 w.Line("CheckSpan(ids.Length, (long)batch * length, nameof(ids), exact: true);");
@@ -255,10 +247,6 @@ public sealed partial class TransformerModelGenerator
                     w.Line("for (int b = 0; b < batch; b++) Embed(_weights.SourceEmbedding!.Pointer, ids.Slice(b * length, length), 0, tokenTypes.IsEmpty ? default : tokenTypes.Slice(b * length, length), x + (long)b * length * DModel);");
                     w.Line("RunEncoder(x, batch, length, lengths);");
                 }
-            }
-            using (w.Block("finally"))
-            {
-                w.Line("Exit();");
             }
         }
         w.Line();
@@ -289,7 +277,7 @@ public sealed partial class TransformerModelGenerator
         using (w.Block("public int Translate(global::System.ReadOnlySpan<int> source, global::System.Span<int> target, int startToken, int endToken, int beamWidth = 1, float lengthPenalty = 1f, int maxLength = 0)"))
         {
             w.Line("Enter();");
-            using (w.Block("try"))
+            using (w.TryFinally("Exit();"))
             {
                 w.Line("CheckSource(source);");
                 w.Line("if ((uint)startToken >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(startToken), startToken, $\"Must be a target id in [0, {DecoderVocab}).\");");
@@ -312,10 +300,6 @@ public sealed partial class TransformerModelGenerator
                     w.Line("target[position] = token;");
                 }
                 w.Line("return limit;");
-            }
-            using (w.Block("finally"))
-            {
-                w.Line("Exit();");
             }
         }
         w.Line();

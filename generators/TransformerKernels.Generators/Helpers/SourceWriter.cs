@@ -40,6 +40,15 @@ internal sealed class SourceWriter
         return new Scope(this, closing);
     }
 
+    /// <summary>Opens <c>try {</c>; disposing closes it and writes <c>finally { <paramref name="finallyStatement"/> }</c>.</summary>
+    public Scope TryFinally(string finallyStatement)
+    {
+        Line("try");
+        Line("{");
+        _indent++;
+        return new Scope(this, "}", finallyStatement);
+    }
+
     public void Indent() => _indent++;
 
     public void Outdent() => _indent--;
@@ -50,17 +59,26 @@ internal sealed class SourceWriter
     {
         private readonly SourceWriter _writer;
         private readonly string _closing;
+        private readonly string? _finally;
 
-        public Scope(SourceWriter writer, string closing)
+        public Scope(SourceWriter writer, string closing, string? finallyStatement = null)
         {
             _writer = writer;
             _closing = closing;
+            _finally = finallyStatement;
         }
 
         public void Dispose()
         {
             _writer._indent--;
             _writer.Line(_closing);
+            if (_finally is not null)
+            {
+                _writer.Line("finally");
+                _writer.Line("{");
+                _writer.Line("    " + _finally);
+                _writer.Line("}");
+            }
         }
     }
 }
