@@ -45,7 +45,8 @@ public class GemmTests
         float[] bias = TestData.Uniform(n, seed: 2, scale: 0.5f);
         using PackedLinear packed = PackedLinear.Pack(weight, bias, n, k);
 
-        foreach (int m in new[] { 1, 2, 3, 7, 11, 12, 13, 25, 37 })
+        int maxSeqLen = TestData.Constant(gemm.DeclaringType!.DeclaringType!, "MaxSeqLen");
+        foreach (int m in new[] { 1, 2, 3, 7, 11, 12, 13, 25, 37 }.Append(maxSeqLen).Distinct())
         {
             foreach (bool withResidual in new[] { false, true })
             {
