@@ -14,7 +14,7 @@ internal static class PeerSections
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    public static void Append(StringBuilder md, BenchmarkReport[] reports, double peak)
+    public static void Append(StringBuilder md, BenchmarkReport[] reports, double peak, bool quick)
     {
         string Method(BenchmarkReport r) => r.BenchmarkCase.Descriptor.WorkloadMethod.Name;
         string P(BenchmarkReport r, string name) => r.BenchmarkCase.Parameters[name]?.ToString() ?? "";
@@ -114,7 +114,8 @@ internal static class PeerSections
             md.AppendLine("bench/coldstart.json is missing: run `bench/coldstart.sh`.");
         }
         md.AppendLine();
-        if (chart.Count > 0)
+        // The committed chart comes from a measured run: a quick (dry) run must not overwrite it.
+        if (chart.Count > 0 && !quick)
         {
             string svg = Path.Combine(BenchDirectory, "latency.svg");
             Chart.Write(svg, chart);
@@ -124,6 +125,7 @@ internal static class PeerSections
         }
     }
 
+    /// <summary>The repository's bench/ folder, found upwards from the running binary.</summary>
     internal static string BenchDirectory
     {
         get
@@ -145,7 +147,8 @@ internal static class PeerSections
 
     private static string Ms(double nanoseconds) => (nanoseconds / 1e6).ToString(nanoseconds < 1e7 ? "F2" : "F1", Invariant) + " ms";
 
-    private static string Allocated(BenchmarkReport report) =>
+    /// <summary>Bytes per operation as BenchmarkDotNet's memory diagnoser reports them (shared by both report writers).</summary>
+    internal static string Allocated(BenchmarkReport report) =>
         report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) is long bytes ? bytes + " B" : "–";
 }
 

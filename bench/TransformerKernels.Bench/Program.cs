@@ -32,19 +32,9 @@ public static class Program
             : [BenchmarkRunner.Run(benchmarks, config).Single()];
 
         string markdown = ResultsReport.Build(summaries, quick);
-        string path = output ?? Path.Combine(FindRepositoryRoot(), "bench", quick ? "RESULTS.quick.md" : "RESULTS.md");
+        string path = output ?? Path.Combine(PeerSections.BenchDirectory, quick ? "RESULTS.quick.md" : "RESULTS.md");
         File.WriteAllText(path, markdown);
         Console.WriteLine($"Wrote {path}");
         return summaries.All(s => s.Reports.All(r => r.Success)) ? 0 : 1;
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        string directory = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(directory, "Generated.sln")))
-        {
-            directory = Path.GetDirectoryName(directory) ?? throw new InvalidOperationException("Run from inside the repository.");
-        }
-        return directory;
     }
 }

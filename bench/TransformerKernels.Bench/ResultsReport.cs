@@ -53,7 +53,7 @@ internal static class ResultsReport
             double flops = 2.0 * m * shape.K * shape.N;
             double gflops = flops / Mean(generated);
             md.AppendLine(Invariant, $"| {group.Key.Shape} | {m} | {threads} | {Time(Mean(generated))} | {gflops:F1} | {Percent(gflops, peak * threads)} | " +
-                                     $"{(baseline is null ? "–" : Time(Mean(baseline)))} | {(baseline is null ? "–" : $"{Mean(baseline) / Mean(generated):F1}×")} | {Allocated(generated)} |");
+                                     $"{(baseline is null ? "–" : Time(Mean(baseline)))} | {(baseline is null ? "–" : $"{Mean(baseline) / Mean(generated):F1}×")} | {PeerSections.Allocated(generated)} |");
         }
         md.AppendLine();
 
@@ -76,12 +76,12 @@ internal static class ResultsReport
             double flops = 2.0 * length * shape.DModel * (4.0 * shape.DModel + 2.0 * shape.FfnDim) + 4.0 * length * length * shape.DModel;
             double gflops = flops / Mean(block);
             md.AppendLine(Invariant, $"| {group.Key.Model} | {length} | {threads} | {Time(Mean(block))} | {gflops:F1} | {Percent(gflops, peak * threads)} | " +
-                                     $"{Time(Mean(attention))} | {Time(Mean(norms))} | {(Mean(attention) + Mean(norms)) / Mean(block) * 100:F1}% | {Allocated(block)} |");
+                                     $"{Time(Mean(attention))} | {Time(Mean(norms))} | {(Mean(attention) + Mean(norms)) / Mean(block) * 100:F1}% | {PeerSections.Allocated(block)} |");
         }
         md.AppendLine();
         md.AppendLine("GFLOP/s counts 2·M·K·N per GEMM and 4·seq²·d for attention; the block row includes everything between input and output.");
         md.AppendLine();
-        PeerSections.Append(md, reports, peak);
+        PeerSections.Append(md, reports, peak, quick);
         return md.ToString();
     }
 
@@ -90,9 +90,6 @@ internal static class ResultsReport
         : (nanoseconds / 1e3).ToString("F1", Invariant) + " µs";
 
     private static string Percent(double value, double peak) => peak > 0 ? (value / peak * 100).ToString("F0", Invariant) + "%" : "–";
-
-    private static string Allocated(BenchmarkReport report) =>
-        report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) is long bytes ? bytes + " B" : "–";
 
     private static string CpuDescription()
     {
