@@ -10,20 +10,53 @@ public sealed partial class TransformerModelGenerator
 {
     /// <summary>
     /// One register tile of a GEMM: <c>Rows</c> rows of A times <c>Vectors</c> vectors of packed columns, the last
-    /// vector storing only <c>LastLanes</c> lanes (a partial last panel).
+    /// vector storing only <c>LastLanes</c> lanes (a partial last panel). <c>Format</c> is how the weights are stored.
     /// </summary>
-    private sealed record GemmTile(string Isa, int Rows, int Vectors, int LastLanes)
+    private sealed record GemmTile(WeightFormat Format, string Isa, int Rows, int Vectors, int LastLanes)
     {
-        public int Lanes => Isa == "Avx512" ? 16 : 8;
+        public bool Wide => Isa is "Avx512" or "Avx512BW";
 
-        public string Name => $"{Isa}Tile{Rows}x{Vectors * Lanes}" + (LastLanes == Lanes ? "" : $"Keep{(Vectors - 1) * Lanes + LastLanes}");
+        public int Lanes => Wide ? 16 : 8;
 
-        public string VectorType => Isa == "Avx512" ? "Vector512" : "Vector256";
+        public string Name => $"{Prefix(Format)}{Isa}Tile{Rows}x{Vectors * Lanes}" + (LastLanes == Lanes ? "" : $"Keep{(Vectors - 1) * Lanes + LastLanes}");
 
-        /// <summary>Offset in floats of vector v inside one packed row: Vector512 tiles span two panels, AVX2 tiles one.</summary>
-        public string WeightOffset(int vector, int k) =>
-            Isa == "Avx512" ? (vector == 0 ? "0" : Num(16 * k)) : Num(8 * vector);
+        public string VectorType => Wide ? "Vector512" : "Vector256";
+
+        /// <summary>
+        /// Offset in weight elements of vector v inside one packed row: 512-bit tiles span two panels (the second a whole
+        /// panel further on), 256-bit tiles one (the second vector half a row further on).
+        /// </summary>
+        public string WeightOffset(int vector, GemmSpec gemm) =>
+            vector == 0 ? "0" : Wide ? Num(PanelElements(Format, gemm)) : Num(vector * Lanes * (Format == WeightFormat.Int8 ? 4 : 1));
     }
+
+    /// <summary>How a GEMM's weights are stored: each format has its own workers and tiles, chosen by the layer's precision at run time.</summary>
+    private enum WeightFormat
+    {
+        Fp32,
+        Bf16,
+        Int8,
+    }
+
+    /// <summary>Prefix of a format's generated member names (none for FP32, so its names are what they always were).</summary>
+    private static string Prefix(WeightFormat format) => format == WeightFormat.Fp32 ? "" : format.ToString();
+
+    private static string WeightType(WeightFormat format) => format switch
+    {
+        WeightFormat.Bf16 => "ushort",
+        WeightFormat.Int8 => "sbyte",
+        _ => "float",
+    };
+
+    private static string WeightField(WeightFormat format) => format switch
+    {
+        WeightFormat.Bf16 => "Bf16Weights",
+        WeightFormat.Int8 => "Int8Weights",
+        _ => "Weights",
+    };
+
+    /// <summary>Weight elements in one packed panel: 16 columns × K (FP32, BF16) or 16 int32 lanes × 4 bytes × groups of 4 inputs (int8).</summary>
+    private static int PanelElements(WeightFormat format, GemmSpec gemm) => format == WeightFormat.Int8 ? 64 * gemm.Groups : 16 * gemm.K;
 
     /// <summary>Writes {Class}.{Gemm}.g.cs: one GEMM class with its dispatch, per-path workers and register tiles.</summary>
     private static string EmitGemm(ModelSpec model, GemmSpec gemm)
@@ -54,53 +87,66 @@ public sealed partial class TransformerModelGenerator
                 w.Line($"private const int PanelPairs = {gemm.PanelPairs};");
                 w.Line();
                 EmitGemmRun(w, gemm);
-                EmitGemmWorker512(w, gemm);
-                EmitGemmWorker256(w, gemm);
-                EmitGemmWorkerScalar(w, gemm);
-                foreach (GemmTile tile in TilesOf(gemm))
+                foreach (WeightFormat format in new[] { WeightFormat.Fp32, WeightFormat.Bf16 })
                 {
-                    EmitGemmTile(w, gemm, tile);
+                    if (format == WeightFormat.Bf16)
+                    {
+                        EmitGemmRunBf16(w, gemm);
+                    }
+                    EmitGemmWorker512(w, gemm, format, "Avx512", Rows512);
+                    EmitGemmWorker256(w, gemm, format, "Avx2", Rows256);
+                    EmitGemmWorkerScalar(w, gemm, format);
+                    foreach (GemmTile tile in Tiles512(gemm, format, "Avx512", Rows512).Concat(Tiles256(gemm, format, "Avx2", Rows256)))
+                    {
+                        EmitGemmTile(w, gemm, tile);
+                    }
                 }
+                EmitGemmInt8(w, gemm);
             }
         }
         return w.ToString();
     }
 
-    private static IEnumerable<GemmTile> TilesOf(GemmSpec gemm)
+    private static readonly int[] Rows512 = { GemmSpec.RowTile512, 8, 4, 2, 1 };
+    private static readonly int[] Rows256 = { GemmSpec.RowTile256, 4, 2, 1 };
+
+    private static IEnumerable<GemmTile> Tiles512(GemmSpec gemm, WeightFormat format, string isa, int[] rows)
     {
-        int[] rows512 = { GemmSpec.RowTile512, 8, 4, 2, 1 };
-        int[] rows256 = { GemmSpec.RowTile256, 4, 2, 1 };
         bool lastPairPartial = !gemm.HasOddPanel && gemm.LastPanelWidth < 16;
-        foreach (int r in rows512)
+        foreach (int r in rows)
         {
             if (gemm.PanelPairs > 0)
             {
-                yield return new GemmTile("Avx512", r, 2, 16);
+                yield return new GemmTile(format, isa, r, 2, 16);
             }
             if (gemm.PanelPairs > 0 && lastPairPartial)
             {
-                yield return new GemmTile("Avx512", r, 2, gemm.LastPanelWidth);
+                yield return new GemmTile(format, isa, r, 2, gemm.LastPanelWidth);
             }
             if (gemm.HasOddPanel)
             {
-                yield return new GemmTile("Avx512", r, 1, gemm.LastPanelWidth);
-            }
-        }
-        foreach (int r in rows256)
-        {
-            if (gemm.Panels > 1 || gemm.LastPanelWidth == 16)
-            {
-                yield return new GemmTile("Avx2", r, 2, 8);
-            }
-            if (gemm.LastPanelWidth < 16)
-            {
-                yield return LastPanelTile256(gemm, r);
+                yield return new GemmTile(format, isa, r, 1, gemm.LastPanelWidth);
             }
         }
     }
 
-    private static GemmTile LastPanelTile256(GemmSpec gemm, int rows) =>
-        gemm.LastPanelWidth > 8 ? new GemmTile("Avx2", rows, 2, gemm.LastPanelWidth - 8) : new GemmTile("Avx2", rows, 1, gemm.LastPanelWidth);
+    private static IEnumerable<GemmTile> Tiles256(GemmSpec gemm, WeightFormat format, string isa, int[] rows)
+    {
+        foreach (int r in rows)
+        {
+            if (gemm.Panels > 1 || gemm.LastPanelWidth == 16)
+            {
+                yield return new GemmTile(format, isa, r, 2, 8);
+            }
+            if (gemm.LastPanelWidth < 16)
+            {
+                yield return LastPanelTile256(gemm, format, isa, r);
+            }
+        }
+    }
+
+    private static GemmTile LastPanelTile256(GemmSpec gemm, WeightFormat format, string isa, int rows) =>
+        gemm.LastPanelWidth > 8 ? new GemmTile(format, isa, rows, 2, gemm.LastPanelWidth - 8) : new GemmTile(format, isa, rows, 1, gemm.LastPanelWidth);
 
     private static void EmitGemmRun(SourceWriter w, GemmSpec gemm)
     {
@@ -117,80 +163,73 @@ public sealed partial class TransformerModelGenerator
                 w.Line("throw new global::System.ArgumentException($\"Weights are [{weights.OutputSize}, {weights.InputSize}]; this GEMM needs [{N}, {K}].\", nameof(weights));");
             }
             w.Line("if (m <= 0) return;");
-            w.Line("global::TransformerKernels.GemmArguments args = new() { A = a, M = m, Weights = weights.Weights, Bias = weights.Bias, Residual = residual, C = c };");
-            w.Line("long flops = 2L * m * K * N;");
-            using (w.Block("switch (global::TransformerKernels.KernelPaths.Active)"))
+            using (w.Block("switch (weights.Precision)"))
             {
-                w.Line("case global::TransformerKernels.KernelPath.Avx512:");
-                w.Line($"    global::TransformerKernels.KernelThreads.Run({gemm.Units512}, &Avx512Units, &args, flops);");
-                w.Line("    break;");
-                w.Line("case global::TransformerKernels.KernelPath.Avx2:");
-                w.Line("    global::TransformerKernels.KernelThreads.Run(Panels, &Avx2Units, &args, flops);");
-                w.Line("    break;");
-                w.Line("default:");
-                w.Line("    global::TransformerKernels.KernelThreads.Run(Panels, &ScalarUnits, &args, flops);");
-                w.Line("    break;");
+                w.Line("case global::TransformerKernels.WeightPrecision.Bf16: RunBf16(a, m, weights, residual, c); return;");
+                w.Line("case global::TransformerKernels.WeightPrecision.Int8: RunInt8(a, m, weights, residual, c); return;");
             }
+            w.Line("global::TransformerKernels.GemmArguments args = new() { A = a, M = m, Weights = weights.Weights, Bias = weights.Bias, Residual = residual, C = c };");
+            EmitDispatch(w, "Fp32", ("Avx512", gemm.Units512, "Avx512Units"), ("Avx2", gemm.Panels, "Avx2Units"), (null, gemm.Panels, "ScalarUnits"));
         }
         w.Line();
     }
 
-    private static void EmitGemmWorker512(SourceWriter w, GemmSpec gemm)
+    private static void EmitGemmWorker512(SourceWriter w, GemmSpec gemm, WeightFormat format, string isa, int[] rowTiles)
     {
-        w.Line("/// <summary>Vector512 path: unit u covers columns [32u, 32u + 32) — two panels side by side.</summary>");
+        w.Line($"/// <summary>{isa} path{FormatNote(format)}: unit u covers columns [32u, 32u + 32) — two panels side by side.</summary>");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block("private static void Avx512Units(void* state, int unitStart, int unitEnd)"))
+        using (w.Block($"private static void {Prefix(format)}{isa}Units(void* state, int unitStart, int unitEnd)"))
         {
             w.Line("var g = (global::TransformerKernels.GemmArguments*)state;");
             using (w.Block("for (int unit = unitStart; unit < unitEnd; unit++)"))
             {
                 w.Line("int column = unit * 32;");
-                w.Line($"float* weights = g->Weights + (long)unit * {Num(32 * gemm.K)};");
+                w.Line($"{WeightType(format)}* weights = g->{WeightField(format)} + (long)unit * {Num(2 * PanelElements(format, gemm))};");
                 bool lastPairPartial = !gemm.HasOddPanel && gemm.LastPanelWidth < 16;
                 if (gemm.PanelPairs > 0)
                 {
                     string condition = gemm.HasOddPanel ? "if (unit < PanelPairs)" : (lastPairPartial ? "if (unit < PanelPairs - 1)" : "");
                     if (condition.Length == 0)
                     {
-                        EmitRowLoop(w, gemm, r => new GemmTile("Avx512", r, 2, 16), new[] { 12, 8, 4, 2, 1 });
+                        EmitRowLoop(w, r => new GemmTile(format, isa, r, 2, 16), rowTiles);
                     }
                     else
                     {
                         using (w.Block(condition))
                         {
-                            EmitRowLoop(w, gemm, r => new GemmTile("Avx512", r, 2, 16), new[] { 12, 8, 4, 2, 1 });
+                            EmitRowLoop(w, r => new GemmTile(format, isa, r, 2, 16), rowTiles);
                         }
                         using (w.Block("else"))
                         {
                             w.Line(gemm.HasOddPanel ? "// The odd last panel: one vector of columns." : $"// The last pair: its second panel stores {gemm.LastPanelWidth} columns.");
-                            EmitRowLoop(w, gemm, r => gemm.HasOddPanel ? new GemmTile("Avx512", r, 1, gemm.LastPanelWidth) : new GemmTile("Avx512", r, 2, gemm.LastPanelWidth), new[] { 12, 8, 4, 2, 1 });
+                            EmitRowLoop(w, r => gemm.HasOddPanel ? new GemmTile(format, isa, r, 1, gemm.LastPanelWidth) : new GemmTile(format, isa, r, 2, gemm.LastPanelWidth), rowTiles);
                         }
                     }
                 }
                 else
                 {
                     w.Line("// Fewer than 32 columns: the single panel is the whole matrix.");
-                    EmitRowLoop(w, gemm, r => new GemmTile("Avx512", r, 1, gemm.LastPanelWidth), new[] { 12, 8, 4, 2, 1 });
+                    EmitRowLoop(w, r => new GemmTile(format, isa, r, 1, gemm.LastPanelWidth), rowTiles);
                 }
             }
         }
         w.Line();
     }
 
-    private static void EmitGemmWorker256(SourceWriter w, GemmSpec gemm)
+    private static void EmitGemmWorker256(SourceWriter w, GemmSpec gemm, WeightFormat format, string isa, int[] rowTiles)
     {
-        w.Line("/// <summary>AVX2 path: unit u is panel u, columns [16u, 16u + 16) as two Vector256.</summary>");
+        w.Line($"/// <summary>{isa} path{FormatNote(format)}: unit u is panel u, columns [16u, 16u + 16) as two Vector256.</summary>");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block("private static void Avx2Units(void* state, int unitStart, int unitEnd)"))
+        using (w.Block($"private static void {Prefix(format)}{isa}Units(void* state, int unitStart, int unitEnd)"))
         {
             w.Line("var g = (global::TransformerKernels.GemmArguments*)state;");
             using (w.Block("for (int unit = unitStart; unit < unitEnd; unit++)"))
             {
                 w.Line("int column = unit * 16;");
-                w.Line($"float* weights = g->Weights + (long)unit * {Num(16 * gemm.K)};");
+                w.Line($"{WeightType(format)}* weights = g->{WeightField(format)} + (long)unit * {Num(PanelElements(format, gemm))};");
                 if (gemm.LastPanelWidth == 16)
                 {
-                    EmitRowLoop(w, gemm, r => new GemmTile("Avx2", r, 2, 8), new[] { 6, 4, 2, 1 });
+                    EmitRowLoop(w, r => new GemmTile(format, isa, r, 2, 8), rowTiles);
                 }
                 else
                 {
@@ -198,13 +237,13 @@ public sealed partial class TransformerModelGenerator
                     {
                         using (w.Block("if (unit < Panels - 1)"))
                         {
-                            EmitRowLoop(w, gemm, r => new GemmTile("Avx2", r, 2, 8), new[] { 6, 4, 2, 1 });
+                            EmitRowLoop(w, r => new GemmTile(format, isa, r, 2, 8), rowTiles);
                         }
                     }
                     using (w.Block(gemm.Panels > 1 ? "else" : "// The only panel is partial."))
                     {
                         w.Line($"// The last panel stores {gemm.LastPanelWidth} columns.");
-                        EmitRowLoop(w, gemm, r => LastPanelTile256(gemm, r), new[] { 6, 4, 2, 1 });
+                        EmitRowLoop(w, r => LastPanelTile256(gemm, format, isa, r), rowTiles);
                     }
                 }
             }
@@ -212,8 +251,15 @@ public sealed partial class TransformerModelGenerator
         w.Line();
     }
 
+    private static string FormatNote(WeightFormat format) => format switch
+    {
+        WeightFormat.Bf16 => " for BF16 weights (widened to FP32 in registers)",
+        WeightFormat.Int8 => " for int8 weights",
+        _ => "",
+    };
+
     /// <summary>Full tiles of the largest row count, then at most one tile of each smaller power of two for the remainder.</summary>
-    private static void EmitRowLoop(SourceWriter w, GemmSpec gemm, System.Func<int, GemmTile> tileFor, int[] rowTiles)
+    private static void EmitRowLoop(SourceWriter w, System.Func<int, GemmTile> tileFor, int[] rowTiles)
     {
         string Call(int rows) => $"{tileFor(rows).Name}(g, row, column, weights);";
         w.Line("int row = 0;");
@@ -231,11 +277,11 @@ public sealed partial class TransformerModelGenerator
         }
     }
 
-    private static void EmitGemmWorkerScalar(SourceWriter w, GemmSpec gemm)
+    private static void EmitGemmWorkerScalar(SourceWriter w, GemmSpec gemm, WeightFormat format)
     {
-        w.Line("/// <summary>Scalar path (no hardware vectors): unit u is panel u, one row at a time.</summary>");
+        w.Line($"/// <summary>Scalar path (no hardware vectors){FormatNote(format)}: unit u is panel u, one row at a time.</summary>");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block("private static void ScalarUnits(void* state, int unitStart, int unitEnd)"))
+        using (w.Block($"private static void {Prefix(format)}ScalarUnits(void* state, int unitStart, int unitEnd)"))
         {
             w.Line("var g = (global::TransformerKernels.GemmArguments*)state;");
             w.Line("float* sums = stackalloc float[16];");
@@ -243,7 +289,7 @@ public sealed partial class TransformerModelGenerator
             {
                 w.Line("int column = unit * 16;");
                 w.Line($"int width = unit == Panels - 1 ? {gemm.LastPanelWidth} : 16;");
-                w.Line($"float* weights = g->Weights + (long)unit * {Num(16 * gemm.K)};");
+                w.Line($"{WeightType(format)}* weights = g->{WeightField(format)} + (long)unit * {Num(16 * gemm.K)};");
                 using (w.Block("for (int row = 0; row < g->M; row++)"))
                 {
                     w.Line("float* a = g->A + (long)row * Lda;");
@@ -251,24 +297,65 @@ public sealed partial class TransformerModelGenerator
                     using (w.Block("for (int k = 0; k < K; k++)"))
                     {
                         w.Line("float x = a[k];");
-                        w.Line("float* packedRow = weights + k * 16;");
-                        w.Line("for (int j = 0; j < 16; j++) sums[j] += x * packedRow[j];");
+                        w.Line($"{WeightType(format)}* packedRow = weights + k * 16;");
+                        w.Line(format == WeightFormat.Bf16
+                            ? "for (int j = 0; j < 16; j++) sums[j] += x * global::TransformerKernels.Bf16Lanes.Widen(packedRow[j]);"
+                            : "for (int j = 0; j < 16; j++) sums[j] += x * packedRow[j];");
                     }
-                    w.Line("float* c = g->C + (long)row * Ldc + column;");
-                    w.Line("float* residual = g->Residual == null ? null : g->Residual + (long)row * Ldc + column;");
-                    using (w.Block("for (int j = 0; j < width; j++)"))
-                    {
-                        w.Line($"float value = {ApplyActivation(gemm.Activation, "sums[j] + g->Bias[column + j]", null)};");
-                        w.Line("c[j] = residual == null ? value : value + residual[j];");
-                    }
+                    EmitScalarEpilogue(w, gemm);
                 }
             }
         }
         w.Line();
     }
 
+    /// <summary>Writes sums[0..width) + bias, activated, + residual into row <c>row</c> of C at <c>column</c>.</summary>
+    private static void EmitScalarEpilogue(SourceWriter w, GemmSpec gemm)
+    {
+        w.Line("float* c = g->C + (long)row * Ldc + column;");
+        w.Line("float* residual = g->Residual == null ? null : g->Residual + (long)row * Ldc + column;");
+        using (w.Block("for (int j = 0; j < width; j++)"))
+        {
+            w.Line($"float value = {ApplyActivation(gemm.Activation, "sums[j] + g->Bias[column + j]", null)};");
+            w.Line("c[j] = residual == null ? value : value + residual[j];");
+        }
+    }
+
+    /// <summary>BF16 weights: the FP32 workers' shape with the weight loads widened; A, C and the arithmetic stay FP32.</summary>
+    private static void EmitGemmRunBf16(SourceWriter w, GemmSpec gemm)
+    {
+        using (w.Block("private static void RunBf16(float* a, int m, global::TransformerKernels.PackedLinear weights, float* residual, float* c)"))
+        {
+            w.Line("global::TransformerKernels.GemmArguments args = new() { A = a, M = m, Bf16Weights = weights.LowPrecision!.Bf16, Bias = weights.Bias, Residual = residual, C = c };");
+            EmitDispatch(w, "Bf16", ("Avx512", gemm.Units512, "Bf16Avx512Units"), ("Avx2", gemm.Panels, "Bf16Avx2Units"), (null, gemm.Panels, "Bf16ScalarUnits"));
+        }
+        w.Line();
+    }
+
+    /// <summary>A switch over <c>KernelPaths.Active</c> (or <c>Int8Paths.Active</c>) handing each path's worker to the thread pool.</summary>
+    private static void EmitDispatch(SourceWriter w, string kind, params (string? Path, int Units, string Worker)[] cases)
+    {
+        bool int8 = kind == "Int8";
+        string enumType = int8 ? "global::TransformerKernels.Int8KernelPath" : "global::TransformerKernels.KernelPath";
+        w.Line("long flops = 2L * m * K * N;");
+        using (w.Block($"switch ({(int8 ? "global::TransformerKernels.Int8Paths" : "global::TransformerKernels.KernelPaths")}.Active)"))
+        {
+            foreach (var (path, units, worker) in cases)
+            {
+                w.Line(path is null ? "default:" : $"case {enumType}.{path}:");
+                w.Line($"    global::TransformerKernels.KernelThreads.Run({Num(units)}, &{worker}, &args, flops);");
+                w.Line("    break;");
+            }
+        }
+    }
+
     private static void EmitGemmTile(SourceWriter w, GemmSpec gemm, GemmTile tile)
     {
+        if (tile.Format == WeightFormat.Int8)
+        {
+            EmitGemmTileInt8(w, gemm, tile);
+            return;
+        }
         string v = tile.VectorType;
         string fma = tile.Isa == "Avx512" ? "Avx512F.FusedMultiplyAdd" : "Fma.MultiplyAdd";
         w.Line($"/// <summary>{tile.Rows} rows × {tile.Vectors * tile.Lanes} columns" +
@@ -279,7 +366,7 @@ public sealed partial class TransformerModelGenerator
         {
             w.Line("[global::System.Runtime.CompilerServices.SkipLocalsInit] // the stack tile is fully written before it is read");
         }
-        using (w.Block($"private static void {tile.Name}(global::TransformerKernels.GemmArguments* g, int row, int column, float* weights)"))
+        using (w.Block($"private static void {tile.Name}(global::TransformerKernels.GemmArguments* g, int row, int column, {WeightType(tile.Format)}* weights)"))
         {
             w.Line("float* a = g->A + (long)row * Lda;");
             w.Line("float* bias = g->Bias + column;");
@@ -298,8 +385,11 @@ public sealed partial class TransformerModelGenerator
             {
                 for (int j = 0; j < tile.Vectors; j++)
                 {
-                    string offset = tile.WeightOffset(j, gemm.K);
-                    w.Line($"{v}<float> w{j} = {v}.Load(weights" + (offset == "0" ? "" : " + " + offset) + ");");
+                    string offset = tile.WeightOffset(j, gemm);
+                    string pointer = "weights" + (offset == "0" ? "" : " + " + offset);
+                    w.Line($"{v}<float> w{j} = " + (tile.Format == WeightFormat.Bf16
+                        ? $"global::TransformerKernels.Bf16Lanes.Widen{(tile.Wide ? "512" : "256")}({pointer});"
+                        : $"{v}.Load({pointer});"));
                 }
                 if (tile.Isa == "Avx512" && tile.Rows == GemmSpec.RowTile512)
                 {
@@ -308,7 +398,7 @@ public sealed partial class TransformerModelGenerator
                     // seq 128 −2%; 64 steps ahead gained less).
                     for (int j = 0; j < tile.Vectors; j++)
                     {
-                        string offset = tile.WeightOffset(j, gemm.K);
+                        string offset = tile.WeightOffset(j, gemm);
                         w.Line($"Sse.Prefetch0(weights + {(offset == "0" ? "" : offset + " + ")}512);");
                     }
                 }
@@ -333,16 +423,8 @@ public sealed partial class TransformerModelGenerator
                 w.Line($"{v}<float> bias{j} = {v}.Load(bias + {j * tile.Lanes});");
             }
             string Offset(int r, int j) => Num(r * gemm.Ldc + j * tile.Lanes);
-            bool Partial(int j) => j == tile.Vectors - 1 && tile.LastLanes != tile.Lanes;
-            string Load(string pointer, string offset, int j) => Partial(j)
-                ? $"global::TransformerKernels.Lanes.{(tile.Isa == "Avx512" ? "LoadFirst" : "LoadFirst256")}({pointer} + {offset}, {tile.LastLanes})"
-                : $"{v}.Load({pointer} + {offset})";
-            string Store(string value, string offset, int j) => Partial(j)
-                ? $"global::TransformerKernels.Lanes.StoreFirst({value}, c + {offset}, {tile.LastLanes});"
-                : $"{v}.Store({value}, c + {offset});";
             if (loopedActivation)
             {
-                // Through a tile on the stack, so C is written once, after the residual is read: C may be the residual's memory.
                 int width = tile.Vectors * tile.Lanes;
                 w.Line($"float* sums = stackalloc float[{tile.Rows * width}];");
                 for (int r = 0; r < tile.Rows; r++)
@@ -352,16 +434,7 @@ public sealed partial class TransformerModelGenerator
                         w.Line($"{v}.Store(acc{r}{Sub(j)} + bias{j}, sums + {r * width + j * tile.Lanes});");
                     }
                 }
-                using (w.Block($"for (int r = 0; r < {tile.Rows}; r++, c += Ldc, sums += {width})"))
-                {
-                    for (int j = 0; j < tile.Vectors; j++)
-                    {
-                        string offset = Num(j * tile.Lanes);
-                        w.Line($"{v}<float> row{j} = {ApplyActivation(gemm.Activation, $"{v}.Load(sums + {offset})", v)};");
-                        w.Line(Store($"residual == null ? row{j} : row{j} + {Load("residual", offset, j)}", offset, j));
-                    }
-                    w.Line("if (residual != null) residual += Ldc;");
-                }
+                EmitStackTileEpilogue(w, gemm, tile);
             }
             else
             {
@@ -374,7 +447,7 @@ public sealed partial class TransformerModelGenerator
                             for (int j = 0; j < tile.Vectors; j++)
                             {
                                 string value = ApplyActivation(gemm.Activation, $"acc{r}{Sub(j)} + bias{j}", v);
-                                w.Line(Store(withResidual ? $"{value} + {Load("residual", Offset(r, j), j)}" : value, Offset(r, j), j));
+                                w.Line(StoreLanes(tile, withResidual ? $"{value} + {LoadLanes(tile, "residual", Offset(r, j), j)}" : value, Offset(r, j), j));
                             }
                         }
                     }
@@ -383,6 +456,37 @@ public sealed partial class TransformerModelGenerator
         }
         w.Line();
     }
+
+    /// <summary>
+    /// The tile's values (bias added) wait in <c>sums</c> on the stack; activation and residual are applied row by row in a
+    /// loop (GELU inlined once per vector, not once per accumulator: that made a tile ~17 KB of code), and C is written once,
+    /// after the residual is read, since C may be the residual's memory.
+    /// </summary>
+    private static void EmitStackTileEpilogue(SourceWriter w, GemmSpec gemm, GemmTile tile)
+    {
+        string v = tile.VectorType;
+        int width = tile.Vectors * tile.Lanes;
+        using (w.Block($"for (int r = 0; r < {tile.Rows}; r++, c += Ldc, sums += {width})"))
+        {
+            for (int j = 0; j < tile.Vectors; j++)
+            {
+                string offset = Num(j * tile.Lanes);
+                w.Line($"{v}<float> row{j} = {ApplyActivation(gemm.Activation, $"{v}.Load(sums + {offset})", v)};");
+                w.Line(StoreLanes(tile, $"residual == null ? row{j} : row{j} + {LoadLanes(tile, "residual", offset, j)}", offset, j));
+            }
+            w.Line("if (residual != null) residual += Ldc;");
+        }
+    }
+
+    private static bool PartialVector(GemmTile tile, int j) => j == tile.Vectors - 1 && tile.LastLanes != tile.Lanes;
+
+    private static string LoadLanes(GemmTile tile, string pointer, string offset, int j) => PartialVector(tile, j)
+        ? $"global::TransformerKernels.Lanes.{(tile.Wide ? "LoadFirst" : "LoadFirst256")}({pointer} + {offset}, {tile.LastLanes})"
+        : $"{tile.VectorType}.Load({pointer} + {offset})";
+
+    private static string StoreLanes(GemmTile tile, string value, string offset, int j) => PartialVector(tile, j)
+        ? $"global::TransformerKernels.Lanes.StoreFirst({value}, c + {offset}, {tile.LastLanes});"
+        : $"{tile.VectorType}.Store({value}, c + {offset});";
 
     private static string Sub(int j) => "_" + j.ToString(CultureInfo.InvariantCulture);
 

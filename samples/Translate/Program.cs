@@ -16,6 +16,7 @@ namespace Translate
               --beam N          beam search with N beams (default 1: greedy)
               --eval            translate the held-out test pairs and print exact-match accuracy
               --attention FILE  write the last decoder block's cross-attention as an SVG heatmap (one sentence)
+              --precision P     weights as fp32 (default), bf16 or int8
               --verbose         show the kernel path and each decoding step
               --self-test       check fixed sentences against their known translations (exit 1 on mismatch)
             """;
@@ -25,6 +26,7 @@ namespace Translate
         {
             var started = Stopwatch.GetTimestamp();
             int beam = 1;
+            WeightPrecision precision = WeightPrecision.Fp32;
             string? attentionPath = null;
             bool verbose = false, evaluate = false, selfTest = false;
             var sentences = new List<string>();
@@ -33,6 +35,9 @@ namespace Translate
                 switch (args[i])
                 {
                     case "--beam" when i + 1 < args.Length && int.TryParse(args[i + 1], out beam) && beam >= 1:
+                        i++;
+                        break;
+                    case "--precision" when i + 1 < args.Length && Precisions.TryParse(args[i + 1], out precision):
                         i++;
                         break;
                     case "--attention" when i + 1 < args.Length:
@@ -70,11 +75,11 @@ namespace Translate
             {
                 return Fail($"the vocabularies ({vocabulary.SourceSize}/{vocabulary.TargetSize}) do not match the declared model ({ChineseEnglishTranslator.EncoderVocab}/{ChineseEnglishTranslator.DecoderVocab})");
             }
-            using var model = ChineseEnglishTranslator.Load(Path.Combine(modelDirectory, "translator.safetensors"));
+            using var model = ChineseEnglishTranslator.Load(Path.Combine(modelDirectory, "translator.safetensors"), precision: precision);
             var translator = new SentenceTranslator(model, vocabulary);
             if (verbose)
             {
-                Console.WriteLine($"kernel path: {KernelPaths.Describe()}; threads: {KernelThreads.ThreadCount}; model loaded {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms after start");
+                Console.WriteLine($"kernel path: {KernelPaths.Describe()}; weights: {Precisions.Describe(precision)}; threads: {KernelThreads.ThreadCount}; model loaded {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms after start");
             }
             if (selfTest)
             {

@@ -46,6 +46,12 @@ internal sealed record GemmSpec(
 
     public int PackedLength => Panels * PanelWidth * K;
 
+    /// <summary>Int8: K in groups of 4 inputs (one int32 lane of VPDPBUSD / VPMADDUBSW + VPMADDWD).</summary>
+    public int Groups => (K + 3) / 4;
+
+    /// <summary>Int8: bytes between rows of quantized A (K rounded up to 4, plus 64 when that is a multiple of 4 KiB).</summary>
+    public int Ldq => Groups * 4 % 4096 == 0 ? Groups * 4 + 64 : Groups * 4;
+
     public long Flops(int m) => 2L * m * K * N;
 }
 

@@ -56,6 +56,12 @@ public sealed unsafe class TransformerWeights : IDisposable
     /// <exception cref="ModelWeightsException">A tensor is missing, extra or mis-shaped.</exception>
     /// <exception cref="SafeTensorsFormatException">The file is malformed.</exception>
     public static TransformerWeights Load(string path, ModelShape shape, WeightNaming naming = WeightNaming.PyTorch, bool allowUnusedTensors = false)
+        => Load(path, shape, WeightPrecision.Fp32, naming, allowUnusedTensors);
+
+    /// <summary>Loads a checkpoint as <see cref="Load(string, ModelShape, WeightNaming, bool)"/> does and stores its linear layers in <paramref name="precision"/>.</summary>
+    /// <exception cref="ModelWeightsException">A tensor is missing, extra or mis-shaped, or (below FP32) not finite.</exception>
+    /// <exception cref="SafeTensorsFormatException">The file is malformed.</exception>
+    public static TransformerWeights Load(string path, ModelShape shape, WeightPrecision precision, WeightNaming naming = WeightNaming.PyTorch, bool allowUnusedTensors = false)
     {
         using SafeTensorsFile file = SafeTensorsFile.Open(path);
         var source = new TensorSource(file);
@@ -82,13 +88,74 @@ public sealed unsafe class TransformerWeights : IDisposable
             {
                 weights.Positions = Sinusoidal(shape.PositionTableSize, shape.DModel);
             }
-            return weights;
+            return weights.ConvertTo(precision);
         }
         catch
         {
             weights.Dispose();
             throw;
         }
+    }
+
+    /// <summary>How the linear layers' weights are stored (see <see cref="ConvertTo"/>).</summary>
+    public WeightPrecision Precision { get; private set; }
+
+    /// <summary>Every linear layer with the name a prepacked checkpoint gives it (e.g. <c>encoder.0.qkv</c>), in forward order.</summary>
+    public IEnumerable<(string Name, PackedLinear Layer)> LinearLayers()
+    {
+        for (int i = 0; i < Encoder.Length; i++)
+        {
+            EncoderLayerWeights layer = Encoder[i];
+            yield return ($"encoder.{i}.qkv", layer.SelfAttention.QueryKeyValue);
+            yield return ($"encoder.{i}.out", layer.SelfAttention.Output);
+            yield return ($"encoder.{i}.up", layer.FeedForward.Up);
+            yield return ($"encoder.{i}.down", layer.FeedForward.Down);
+        }
+        for (int i = 0; i < Decoder.Length; i++)
+        {
+            DecoderLayerWeights layer = Decoder[i];
+            yield return ($"decoder.{i}.qkv", layer.SelfAttention.QueryKeyValue);
+            yield return ($"decoder.{i}.out", layer.SelfAttention.Output);
+            if (layer.CrossAttention is { } cross)
+            {
+                yield return ($"decoder.{i}.cross_query", cross.Query);
+                yield return ($"decoder.{i}.cross_key_value", cross.KeyValue);
+                yield return ($"decoder.{i}.cross_out", cross.Output);
+            }
+            yield return ($"decoder.{i}.up", layer.FeedForward.Up);
+            yield return ($"decoder.{i}.down", layer.FeedForward.Down);
+        }
+        if (Generator is not null)
+        {
+            yield return ("generator", Generator);
+        }
+    }
+
+    /// <summary>Bytes of every linear layer's weights in their current precision (biases, embeddings and norms not counted).</summary>
+    public long LinearWeightBytes => LinearLayers().Sum(layer => layer.Layer.WeightBytes);
+
+    /// <summary>
+    /// Stores every linear layer in <paramref name="precision"/> (BF16 rounded to nearest even, or int8 per output channel),
+    /// freeing the FP32 weights. Embeddings, LayerNorms and biases stay FP32. FP32 leaves the weights as they are.
+    /// </summary>
+    /// <exception cref="ModelWeightsException">A weight is NaN or infinite; the message names the tensor.</exception>
+    /// <exception cref="InvalidOperationException">The weights already hold another lower precision.</exception>
+    public TransformerWeights ConvertTo(WeightPrecision precision)
+    {
+        if (precision == Precision)
+        {
+            return this;
+        }
+        if (Precision != WeightPrecision.Fp32)
+        {
+            throw new InvalidOperationException($"The weights already hold {Precision}; load them again to use {precision}.");
+        }
+        foreach ((string name, PackedLinear layer) in LinearLayers())
+        {
+            layer.ConvertTo(precision, name);
+        }
+        Precision = precision;
+        return this;
     }
 
     /// <summary>PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d)), computed in double.</summary>

@@ -20,6 +20,24 @@ public unsafe struct GemmArguments
 
     /// <summary>C: m rows of N floats, row-major. May alias <see cref="Residual"/>.</summary>
     public float* C;
+
+    /// <summary>BF16 weights (<see cref="LowPrecisionWeights.Bf16"/>), when the layer holds them.</summary>
+    public ushort* Bf16Weights;
+
+    /// <summary>Int8 weights (<see cref="LowPrecisionWeights.Int8"/>), when the layer holds them.</summary>
+    public sbyte* Int8Weights;
+
+    /// <summary>Int8: per padded column, the weights' dequantization scale.</summary>
+    public float* ColumnScales;
+
+    /// <summary>Int8: per padded column, the sum of its quantized weights.</summary>
+    public int* ColumnSums;
+
+    /// <summary>Int8: A quantized by <see cref="ActivationQuantizer"/> (rows the GEMM's <c>Ldq</c> bytes apart).</summary>
+    public byte* QuantizedA;
+
+    /// <summary>Int8: each row's activation scale.</summary>
+    public float* RowScales;
 }
 
 /// <summary>Arguments of the generated multi-head attention kernel.</summary>

@@ -10,8 +10,9 @@ public sealed unsafe class PackedLinear : IDisposable
     /// <summary>Output columns per panel.</summary>
     public const int PanelWidth = 16;
 
-    private readonly NativeBuffer _weights;
+    private NativeBuffer? _weights;
     private readonly NativeBuffer _bias;
+    private LowPrecisionWeights? _lowPrecision;
 
     private PackedLinear(NativeBuffer weights, NativeBuffer bias, int inputSize, int outputSize)
     {
@@ -30,8 +31,8 @@ public sealed unsafe class PackedLinear : IDisposable
     internal static PackedLinear FromPacked(NativeBuffer weights, NativeBuffer bias, int outputSize, int inputSize) =>
         new(weights, bias, inputSize, outputSize);
 
-    /// <summary>The packed weights as a span, to save them.</summary>
-    internal ReadOnlySpan<float> PackedWeights => new(Weights, checked((int)_weights.Length));
+    /// <summary>The packed FP32 weights as a span, to save them.</summary>
+    internal ReadOnlySpan<float> PackedWeights => new(Weights, checked((int)_weights!.Length));
 
     /// <summary>The padded bias as a span.</summary>
     internal ReadOnlySpan<float> PaddedBias => new(Bias, checked((int)_bias.Length));
@@ -55,8 +56,48 @@ public sealed unsafe class PackedLinear : IDisposable
     /// <summary>Panels of <see cref="PanelWidth"/> columns.</summary>
     public int Panels { get; }
 
-    /// <summary>Packed weights: panel p, input k, lane j at [(p·K + k)·16 + j] = W[p·16 + j, k].</summary>
-    public float* Weights => _weights.Pointer;
+    /// <summary>How the weights are stored; <see cref="WeightPrecision.Fp32"/> until <see cref="ConvertTo"/> changes it.</summary>
+    public WeightPrecision Precision => _lowPrecision?.Precision ?? WeightPrecision.Fp32;
+
+    /// <summary>Packed FP32 weights: panel p, input k, lane j at [(p·K + k)·16 + j] = W[p·16 + j, k].</summary>
+    /// <exception cref="InvalidOperationException">The layer was converted to a lower precision (its FP32 weights are freed).</exception>
+    public float* Weights => _weights is null
+        ? throw new InvalidOperationException($"This [{OutputSize}, {InputSize}] layer holds {Precision} weights; its FP32 weights were freed by ConvertTo.")
+        : _weights.Pointer;
+
+    /// <summary>The int8 or BF16 form, or null for FP32.</summary>
+    public LowPrecisionWeights? LowPrecision => _lowPrecision;
+
+    /// <summary>Bytes of weight storage (the packed matrix plus, for int8, its per-column scales and sums); biases not counted.</summary>
+    public long WeightBytes => _lowPrecision?.Bytes ?? _weights!.Length * sizeof(float);
+
+    /// <summary>
+    /// Replaces the FP32 weights by <paramref name="precision"/>'s form (BF16 rounded to nearest even, or int8 per output
+    /// channel) and frees them. A layer already in that precision is left as it is; lower precisions cannot go back to FP32.
+    /// </summary>
+    /// <param name="precision">Target precision.</param>
+    /// <param name="name">The layer's name, for errors.</param>
+    /// <exception cref="ModelWeightsException">A weight is NaN or infinite.</exception>
+    /// <exception cref="InvalidOperationException">The layer already holds another lower precision.</exception>
+    public void ConvertTo(WeightPrecision precision, string name)
+    {
+        if (precision == Precision)
+        {
+            return;
+        }
+        if (_weights is null)
+        {
+            throw new InvalidOperationException($"Layer {name} already holds {Precision} weights; it cannot be converted to {precision}.");
+        }
+        _lowPrecision = precision switch
+        {
+            WeightPrecision.Bf16 => LowPrecisionWeights.ToBf16(_weights.Pointer, Panels, InputSize, name),
+            WeightPrecision.Int8 => LowPrecisionWeights.ToInt8(_weights.Pointer, Panels, InputSize, name),
+            _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "Not a weight precision."),
+        };
+        _weights.Dispose();
+        _weights = null;
+    }
 
     /// <summary>Bias padded with zeros to a whole number of panels (all zeros when the layer has none).</summary>
     public float* Bias => _bias.Pointer;
@@ -105,7 +146,8 @@ public sealed unsafe class PackedLinear : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        _weights.Dispose();
+        _weights?.Dispose();
+        _lowPrecision?.Dispose();
         _bias.Dispose();
     }
 }

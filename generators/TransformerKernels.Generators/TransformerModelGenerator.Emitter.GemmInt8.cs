@@ -1,0 +1,153 @@
+using System.Linq;
+using TransformerKernels.Generators.Helpers;
+using TransformerKernels.Generators.Model;
+
+namespace TransformerKernels.Generators;
+
+public sealed partial class TransformerModelGenerator
+{
+    /// <summary>Int8 row tiles per path: Vector512 VPMADDUBSW + VPMADDWD, Vector256 VPDPBUSD (VEX: 16 ymm), Vector256 AVX2.</summary>
+    private static readonly int[] RowsInt8Avx512 = { 8, 4, 2, 1 };
+    private static readonly int[] RowsInt8Vnni = { 6, 4, 2, 1 };
+    private static readonly int[] RowsInt8Avx2 = { 4, 2, 1 };
+
+    /// <summary>
+    /// The int8 members of a GEMM class: <c>RunInt8</c> quantizes A per row, then the active int8 path's workers multiply
+    /// u8 activations by s8 weights into int32 accumulators and dequantize in the epilogue:
+    /// C = rowScale · colScale · (Σ u·w − offset · Σ w) + bias, activated, + residual.
+    /// </summary>
+    private static void EmitGemmInt8(SourceWriter w, GemmSpec gemm)
+    {
+        w.Line("/// <summary>Int8: groups of 4 inputs per int32 lane.</summary>");
+        w.Line($"private const int Groups = {gemm.Groups};");
+        w.Line("/// <summary>Int8: bytes between rows of quantized A.</summary>");
+        w.Line($"private const int Ldq = {gemm.Ldq};");
+        w.Line();
+        w.Line("/// <summary>Int8 weights: quantize A per row into per-thread scratch, then run the active int8 path.</summary>");
+        using (w.Block("private static void RunInt8(float* a, int m, global::TransformerKernels.PackedLinear weights, float* residual, float* c)"))
+        {
+            w.Line("global::TransformerKernels.LowPrecisionWeights int8 = weights.LowPrecision!;");
+            w.Line("long scalesBytes = ((long)m * sizeof(float) + 63) & ~63L;");
+            w.Line("byte* scratch = global::TransformerKernels.QuantizationScratch.Rent(scalesBytes + (long)m * Ldq);");
+            w.Line("float* rowScales = (float*)scratch;");
+            w.Line("byte* quantized = scratch + scalesBytes;");
+            w.Line("global::TransformerKernels.ActivationQuantizer.QuantizeRows(a, m, Lda, K, quantized, Ldq, rowScales, global::TransformerKernels.Int8Paths.ActivationLevels);");
+            w.Line("global::TransformerKernels.GemmArguments args = new() { QuantizedA = quantized, RowScales = rowScales, M = m, Int8Weights = int8.Int8, ColumnScales = int8.ColumnScales, ColumnSums = int8.ColumnSums, Bias = weights.Bias, Residual = residual, C = c };");
+            EmitDispatch(w, "Int8", ("AvxVnni", gemm.Panels, "Int8AvxVnniUnits"), ("Avx512BW", gemm.Units512, "Int8Avx512BWUnits"),
+                ("Avx2", gemm.Panels, "Int8Avx2Units"), (null, gemm.Panels, "Int8ScalarUnits"));
+        }
+        w.Line();
+        EmitGemmWorker512(w, gemm, WeightFormat.Int8, "Avx512BW", RowsInt8Avx512);
+        EmitGemmWorker256(w, gemm, WeightFormat.Int8, "AvxVnni", RowsInt8Vnni);
+        EmitGemmWorker256(w, gemm, WeightFormat.Int8, "Avx2", RowsInt8Avx2);
+        EmitGemmWorkerScalarInt8(w, gemm);
+        foreach (GemmTile tile in Tiles512(gemm, WeightFormat.Int8, "Avx512BW", RowsInt8Avx512)
+                     .Concat(Tiles256(gemm, WeightFormat.Int8, "AvxVnni", RowsInt8Vnni))
+                     .Concat(Tiles256(gemm, WeightFormat.Int8, "Avx2", RowsInt8Avx2)))
+        {
+            EmitGemmTile(w, gemm, tile);
+        }
+    }
+
+    private static void EmitGemmWorkerScalarInt8(SourceWriter w, GemmSpec gemm)
+    {
+        w.Line("/// <summary>Scalar path for int8 weights: exact int32 dot products, one row at a time.</summary>");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        using (w.Block("private static void Int8ScalarUnits(void* state, int unitStart, int unitEnd)"))
+        {
+            w.Line("var g = (global::TransformerKernels.GemmArguments*)state;");
+            w.Line("int* dots = stackalloc int[16];");
+            w.Line("float* sums = stackalloc float[16];");
+            w.Line("int offset = global::TransformerKernels.Int8Paths.ActivationOffset;");
+            using (w.Block("for (int unit = unitStart; unit < unitEnd; unit++)"))
+            {
+                w.Line("int column = unit * 16;");
+                w.Line($"int width = unit == Panels - 1 ? {gemm.LastPanelWidth} : 16;");
+                w.Line($"sbyte* weights = g->Int8Weights + (long)unit * {Num(PanelElements(WeightFormat.Int8, gemm))};");
+                using (w.Block("for (int row = 0; row < g->M; row++)"))
+                {
+                    w.Line("byte* a = g->QuantizedA + (long)row * Ldq;");
+                    w.Line("for (int j = 0; j < 16; j++) dots[j] = 0;");
+                    using (w.Block("for (int group = 0; group < Groups; group++)"))
+                    {
+                        w.Line("sbyte* packedRow = weights + group * 64;");
+                        w.Line("for (int j = 0; j < 16; j++) dots[j] += a[4 * group] * packedRow[4 * j] + a[4 * group + 1] * packedRow[4 * j + 1] + a[4 * group + 2] * packedRow[4 * j + 2] + a[4 * group + 3] * packedRow[4 * j + 3];");
+                    }
+                    w.Line("float rowScale = g->RowScales[row];");
+                    w.Line("for (int j = 0; j < 16; j++) sums[j] = (float)(dots[j] - offset * g->ColumnSums[column + j]) * rowScale * g->ColumnScales[column + j];");
+                    EmitScalarEpilogue(w, gemm);
+                }
+            }
+        }
+        w.Line();
+    }
+
+    private static void EmitGemmTileInt8(SourceWriter w, GemmSpec gemm, GemmTile tile)
+    {
+        string v = tile.VectorType;
+        int width = tile.Vectors * tile.Lanes;
+        w.Line($"/// <summary>{tile.Rows} rows × {width} columns" + (tile.LastLanes == tile.Lanes ? "" : $" ({(tile.Vectors - 1) * tile.Lanes + tile.LastLanes} stored)") +
+               $" of int8 weights ({tile.Isa}): {tile.Rows * tile.Vectors} {v}&lt;int&gt; accumulators over {gemm.Groups} groups of 4 inputs.</summary>");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        w.Line("[global::System.Runtime.CompilerServices.SkipLocalsInit] // the stack tile is fully written before it is read");
+        using (w.Block($"private static void {tile.Name}(global::TransformerKernels.GemmArguments* g, int row, int column, sbyte* weights)"))
+        {
+            w.Line("byte* a = g->QuantizedA + (long)row * Ldq;");
+            w.Line("float* residual = g->Residual == null ? null : g->Residual + (long)row * Ldc + column;");
+            w.Line("float* c = g->C + (long)row * Ldc + column;");
+            for (int r = 0; r < tile.Rows; r++)
+            {
+                w.Line($"{v}<int> {string.Join(", ", Enumerable.Range(0, tile.Vectors).Select(j => $"acc{r}{Sub(j)} = {v}<int>.Zero"))};");
+            }
+            if (tile.Isa != "AvxVnni")
+            {
+                w.Line($"{v}<short> ones = {v}.Create((short)1);");
+            }
+            using (w.Block("for (int group = 0; group < Groups; group++, a += 4, weights += 64)"))
+            {
+                for (int j = 0; j < tile.Vectors; j++)
+                {
+                    string offset = tile.WeightOffset(j, gemm);
+                    w.Line($"{v}<sbyte> w{j} = {v}.Load(weights" + (offset == "0" ? "" : " + " + offset) + ");");
+                }
+                for (int r = 0; r < tile.Rows; r++)
+                {
+                    string a = r == 0 ? "a" : $"a + {Num(r * gemm.Ldq)}";
+                    var line = $"{(r == 0 ? v + "<byte> " : "")}x = {v}.Create(*(int*)({a})).AsByte();";
+                    for (int j = 0; j < tile.Vectors; j++)
+                    {
+                        string acc = $"acc{r}{Sub(j)}";
+                        line += tile.Isa switch
+                        {
+                            "AvxVnni" => $" {acc} = AvxVnni.MultiplyWideningAndAdd({acc}, x, w{j});",
+                            "Avx512BW" => $" {acc} += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, w{j}), ones);",
+                            _ => $" {acc} += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, w{j}), ones);",
+                        };
+                    }
+                    w.Line(line);
+                }
+            }
+            w.Line("// Epilogue: dequantize (remove the activations' offset, scale by row and column) + bias into a stack tile, then");
+            w.Line("// activation and residual row by row (C is written once, after the residual is read: they may share memory).");
+            w.Line($"{v}<int> offset = {v}.Create(global::TransformerKernels.Int8Paths.ActivationOffset);");
+            for (int j = 0; j < tile.Vectors; j++)
+            {
+                string at = j == 0 ? "column" : $"column + {j * tile.Lanes}";
+                w.Line($"{v}<int> correction{j} = {v}.Load(g->ColumnSums + {at}) * offset;");
+                w.Line($"{v}<float> scale{j} = {v}.Load(g->ColumnScales + {at});");
+                w.Line($"{v}<float> bias{j} = {v}.Load(g->Bias + {at});");
+            }
+            w.Line($"float* sums = stackalloc float[{tile.Rows * width}];");
+            for (int r = 0; r < tile.Rows; r++)
+            {
+                w.Line($"{(r == 0 ? v + "<float> " : "")}rowScale = {v}.Create(g->RowScales[row + {r}]);");
+                for (int j = 0; j < tile.Vectors; j++)
+                {
+                    w.Line($"{v}.Store({v}.ConvertToSingle(acc{r}{Sub(j)} - correction{j}) * rowScale * scale{j} + bias{j}, sums + {r * width + j * tile.Lanes});");
+                }
+            }
+            EmitStackTileEpilogue(w, gemm, tile);
+        }
+        w.Line();
+    }
+}

@@ -1,0 +1,90 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace TransformerKernels;
+
+/// <summary>The instruction sequence the int8 GEMMs multiply with.</summary>
+public enum Int8KernelPath
+{
+    /// <summary>Plain integer loops.</summary>
+    Scalar = 0,
+
+    /// <summary>Vector256 VPMADDUBSW + VPMADDWD (AVX2): 7-bit activations so the int16 pair sums cannot saturate.</summary>
+    Avx2 = 1,
+
+    /// <summary>Vector512 VPMADDUBSW + VPMADDWD (AVX-512BW), for AVX-512 CPUs without AVX-VNNI (AMD Zen 4): 7-bit activations.</summary>
+    Avx512BW = 2,
+
+    /// <summary>Vector256 VPDPBUSD (AVX-VNNI: Intel Sapphire/Emerald Rapids, AMD Zen 5): u8×s8 straight into int32, 8-bit activations.</summary>
+    AvxVnni = 3,
+
+    // Seam: .NET 11's AvxVnni.V512 (512-bit VPDPBUSD) would be a fifth path with the Avx512BW tiles' shape and AvxVnni's levels.
+}
+
+/// <summary>
+/// Chooses the int8 path once per process, like <see cref="KernelPaths"/>: the fastest the CPU and the runtime allow, or
+/// the one named by <c>TK_INT8_PATH</c> (Scalar, Avx2, Avx512BW, AvxVnni) when the CPU supports it, so every path can be
+/// tested on any CPU that can run it. <c>DOTNET_EnableAVXVNNI=0</c> also turns AVX-VNNI off.
+/// </summary>
+public static class Int8Paths
+{
+    /// <summary>The active int8 path.</summary>
+    public static readonly Int8KernelPath Active = Detect(Environment.GetEnvironmentVariable("TK_INT8_PATH"));
+
+    /// <summary>
+    /// Largest magnitude of a quantized activation on the active path: 127 where products go straight into int32
+    /// (VPDPBUSD, scalar); 63 where VPMADDUBSW sums two u8×s8 products into int16 — with activations stored as q + 64 ∈ [1, 127]
+    /// and weights in [-127, 127], a pair is at most 2·127·127 = 32,258 &lt; 32,767, so it never saturates.
+    /// </summary>
+    public static readonly int ActivationLevels = LevelsOf(Active);
+
+    /// <summary>The unsigned offset added to quantized activations (levels + 1), so they fit the u8 operand.</summary>
+    public static readonly int ActivationOffset = ActivationLevels + 1;
+
+    /// <summary>Quantization levels used by <paramref name="path"/>.</summary>
+    public static int LevelsOf(Int8KernelPath path) => path is Int8KernelPath.Avx512BW or Int8KernelPath.Avx2 ? 63 : 127;
+
+    /// <summary>Whether this CPU and runtime can run <paramref name="path"/>.</summary>
+    public static bool IsSupported(Int8KernelPath path) => path switch
+    {
+        Int8KernelPath.AvxVnni => AvxVnni.IsSupported && Vector256.IsHardwareAccelerated,
+        Int8KernelPath.Avx512BW => Avx512BW.IsSupported && Vector512.IsHardwareAccelerated,
+        Int8KernelPath.Avx2 => Avx2.IsSupported && Vector256.IsHardwareAccelerated,
+        _ => true,
+    };
+
+    /// <summary>Describes the active path for logs and <c>--verbose</c> output.</summary>
+    public static string Describe() => Active switch
+    {
+        Int8KernelPath.AvxVnni => "AvxVnni (Vector256 VPDPBUSD, 8-bit activations, 6×16 tiles)",
+        Int8KernelPath.Avx512BW => "Avx512BW (Vector512 VPMADDUBSW + VPMADDWD, 7-bit activations, 8×32 tiles)",
+        Int8KernelPath.Avx2 => "Avx2 (Vector256 VPMADDUBSW + VPMADDWD, 7-bit activations, 4×16 tiles)",
+        _ => "Scalar (integer loops, 8-bit activations)",
+    };
+
+    internal static Int8KernelPath Detect(string? requested)
+    {
+        if (!string.IsNullOrEmpty(requested))
+        {
+            if (!Enum.TryParse(requested, ignoreCase: true, out Int8KernelPath path) || !Enum.IsDefined(path))
+            {
+                throw new InvalidOperationException($"TK_INT8_PATH = '{requested}' is not an int8 path; use Scalar, Avx2, Avx512BW or AvxVnni.");
+            }
+            if (!IsSupported(path))
+            {
+                throw new InvalidOperationException($"TK_INT8_PATH = {path}, but this CPU or runtime cannot run it.");
+            }
+            return path;
+        }
+        foreach (Int8KernelPath path in new[] { Int8KernelPath.AvxVnni, Int8KernelPath.Avx512BW, Int8KernelPath.Avx2 })
+        {
+            // Int8 vectors only where the FP32 kernels use vectors of that width too (DOTNET_EnableAVX512=0 keeps 512-bit off).
+            bool widthAllowed = path == Int8KernelPath.Avx512BW ? KernelPaths.Active == KernelPath.Avx512 : KernelPaths.Active != KernelPath.Scalar;
+            if (widthAllowed && IsSupported(path))
+            {
+                return path;
+            }
+        }
+        return Int8KernelPath.Scalar;
+    }
+}

@@ -1,0 +1,154 @@
+namespace TransformerKernels;
+
+/// <summary>
+/// A linear layer's weights below FP32, in the panel order of the FP32 kernels (16 output columns per panel):
+/// <list type="bullet">
+/// <item>BF16: panel p, input k, lane j at [(p·K + k)·16 + j] — the FP32 layout at half the bytes;</item>
+/// <item>int8: K in groups of 4 (zero-padded), panel p, group g, lane j, byte b at [((p·G + g)·16 + j)·4 + b] = q(W[p·16 + j, 4g + b]),
+/// so one 64-byte row of a panel is the 16 int32 lanes VPDPBUSD / VPMADDUBSW consume; per column its scale (W ≈ q·scale)
+/// and the sum of its q (to remove the activations' unsigned offset in the epilogue).</item>
+/// </list>
+/// </summary>
+public sealed unsafe class LowPrecisionWeights : IDisposable
+{
+    /// <summary>Inputs per int8 group: the bytes one int32 lane multiplies at once.</summary>
+    public const int GroupSize = 4;
+
+    private readonly NativeBuffer _packed;
+    private readonly NativeBuffer? _scales;
+    private readonly NativeBuffer? _sums;
+
+    private LowPrecisionWeights(WeightPrecision precision, NativeBuffer packed, NativeBuffer? scales, NativeBuffer? sums, int groups)
+    {
+        Precision = precision;
+        _packed = packed;
+        _scales = scales;
+        _sums = sums;
+        Groups = groups;
+    }
+
+    /// <summary><see cref="WeightPrecision.Bf16"/> or <see cref="WeightPrecision.Int8"/>.</summary>
+    public WeightPrecision Precision { get; }
+
+    /// <summary>Int8: groups of <see cref="GroupSize"/> inputs (K rounded up to 4, divided by 4).</summary>
+    public int Groups { get; }
+
+    /// <summary>BF16 weights (null for int8).</summary>
+    public ushort* Bf16 => Precision == WeightPrecision.Bf16 ? (ushort*)_packed.Pointer : null;
+
+    /// <summary>Int8 weights (null for BF16).</summary>
+    public sbyte* Int8 => Precision == WeightPrecision.Int8 ? (sbyte*)_packed.Pointer : null;
+
+    /// <summary>Int8: per padded column, the dequantization scale (0 for padding and all-zero columns).</summary>
+    public float* ColumnScales => _scales is null ? null : _scales.Pointer;
+
+    /// <summary>Int8: per padded column, Σₖ q[k, n].</summary>
+    public int* ColumnSums => _sums is null ? null : (int*)_sums.Pointer;
+
+    /// <summary>Bytes of weights, scales and sums.</summary>
+    public long Bytes => (_packed.Length + (_scales?.Length ?? 0) + (_sums?.Length ?? 0)) * sizeof(float);
+
+    /// <summary>Rounds FP32 to BF16, nearest even (what a load-time conversion does).</summary>
+    public static ushort RoundToBf16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        return (ushort)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+    }
+
+    /// <summary>Widens BF16 to FP32 (exact).</summary>
+    public static float WidenBf16(ushort value) => BitConverter.UInt32BitsToSingle((uint)value << 16);
+
+    /// <summary>The per-column scale of int8 weights: the largest magnitude maps to 127 (−128 is never used).</summary>
+    public static float Int8Scale(float maxAbs) => maxAbs / 127f;
+
+    /// <summary>Quantizes one weight with its column's scale: round to nearest even, clamp to ±127.</summary>
+    public static sbyte QuantizeWeight(float value, float scale) =>
+        scale == 0f ? (sbyte)0 : (sbyte)Math.Clamp(MathF.Round(value / scale), -127f, 127f);
+
+    internal static LowPrecisionWeights ToBf16(float* panels, int panelCount, int inputSize, string name)
+    {
+        long length = (long)panelCount * PackedLinear.PanelWidth * inputSize;
+        var packed = new NativeBuffer((length + 1) / 2, zeroed: false);
+        ushort* destination = (ushort*)packed.Pointer;
+        for (long i = 0; i < length; i++)
+        {
+            float value = panels[i];
+            if (!float.IsFinite(value))
+            {
+                packed.Dispose();
+                throw NotFinite(name, value, i, inputSize);
+            }
+            destination[i] = RoundToBf16(value);
+        }
+        if (length % 2 == 1)
+        {
+            destination[length] = 0;
+        }
+        return new LowPrecisionWeights(WeightPrecision.Bf16, packed, null, null, 0);
+    }
+
+    internal static LowPrecisionWeights ToInt8(float* panels, int panelCount, int inputSize, string name)
+    {
+        const int width = PackedLinear.PanelWidth;
+        int groups = (inputSize + GroupSize - 1) / GroupSize;
+        var packed = new NativeBuffer((long)panelCount * groups * width); // zeroed: the padding inputs of the last group stay 0
+        var scales = new NativeBuffer((long)panelCount * width);
+        var sums = new NativeBuffer((long)panelCount * width);
+        try
+        {
+            sbyte* q = (sbyte*)packed.Pointer;
+            int* columnSums = (int*)sums.Pointer;
+            for (int panel = 0; panel < panelCount; panel++)
+            {
+                float* source = panels + (long)panel * inputSize * width;
+                for (int j = 0; j < width; j++)
+                {
+                    float maxAbs = 0f;
+                    for (int k = 0; k < inputSize; k++)
+                    {
+                        float value = source[k * width + j];
+                        if (!float.IsFinite(value))
+                        {
+                            throw NotFinite(name, value, ((long)panel * inputSize + k) * width + j, inputSize);
+                        }
+                        maxAbs = MathF.Max(maxAbs, MathF.Abs(value));
+                    }
+                    float scale = Int8Scale(maxAbs);
+                    scales.Pointer[panel * width + j] = scale;
+                    int sum = 0;
+                    for (int k = 0; k < inputSize; k++)
+                    {
+                        sbyte value = QuantizeWeight(source[k * width + j], scale);
+                        q[(((long)panel * groups + k / GroupSize) * width + j) * GroupSize + k % GroupSize] = value;
+                        sum += value;
+                    }
+                    columnSums[panel * width + j] = sum;
+                }
+            }
+            return new LowPrecisionWeights(WeightPrecision.Int8, packed, scales, sums, groups);
+        }
+        catch
+        {
+            packed.Dispose();
+            scales.Dispose();
+            sums.Dispose();
+            throw;
+        }
+    }
+
+    private static ModelWeightsException NotFinite(string name, float value, long packedIndex, int inputSize)
+    {
+        long panel = packedIndex / ((long)inputSize * PackedLinear.PanelWidth);
+        long k = packedIndex / PackedLinear.PanelWidth % inputSize;
+        long column = panel * PackedLinear.PanelWidth + packedIndex % PackedLinear.PanelWidth;
+        return new ModelWeightsException(name, "finite values", value.ToString(System.Globalization.CultureInfo.InvariantCulture), $"Tensor {name} has {value} at [{column}, {k}]; only finite weights can be stored below FP32.");
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _packed.Dispose();
+        _scales?.Dispose();
+        _sums?.Dispose();
+    }
+}
