@@ -26,7 +26,7 @@ public class GemmTests
         return data;
     }
 
-    private static Type Resolve(string name)
+    internal static Type Resolve(string name)
     {
         string[] parts = name.Split('.');
         Type model = typeof(GemmTests).Assembly.GetType("TransformerKernels.Tests." + parts[0])!;

@@ -28,6 +28,29 @@ public class KernelPathTests
     }
 
     [Fact]
+    public void Int8PathIsTheOneTheEnvironmentAsksFor()
+    {
+        string? expected = Environment.GetEnvironmentVariable("TK_EXPECTED_INT8_PATH") ?? Environment.GetEnvironmentVariable("TK_INT8_PATH");
+        Int8KernelPath fastest = System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && KernelPaths.Active != KernelPath.Scalar ? Int8KernelPath.AvxVnni
+            : KernelPaths.Active == KernelPath.Avx512 ? Int8KernelPath.Avx512BW
+            : KernelPaths.Active == KernelPath.Avx2 ? Int8KernelPath.Avx2
+            : Int8KernelPath.Scalar;
+        Assert.Equal(expected is null ? fastest : Enum.Parse<Int8KernelPath>(expected, ignoreCase: true), Int8Paths.Active);
+        Assert.Equal(Int8Paths.Active is Int8KernelPath.Avx512BW or Int8KernelPath.Avx2 ? 63 : 127, Int8Paths.ActivationLevels);
+    }
+
+    [Fact]
+    public void UnknownOrUnsupportedInt8PathsAreRefusedByName()
+    {
+        var unknown = Assert.Throws<InvalidOperationException>(() => Int8Paths.Choose("Avx1024"));
+        Assert.Contains("TK_INT8_PATH", unknown.Message);
+        foreach (Int8KernelPath path in Enum.GetValues<Int8KernelPath>().Where(p => !Int8Paths.IsSupported(p)))
+        {
+            Assert.Contains(path.ToString(), Assert.Throws<InvalidOperationException>(() => Int8Paths.Choose(path.ToString())).Message);
+        }
+    }
+
+    [Fact]
     public void DescriptionNamesThePath() =>
         Assert.StartsWith(KernelPaths.Active.ToString(), KernelPaths.Describe());
 }

@@ -29,7 +29,7 @@ public enum Int8KernelPath
 public static class Int8Paths
 {
     /// <summary>The active int8 path.</summary>
-    public static readonly Int8KernelPath Active = Detect(Environment.GetEnvironmentVariable("TK_INT8_PATH"));
+    public static readonly Int8KernelPath Active = Choose(Environment.GetEnvironmentVariable("TK_INT8_PATH"));
 
     /// <summary>
     /// Largest magnitude of a quantized activation on the active path: 127 where products go straight into int32
@@ -62,7 +62,9 @@ public static class Int8Paths
         _ => "Scalar (integer loops, 8-bit activations)",
     };
 
-    internal static Int8KernelPath Detect(string? requested)
+    /// <summary>The path for a <c>TK_INT8_PATH</c> value (null or empty: the fastest supported).</summary>
+    /// <exception cref="InvalidOperationException">The value names no path, or one this CPU or runtime cannot run.</exception>
+    public static Int8KernelPath Choose(string? requested)
     {
         if (!string.IsNullOrEmpty(requested))
         {
