@@ -14,7 +14,7 @@ public sealed partial class TransformerModelGenerator
     /// <summary>
     /// The int8 members of a GEMM class: <c>RunInt8</c> quantizes A per row, then the active int8 path's workers multiply
     /// u8 activations by s8 weights into int32 accumulators and dequantize in the epilogue:
-    /// C = rowScale · colScale · (Σ u·w − offset · Σ w) + bias, activated, + residual.
+    /// C = colScale · (rowScale · Σ u·q + rowOffset · Σ q) + bias, activated, + residual.
     /// </summary>
     private static void EmitGemmInt8(SourceWriter w, GemmSpec gemm)
     {
@@ -27,12 +27,13 @@ public sealed partial class TransformerModelGenerator
         using (w.Block("private static void RunInt8(float* a, int m, global::TransformerKernels.PackedLinear weights, float* residual, float* c)"))
         {
             w.Line("global::TransformerKernels.LowPrecisionWeights int8 = weights.LowPrecision!;");
-            w.Line("long scalesBytes = ((long)m * sizeof(float) + 63) & ~63L;");
-            w.Line("byte* scratch = global::TransformerKernels.QuantizationScratch.Rent(scalesBytes + (long)m * Ldq);");
+            w.Line("long rowBytes = ((long)m * sizeof(float) + 63) & ~63L;");
+            w.Line("byte* scratch = global::TransformerKernels.QuantizationScratch.Rent(2 * rowBytes + (long)m * Ldq);");
             w.Line("float* rowScales = (float*)scratch;");
-            w.Line("byte* quantized = scratch + scalesBytes;");
-            w.Line("global::TransformerKernels.ActivationQuantizer.QuantizeRows(a, m, Lda, K, quantized, Ldq, rowScales, global::TransformerKernels.Int8Paths.ActivationLevels);");
-            w.Line("global::TransformerKernels.GemmArguments args = new() { QuantizedA = quantized, RowScales = rowScales, M = m, Int8Weights = int8.Int8, ColumnScales = int8.ColumnScales, ColumnSums = int8.ColumnSums, Bias = weights.Bias, Residual = residual, C = c };");
+            w.Line("float* rowOffsets = (float*)(scratch + rowBytes);");
+            w.Line("byte* quantized = scratch + 2 * rowBytes;");
+            w.Line("global::TransformerKernels.ActivationQuantizer.QuantizeRows(a, m, Lda, K, quantized, Ldq, rowScales, rowOffsets);");
+            w.Line("global::TransformerKernels.GemmArguments args = new() { QuantizedA = quantized, RowScales = rowScales, RowOffsets = rowOffsets, M = m, Int8Weights = int8.Int8, ColumnScales = int8.ColumnScales, ColumnSums = int8.ColumnSums, Bias = weights.Bias, Residual = residual, C = c };");
             EmitDispatch(w, "Int8", ("AvxVnni", gemm.Panels, "Int8AvxVnniUnits"), ("Avx512BW", gemm.Units512, "Int8Avx512BWUnits"),
                 ("Avx2", gemm.Panels, "Int8Avx2Units"), (null, gemm.Panels, "Int8ScalarUnits"));
         }
@@ -58,7 +59,6 @@ public sealed partial class TransformerModelGenerator
             w.Line("var g = (global::TransformerKernels.GemmArguments*)state;");
             w.Line("int* dots = stackalloc int[16];");
             w.Line("float* sums = stackalloc float[16];");
-            w.Line("int offset = global::TransformerKernels.Int8Paths.ActivationOffset;");
             using (w.Block("for (int unit = unitStart; unit < unitEnd; unit++)"))
             {
                 w.Line("int column = unit * 16;");
@@ -73,8 +73,8 @@ public sealed partial class TransformerModelGenerator
                         w.Line("sbyte* packedRow = weights + group * 64;");
                         w.Line("for (int j = 0; j < 16; j++) dots[j] += a[4 * group] * packedRow[4 * j] + a[4 * group + 1] * packedRow[4 * j + 1] + a[4 * group + 2] * packedRow[4 * j + 2] + a[4 * group + 3] * packedRow[4 * j + 3];");
                     }
-                    w.Line("float rowScale = g->RowScales[row];");
-                    w.Line("for (int j = 0; j < 16; j++) sums[j] = (float)(dots[j] - offset * g->ColumnSums[column + j]) * rowScale * g->ColumnScales[column + j];");
+                    w.Line("float rowScale = g->RowScales[row], rowOffset = g->RowOffsets[row];");
+                    w.Line("for (int j = 0; j < 16; j++) sums[j] = ((float)dots[j] * rowScale + rowOffset * (float)g->ColumnSums[column + j]) * g->ColumnScales[column + j];");
                     EmitScalarEpilogue(w, gemm);
                 }
             }
@@ -127,13 +127,12 @@ public sealed partial class TransformerModelGenerator
                     w.Line(line);
                 }
             }
-            w.Line("// Epilogue: dequantize (remove the activations' offset, scale by row and column) + bias into a stack tile, then");
-            w.Line("// activation and residual row by row (C is written once, after the residual is read: they may share memory).");
-            w.Line($"{v}<int> offset = {v}.Create(global::TransformerKernels.Int8Paths.ActivationOffset);");
+            w.Line("// Epilogue: dequantize (row scale, the row's offset times the column's weight sum, column scale) + bias into a");
+            w.Line("// stack tile, then activation and residual row by row (C is written once, after the residual is read: they may share memory).");
             for (int j = 0; j < tile.Vectors; j++)
             {
                 string at = j == 0 ? "column" : $"column + {j * tile.Lanes}";
-                w.Line($"{v}<int> correction{j} = {v}.Load(g->ColumnSums + {at}) * offset;");
+                w.Line($"{v}<float> weightSum{j} = {v}.ConvertToSingle({v}.Load(g->ColumnSums + {at}));");
                 w.Line($"{v}<float> scale{j} = {v}.Load(g->ColumnScales + {at});");
                 w.Line($"{v}<float> bias{j} = {v}.Load(g->Bias + {at});");
             }
@@ -141,9 +140,10 @@ public sealed partial class TransformerModelGenerator
             for (int r = 0; r < tile.Rows; r++)
             {
                 w.Line($"{(r == 0 ? v + "<float> " : "")}rowScale = {v}.Create(g->RowScales[row + {r}]);");
+                w.Line($"{(r == 0 ? v + "<float> " : "")}rowOffset = {v}.Create(g->RowOffsets[row + {r}]);");
                 for (int j = 0; j < tile.Vectors; j++)
                 {
-                    w.Line($"{v}.Store({v}.ConvertToSingle(acc{r}{Sub(j)} - correction{j}) * rowScale * scale{j} + bias{j}, sums + {r * width + j * tile.Lanes});");
+                    w.Line($"{v}.Store(({v}.ConvertToSingle(acc{r}{Sub(j)}) * rowScale + rowOffset * weightSum{j}) * scale{j} + bias{j}, sums + {r * width + j * tile.Lanes});");
                 }
             }
             EmitStackTileEpilogue(w, gemm, tile);

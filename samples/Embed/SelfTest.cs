@@ -47,8 +47,8 @@ internal static class SelfTest
 
     private static int RunAgainstFp32(SentenceEmbedder embedder, WeightPrecision precision)
     {
-        // Bounds: the accuracy tests' minimum over 119 sentences (BF16 0.9999; int8 0.945 with 7-bit activations).
-        float bound = precision == WeightPrecision.Bf16 ? 0.9999f : 0.945f;
+        // Bounds: the accuracy tests' minimum over 119 sentences (BF16 0.9999; int8 0.99 with 8-bit weights, 0.975 with 7-bit).
+        float bound = precision == WeightPrecision.Bf16 ? 0.9999f : Int8Paths.WeightLevels == 127 ? 0.99f : 0.975f;
         using var fp32 = new SentenceEmbedder(maxBatch: 8);
         float[][] expected = fp32.Embed(Sentences), actual = embedder.Embed(Sentences);
         int failures = 0;

@@ -16,14 +16,14 @@ public sealed class LowPrecisionAccuracyTests(MiniLmFixture fixture)
     [InlineData(WeightPrecision.Int8)]
     public void EmbeddingsStayCloseToFp32(WeightPrecision precision)
     {
-        // Measured on Zen 4 over these 119 sentences (the worst is always the shortest: "Yes.", "Thanks a lot."):
-        //   BF16                                    min 0.99997  mean 0.99999  → bounds 0.9999 / 0.99995 (the target)
-        //   int8, 8-bit activations (AvxVnni, Scalar) min 0.9755   mean 0.99644  → bounds 0.97 / 0.995
-        //   int8, 7-bit activations (Avx512BW, Avx2)  min 0.9531   mean 0.99204  → bounds 0.945 / 0.99
-        // The int8 target (min 0.99, mean 0.995) is NOT met yet — per-row activation scales lose the small values of
-        // rows with an outlier; see the README. These bounds guard the level reached so a regression fails.
+        // Measured on Zen 4 over these 119 sentences (the worst is always a short one: "Thanks a lot."):
+        //   BF16                                         min 0.99997  mean 0.99999  → bounds 0.9999 / 0.99995 (the target)
+        //   int8, 8-bit weights (AvxVnni, Scalar paths)  min 0.99144  mean 0.99861  → bounds 0.99 / 0.995 (the target)
+        //   int8, 7-bit weights (Avx512BW, Avx2 paths)   min 0.98138  mean 0.99695  → bounds 0.975 / 0.995
+        // The 7-bit-weight paths (VPMADDUBSW's int16 pair sums must not saturate) miss the min 0.99 on the shortest
+        // sentences; the bound guards the level reached so a regression fails. (Before asymmetric activations: 0.953 / 0.992.)
         (double minimumCosine, double meanCosine) = precision == WeightPrecision.Bf16 ? (0.9999, 0.99995)
-            : Int8Paths.ActivationLevels == 127 ? (0.97, 0.995) : (0.945, 0.99);
+            : Int8Paths.WeightLevels == 127 ? (0.99, 0.995) : (0.975, 0.995);
         Assert.True(Sentences.Length >= 100, $"{Sentences.Length} sentences");
         float[][] reference = fixture.Embedder.Embed(Sentences);
         using var embedder = new SentenceEmbedder(fixture.Files, maxBatch: 8, precision);

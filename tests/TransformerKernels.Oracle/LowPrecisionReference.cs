@@ -24,9 +24,9 @@ public static class LowPrecisionReference
     public static float[] RoundToBf16(float[] values) => values.Select(RoundToBf16).ToArray();
 
     /// <summary>
-    /// Quantizes weight [n, k] per output row: scale = max|w| / 127, q = w / scale rounded to nearest even, within ±127.
+    /// Quantizes weight [n, k] per output row: scale = max|w| / levels, q = w / scale rounded to nearest even, within ±levels.
     /// </summary>
-    public static (int[] Quantized, float[] Scales) QuantizeWeights(float[] weight, int n, int k)
+    public static (int[] Quantized, float[] Scales) QuantizeWeights(float[] weight, int n, int k, int levels)
     {
         var quantized = new int[n * k];
         var scales = new float[n];
@@ -37,60 +37,70 @@ public static class LowPrecisionReference
             {
                 max = Math.Max(max, Math.Abs(weight[o * k + i]));
             }
-            float scale = max / 127f;
+            float scale = max / levels;
             scales[o] = scale;
             for (int i = 0; i < k; i++)
             {
-                quantized[o * k + i] = scale == 0f ? 0 : (int)Math.Clamp(MathF.Round(weight[o * k + i] / scale, MidpointRounding.ToEven), -127f, 127f);
+                quantized[o * k + i] = scale == 0f ? 0 : (int)Math.Clamp(MathF.Round(weight[o * k + i] / scale, MidpointRounding.ToEven), -levels, levels);
             }
         }
         return (quantized, scales);
     }
 
     /// <summary>
-    /// Quantizes x [m, k] per row to ±<paramref name="levels"/>: scale = max|x| / levels, q = x · (levels / max|x|) rounded to
-    /// nearest even. A row of zeros gets scale 0 and q = 0.
+    /// Quantizes x [m, k] per row to [0, 255] over the row's range: offset = min x, scale = (max − min) / 255,
+    /// u = (x − min) · (255 / (max − min)) rounded to nearest even. A constant row gets scale 0 and u = 0.
     /// </summary>
-    public static (int[] Quantized, float[] Scales) QuantizeActivations(float[] x, int m, int k, int levels)
+    public static (int[] Quantized, float[] Scales, float[] Offsets) QuantizeActivations(float[] x, int m, int k)
     {
         var quantized = new int[m * k];
         var scales = new float[m];
+        var offsets = new float[m];
         for (int r = 0; r < m; r++)
         {
-            float max = 0f;
+            float min = float.PositiveInfinity, max = float.NegativeInfinity;
             for (int i = 0; i < k; i++)
             {
-                max = Math.Max(max, Math.Abs(x[r * k + i]));
+                min = Math.Min(min, x[r * k + i]);
+                max = Math.Max(max, x[r * k + i]);
             }
-            scales[r] = max / levels;
-            float inverse = max > 0f ? levels / max : 0f;
+            float range = max - min;
+            scales[r] = range / 255;
+            offsets[r] = min;
+            float inverse = range > 0f ? 255 / range : 0f;
             for (int i = 0; i < k; i++)
             {
-                quantized[r * k + i] = Math.Clamp((int)MathF.Round(x[r * k + i] * inverse, MidpointRounding.ToEven), -levels, levels);
+                quantized[r * k + i] = Math.Clamp((int)MathF.Round((x[r * k + i] - min) * inverse, MidpointRounding.ToEven), 0, 255);
             }
         }
-        return (quantized, scales);
+        return (quantized, scales, offsets);
     }
 
     /// <summary>
-    /// y = dequantize(q(x)·q(W)ᵀ) + b with exact integer dot products: y[r, o] = (float)Σ qx·qw · rowScale · colScale + b[o]
-    /// (in that order, in float, as the kernels do).
+    /// y = dequantize(u(x)·q(W)ᵀ) + b with exact integer dot products:
+    /// y[r, o] = ((float)Σ u·q · rowScale + rowOffset · (float)Σ q) · colScale + b[o] (in that order, in float, as the kernels do).
     /// </summary>
-    public static float[] LinearInt8(float[] x, int m, int k, float[] weight, float[]? bias, int n, int levels)
+    public static float[] LinearInt8(float[] x, int m, int k, float[] weight, float[]? bias, int n, int weightLevels)
     {
-        (int[] qw, float[] colScales) = QuantizeWeights(weight, n, k);
-        (int[] qx, float[] rowScales) = QuantizeActivations(x, m, k, levels);
+        (int[] qw, float[] colScales) = QuantizeWeights(weight, n, k, weightLevels);
+        (int[] ux, float[] rowScales, float[] rowOffsets) = QuantizeActivations(x, m, k);
         var y = new float[m * n];
-        for (int r = 0; r < m; r++)
+        for (int o = 0; o < n; o++)
         {
-            for (int o = 0; o < n; o++)
+            long weightSum = 0;
+            for (int i = 0; i < k; i++)
+            {
+                weightSum += qw[o * k + i];
+            }
+            for (int r = 0; r < m; r++)
             {
                 long dot = 0;
                 for (int i = 0; i < k; i++)
                 {
-                    dot += (long)qx[r * k + i] * qw[o * k + i];
+                    dot += (long)ux[r * k + i] * qw[o * k + i];
                 }
-                y[r * n + o] = (float)dot * rowScales[r] * colScales[o] + (bias is null ? 0f : bias[o]);
+                float dequantized = ((float)dot * rowScales[r] + rowOffsets[r] * (float)weightSum) * colScales[o];
+                y[r * n + o] = dequantized + (bias is null ? 0f : bias[o]);
             }
         }
         return y;

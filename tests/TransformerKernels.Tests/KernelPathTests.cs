@@ -36,7 +36,7 @@ public class KernelPathTests
             : KernelPaths.Active == KernelPath.Avx2 ? Int8KernelPath.Avx2
             : Int8KernelPath.Scalar;
         Assert.Equal(expected is null ? fastest : Enum.Parse<Int8KernelPath>(expected, ignoreCase: true), Int8Paths.Active);
-        Assert.Equal(Int8Paths.Active is Int8KernelPath.Avx512BW or Int8KernelPath.Avx2 ? 63 : 127, Int8Paths.ActivationLevels);
+        Assert.Equal(Int8Paths.Active is Int8KernelPath.Avx512BW or Int8KernelPath.Avx2 ? 63 : 127, Int8Paths.WeightLevels);
     }
 
     [Fact]

@@ -44,10 +44,10 @@ public sealed class LowPrecisionTranslationTests
     [MemberData(nameof(LowPrecisions))]
     public void StepLogitsStayCloseToFp32(WeightPrecision precision)
     {
-        // Max |Δlogit| over six greedy steps, logits of magnitude up to ~20. Measured on Zen 4: BF16 0.0085, int8 0.097
-        // (Avx512BW, 7-bit activations) / 0.045 (Scalar, 8-bit); bounds 0.03 and 0.3 (≈ 3×). A wrong scale or offset
+        // Max |Δlogit| over six greedy steps, logits of magnitude up to ~20. Measured on Zen 4: BF16 0.0085, int8 0.076
+        // (Avx512BW, 7-bit weights) / 0.050 (Scalar, 8-bit weights); bounds 0.03 and 0.25 (≈ 3×). A wrong scale or offset
         // anywhere moves logits by whole units.
-        double bound = precision == WeightPrecision.Bf16 ? 0.03 : 0.3;
+        double bound = precision == WeightPrecision.Bf16 ? 0.03 : 0.25;
         using var fp32 = ChineseEnglishTranslator.Load(Checkpoint);
         using var low = ChineseEnglishTranslator.Load(Checkpoint, precision: precision);
         int[] source = Vocabulary.Load(ModelDirectory).TryEncode("老师看见四只大象", out int[] ids, out _) ? ids : throw new InvalidOperationException();

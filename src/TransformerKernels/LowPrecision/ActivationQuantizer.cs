@@ -5,13 +5,18 @@ using System.Runtime.Intrinsics.X86;
 namespace TransformerKernels;
 
 /// <summary>
-/// Quantizes activation rows for the int8 GEMMs, one scale per row: q = round(x · levels / max|x|) (nearest even), clamped
-/// to ±levels, stored unsigned as q + levels + 1 (the u8 operand of VPDPBUSD / VPMADDUBSW); padding inputs past K hold the
-/// offset, which the zero weight padding cancels. The Vector512, Vector256 and scalar loops do the same float operations
-/// in the same order per element, so every path produces the same bytes.
+/// Quantizes activation rows for the int8 GEMMs, asymmetrically, one scale and one offset per row: with lo = min x and
+/// scale = (max x − lo) / 255, u = round((x − lo) / scale) (nearest even) ∈ [0, 255] is the u8 operand of VPDPBUSD /
+/// VPMADDUBSW and x ≈ lo + scale · u. All 256 levels cover the row's actual range — a LayerNorm output with one large
+/// positive outlier or a GELU output (≥ −0.17) loses about half the levels to a symmetric ±max scale. The GEMM epilogue
+/// puts the offset back: Σₖ x·w ≈ colScale · (scale · Σ u·q + lo · Σ q). Padding inputs past K hold 0. The Vector512,
+/// Vector256 and scalar loops do the same float operations per element, so every path produces the same bytes.
 /// </summary>
 public static unsafe class ActivationQuantizer
 {
+    /// <summary>Largest quantized activation.</summary>
+    public const int Levels = 255;
+
     /// <summary>Quantizes <paramref name="rows"/> rows of <paramref name="k"/> floats.</summary>
     /// <param name="a">First row; rows are <paramref name="lda"/> floats apart.</param>
     /// <param name="rows">Rows to quantize.</param>
@@ -19,105 +24,108 @@ public static unsafe class ActivationQuantizer
     /// <param name="k">Values per row.</param>
     /// <param name="quantized">Receives rows of <paramref name="ldq"/> bytes (≥ k rounded up to 4).</param>
     /// <param name="ldq">Bytes between quantized rows.</param>
-    /// <param name="rowScales">Receives each row's scale (x ≈ q · scale); NaN when the row holds NaN or ∞, so it stays visible downstream.</param>
-    /// <param name="levels">Largest |q| (127 or 63, see <see cref="Int8Paths.ActivationLevels"/>).</param>
-    public static void QuantizeRows(float* a, int rows, int lda, int k, byte* quantized, int ldq, float* rowScales, int levels)
+    /// <param name="rowScales">Receives each row's scale; NaN when the row holds NaN or ∞, so it stays visible downstream.</param>
+    /// <param name="rowOffsets">Receives each row's offset (its minimum); NaN as for the scale.</param>
+    public static void QuantizeRows(float* a, int rows, int lda, int k, byte* quantized, int ldq, float* rowScales, float* rowOffsets)
     {
         for (int row = 0; row < rows; row++)
         {
             float* x = a + (long)row * lda;
             byte* q = quantized + (long)row * ldq;
-            float maxAbs = MaxAbs(x, k);
-            bool finite = float.IsFinite(maxAbs);
-            rowScales[row] = finite ? maxAbs / levels : float.NaN;
-            float inverse = finite && maxAbs > 0f ? levels / maxAbs : 0f;
+            (float min, float max) = MinMax(x, k);
+            float range = max - min;
+            bool finite = float.IsFinite(range);
+            rowScales[row] = finite ? range / Levels : float.NaN;
+            rowOffsets[row] = finite ? min : float.NaN;
+            float inverse = finite && range > 0f ? Levels / range : 0f;
+            if (!finite)
+            {
+                min = 0f;
+            }
             int i = 0;
             if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
             {
                 for (; i + 16 <= k; i += 16)
                 {
-                    Vector512<int> value = Quantize(Vector512.Load(x + i), inverse, levels);
-                    Vector128.Store(Avx512F.ConvertToVector128Byte(value), q + i);
+                    Vector128.Store(Avx512F.ConvertToVector128Byte(Quantize(Vector512.Load(x + i), min, inverse)), q + i);
                 }
             }
             else if (Vector256.IsHardwareAccelerated)
             {
                 for (; i + 32 <= k; i += 32)
                 {
-                    Vector256<short> low = Vector256.Narrow(Quantize(Vector256.Load(x + i), inverse, levels), Quantize(Vector256.Load(x + i + 8), inverse, levels));
-                    Vector256<short> high = Vector256.Narrow(Quantize(Vector256.Load(x + i + 16), inverse, levels), Quantize(Vector256.Load(x + i + 24), inverse, levels));
+                    Vector256<short> low = Vector256.Narrow(Quantize(Vector256.Load(x + i), min, inverse), Quantize(Vector256.Load(x + i + 8), min, inverse));
+                    Vector256<short> high = Vector256.Narrow(Quantize(Vector256.Load(x + i + 16), min, inverse), Quantize(Vector256.Load(x + i + 24), min, inverse));
                     Vector256.Narrow(low.AsUInt16(), high.AsUInt16()).Store(q + i);
                 }
             }
             for (; i < k; i++)
             {
-                q[i] = (byte)(Math.Clamp((int)MathF.Round(x[i] * inverse), -levels, levels) + levels + 1);
+                q[i] = (byte)Math.Clamp((int)MathF.Round((x[i] - min) * inverse), 0, Levels);
             }
             for (; i < ldq; i++)
             {
-                q[i] = (byte)(levels + 1);
+                q[i] = 0;
             }
         }
     }
 
-    /// <summary>max |x| over the row; NaN or ∞ when the row has one.</summary>
-    private static float MaxAbs(float* x, int k)
+    /// <summary>Smallest and largest value of the row; NaN when the row has NaN or ∞.</summary>
+    private static (float Min, float Max) MinMax(float* x, int k)
     {
-        float max = 0f;
+        float min = x[0], max = x[0];
         float check = 0f; // x·0 is NaN exactly when x is NaN or ∞
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated && k >= 16)
         {
-            Vector512<float> maxes = Vector512<float>.Zero, checks = Vector512<float>.Zero;
+            Vector512<float> mins = Vector512.Load(x), maxes = mins, checks = Vector512<float>.Zero;
             for (; i + 16 <= k; i += 16)
             {
                 Vector512<float> v = Vector512.Load(x + i);
-                maxes = Vector512.MaxNative(maxes, Vector512.Abs(v));
+                mins = Vector512.MinNative(mins, v);
+                maxes = Vector512.MaxNative(maxes, v);
                 checks += v * Vector512<float>.Zero;
             }
-            max = Vector512.Max(maxes, Vector512<float>.Zero).ToScalarMax();
+            for (int lane = 0; lane < 16; lane++)
+            {
+                min = MathF.Min(min, mins[lane]);
+                max = MathF.Max(max, maxes[lane]);
+            }
             check = Vector512.Sum(checks);
         }
-        else if (Vector256.IsHardwareAccelerated)
+        else if (Vector256.IsHardwareAccelerated && k >= 8)
         {
-            Vector256<float> maxes = Vector256<float>.Zero, checks = Vector256<float>.Zero;
+            Vector256<float> mins = Vector256.Load(x), maxes = mins, checks = Vector256<float>.Zero;
             for (; i + 8 <= k; i += 8)
             {
                 Vector256<float> v = Vector256.Load(x + i);
-                maxes = Vector256.MaxNative(maxes, Vector256.Abs(v));
+                mins = Vector256.MinNative(mins, v);
+                maxes = Vector256.MaxNative(maxes, v);
                 checks += v * Vector256<float>.Zero;
             }
             for (int lane = 0; lane < 8; lane++)
             {
+                min = MathF.Min(min, mins[lane]);
                 max = MathF.Max(max, maxes[lane]);
             }
             check = Vector256.Sum(checks);
         }
         for (; i < k; i++)
         {
-            max = MathF.Max(max, MathF.Abs(x[i]));
+            min = MathF.Min(min, x[i]);
+            max = MathF.Max(max, x[i]);
             check += x[i] * 0f;
         }
-        return float.IsNaN(check) ? float.NaN : max;
-    }
-
-    private static float ToScalarMax(this Vector512<float> v)
-    {
-        float max = 0f;
-        for (int lane = 0; lane < 16; lane++)
-        {
-            max = MathF.Max(max, v[lane]);
-        }
-        return max;
+        return float.IsNaN(check) ? (float.NaN, float.NaN) : (min, max);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Quantize(Vector512<float> x, float inverse, int levels) =>
-        Vector512.Clamp(Vector512.ConvertToInt32(Vector512.Round(x * Vector512.Create(inverse))), Vector512.Create(-levels), Vector512.Create(levels)) + Vector512.Create(levels + 1);
+    private static Vector512<int> Quantize(Vector512<float> x, float min, float inverse) =>
+        Vector512.Clamp(Vector512.ConvertToInt32(Vector512.Round((x - Vector512.Create(min)) * Vector512.Create(inverse))), Vector512<int>.Zero, Vector512.Create(Levels));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Quantize(Vector256<float> x, float inverse, int levels) =>
-        Vector256.Clamp(Vector256.ConvertToInt32(Vector256.Round(x * Vector256.Create(inverse))), Vector256.Create(-levels), Vector256.Create(levels)) + Vector256.Create(levels + 1);
+    private static Vector256<int> Quantize(Vector256<float> x, float min, float inverse) =>
+        Vector256.Clamp(Vector256.ConvertToInt32(Vector256.Round((x - Vector256.Create(min)) * Vector256.Create(inverse))), Vector256<int>.Zero, Vector256.Create(Levels));
 }
 
 /// <summary>

@@ -59,11 +59,11 @@ public sealed unsafe class LowPrecisionWeights : IDisposable
     public static float WidenBf16(ushort value) => BitConverter.UInt32BitsToSingle((uint)value << 16);
 
     /// <summary>The per-column scale of int8 weights: the largest magnitude maps to 127 (−128 is never used).</summary>
-    public static float Int8Scale(float maxAbs) => maxAbs / 127f;
+    public static float Int8Scale(float maxAbs) => maxAbs / Int8Paths.WeightLevels;
 
     /// <summary>Quantizes one weight with its column's scale: round to nearest even, clamp to ±127.</summary>
     public static sbyte QuantizeWeight(float value, float scale) =>
-        scale == 0f ? (sbyte)0 : (sbyte)Math.Clamp(MathF.Round(value / scale), -127f, 127f);
+        scale == 0f ? (sbyte)0 : (sbyte)Math.Clamp(MathF.Round(value / scale), -Int8Paths.WeightLevels, Int8Paths.WeightLevels);
 
     internal static LowPrecisionWeights ToBf16(float* panels, int panelCount, int inputSize, string name)
     {

@@ -38,6 +38,9 @@ public unsafe struct GemmArguments
 
     /// <summary>Int8: each row's activation scale.</summary>
     public float* RowScales;
+
+    /// <summary>Int8: each row's activation offset (its minimum).</summary>
+    public float* RowOffsets;
 }
 
 /// <summary>Arguments of the generated multi-head attention kernel.</summary>
