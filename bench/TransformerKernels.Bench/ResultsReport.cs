@@ -81,6 +81,7 @@ internal static class ResultsReport
         md.AppendLine();
         md.AppendLine("GFLOP/s counts 2·M·K·N per GEMM and 4·seq²·d for attention; the block row includes everything between input and output.");
         md.AppendLine();
+        PrecisionSections.Append(md, reports, peak);
         PeerSections.Append(md, reports, peak, quick);
         return md.ToString();
     }

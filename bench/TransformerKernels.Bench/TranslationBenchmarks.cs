@@ -16,12 +16,15 @@ public class TranslationBenchmarks
     [Params(1)]
     public int Threads { get; set; }
 
+    [Params(WeightPrecision.Fp32, WeightPrecision.Bf16, WeightPrecision.Int8)]
+    public WeightPrecision Precision { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         KernelThreads.ThreadCount = Threads;
         string directory = Path.Combine(AppContext.BaseDirectory, "model");
-        _model = ChineseEnglishTranslator.Load(Path.Combine(directory, "translator.safetensors"));
+        _model = ChineseEnglishTranslator.Load(Path.Combine(directory, "translator.safetensors"), precision: Precision);
         Vocabulary.Load(directory).TryEncode("我有一只猫", out _source, out _);
         TokensPerCall = _model.Translate(_source, _target, Vocabulary.Start, Vocabulary.End) + 1;
     }

@@ -127,7 +127,7 @@ public static class OnnxBertConverter
         return null;
     }
 
-    private static float[] Floats(TensorProto tensor)
+    internal static float[] Floats(TensorProto tensor)
     {
         if (tensor.DataType != (int)TensorProto.Types.DataType.Float)
         {

@@ -55,7 +55,7 @@ public static class Int8Paths
     public static string Describe() => Active switch
     {
         Int8KernelPath.AvxVnni => "AvxVnni (Vector256 VPDPBUSD, 8-bit weights, 6×16 tiles)",
-        Int8KernelPath.Avx512BW => "Avx512BW (Vector512 VPMADDUBSW + VPMADDWD, 7-bit weights, 8×32 tiles)",
+        Int8KernelPath.Avx512BW => "Avx512BW (Vector512 VPMADDUBSW + VPMADDWD, 7-bit weights, 12×32 tiles)",
         Int8KernelPath.Avx2 => "Avx2 (Vector256 VPMADDUBSW + VPMADDWD, 7-bit weights, 4×16 tiles)",
         _ => "Scalar (integer loops, 8-bit weights)",
     };
