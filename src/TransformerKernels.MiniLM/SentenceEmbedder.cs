@@ -45,25 +45,28 @@ public sealed class SentenceEmbedder : IDisposable
     }
 
     /// <summary>
-    /// Maps the prepacked cache written beside the weights (the fast cold start); when it is missing, or was packed by
-    /// another version of the layout, loads the BERT-named weights and writes a fresh packed cache.
+    /// Maps the prepacked cache of <paramref name="precision"/> written beside the weights (the fast cold start). When it is
+    /// missing, damaged, or was packed by another version of the layout (or, for int8, for kernels with other weight levels),
+    /// loads the weights — below FP32 from the FP32 packed cache when there is one — converts them and writes a fresh cache.
     /// </summary>
     private static AllMiniLmL6V2 LoadModel(string weightsPath, int maxBatch, WeightPrecision precision)
     {
-        string packed = Path.ChangeExtension(weightsPath, ".packed.safetensors");
-        if (File.Exists(packed))
+        string packed = PackedPath(weightsPath, precision);
+        if (TryLoadPacked(packed, precision) is { } cached)
         {
-            try
-            {
-                // Below FP32 the mapped FP32 panels are converted at load (≈ 0.1 s for MiniLM); a prepacked int8/BF16 cache is not written yet.
-                return new AllMiniLmL6V2(PackedCheckpoint.Load(packed, AllMiniLmL6V2.Shape).ConvertTo(precision), maxBatch);
-            }
-            catch (Exception e) when (e is ModelWeightsException or SafeTensorsFormatException)
-            {
-                // Stale or damaged cache: rebuild it below.
-            }
+            return new AllMiniLmL6V2(cached, maxBatch);
         }
-        TransformerWeights weights = TransformerWeights.Load(weightsPath, AllMiniLmL6V2.Shape, WeightNaming.Bert);
+        TransformerWeights weights = (precision != WeightPrecision.Fp32 ? TryLoadPacked(PackedPath(weightsPath, WeightPrecision.Fp32), WeightPrecision.Fp32) : null)
+            ?? TransformerWeights.Load(weightsPath, AllMiniLmL6V2.Shape, WeightNaming.Bert);
+        try
+        {
+            weights.ConvertTo(precision);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
         try
         {
             PackedCheckpoint.Save(weights, packed);
@@ -72,7 +75,33 @@ public sealed class SentenceEmbedder : IDisposable
         {
             // A read-only cache still works, just without the fast start.
         }
-        return new AllMiniLmL6V2(weights.ConvertTo(precision), maxBatch);
+        return new AllMiniLmL6V2(weights, maxBatch);
+    }
+
+    /// <summary>The prepacked cache file of a precision: <c>model.packed.safetensors</c>, <c>model.packed-int8.safetensors</c>, …</summary>
+    public static string PackedPath(string weightsPath, WeightPrecision precision) =>
+        Path.ChangeExtension(weightsPath, precision == WeightPrecision.Fp32 ? ".packed.safetensors" : $".packed-{precision.ToString().ToLowerInvariant()}.safetensors");
+
+    private static TransformerWeights? TryLoadPacked(string path, WeightPrecision precision)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        try
+        {
+            TransformerWeights weights = PackedCheckpoint.Load(path, AllMiniLmL6V2.Shape);
+            if (weights.Precision == precision)
+            {
+                return weights;
+            }
+            weights.Dispose();
+        }
+        catch (Exception e) when (e is ModelWeightsException or SafeTensorsFormatException)
+        {
+            // Stale or damaged cache: rebuilt by the caller.
+        }
+        return null;
     }
 
     /// <summary>The underlying model.</summary>

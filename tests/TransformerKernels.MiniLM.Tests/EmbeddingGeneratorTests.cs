@@ -83,4 +83,37 @@ public class PackedCacheTests(MiniLmFixture fixture)
         using SafeTensorsFile rebuilt = SafeTensorsFile.Open(packed);
         Assert.Equal(PackedCheckpoint.Format, rebuilt.Metadata["format"]);
     }
+
+    [Theory]
+    [InlineData(WeightPrecision.Bf16)]
+    [InlineData(WeightPrecision.Int8)]
+    public void LowPrecisionCachesAreWrittenMappedAndRebuiltWhenDamaged(WeightPrecision precision)
+    {
+        string packed = SentenceEmbedder.PackedPath(MiniLmFiles.WeightsPath, precision);
+        float[] first;
+        using (var embedder = new SentenceEmbedder(maxBatch: 1, precision))
+        {
+            first = embedder.Embed(["A man is eating food."])[0];
+        }
+        Assert.True(File.Exists(packed), $"no {precision} cache at {packed}");
+        using (SafeTensorsFile file = SafeTensorsFile.Open(packed))
+        {
+            Assert.Equal(precision.ToString(), file.Metadata["precision"]);
+            Assert.True(new FileInfo(packed).Length < new FileInfo(MiniLmFiles.PackedWeightsPath).Length, "the low-precision cache is smaller than the FP32 one");
+        }
+        // Mapped from the cache: the same embedding, bit for bit.
+        using (var mapped = new SentenceEmbedder(maxBatch: 1, precision))
+        {
+            Assert.Equal(precision, mapped.Model.Weights.Precision);
+            Assert.Equal(first, mapped.Embed(["A man is eating food."])[0]);
+        }
+        File.WriteAllBytes(packed + ".damaged", [1, 2, 3]);
+        File.Move(packed + ".damaged", packed, overwrite: true);
+        using (var rebuilt = new SentenceEmbedder(maxBatch: 1, precision))
+        {
+            Assert.Equal(first, rebuilt.Embed(["A man is eating food."])[0]);
+        }
+        using SafeTensorsFile again = SafeTensorsFile.Open(packed);
+        Assert.Equal(precision.ToString(), again.Metadata["precision"]);
+    }
 }

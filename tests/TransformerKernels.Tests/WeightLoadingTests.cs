@@ -105,6 +105,57 @@ public sealed class PackedCheckpointTests : IDisposable
         Assert.Equal(expectedOutput, output);
     }
 
+    [Theory]
+    [InlineData(WeightPrecision.Bf16)]
+    [InlineData(WeightPrecision.Int8)]
+    public void LowPrecisionRoundTripGivesBitIdenticalOutputs(WeightPrecision precision)
+    {
+        string path = Path.Combine(_directory, $"packed-{precision}.safetensors");
+        float[] src = PyTorchParityTests.Tensor("transformer_post_relu.io.safetensors", "src");
+        float[] tgt = PyTorchParityTests.Tensor("transformer_post_relu.io.safetensors", "tgt");
+        var expectedMemory = new float[src.Length];
+        var expectedOutput = new float[tgt.Length];
+        long bytes;
+        using (var model = FixtureTransformerPostRelu.Load(PyTorchParityTests.Fixture("transformer_post_relu.safetensors"), maxBatch: 2, precision: precision))
+        {
+            model.EncodeEmbeddings(src, 2, 6, [6, 4], expectedMemory);
+            model.DecodeEmbeddings(tgt, 2, 5, expectedMemory, 6, [6, 4], expectedOutput);
+            PackedCheckpoint.Save(model.Weights, path);
+            bytes = model.Weights.LinearWeightBytes;
+        }
+        using var packed = new FixtureTransformerPostRelu(PackedCheckpoint.Load(path, FixtureTransformerPostRelu.Shape), maxBatch: 2);
+        Assert.Equal(precision, packed.Weights.Precision);
+        Assert.Equal(bytes, packed.Weights.LinearWeightBytes);
+        var memory = new float[src.Length];
+        var output = new float[tgt.Length];
+        packed.EncodeEmbeddings(src, 2, 6, [6, 4], memory);
+        packed.DecodeEmbeddings(tgt, 2, 5, memory, 6, [6, 4], output);
+        Assert.Equal(expectedMemory, memory);
+        Assert.Equal(expectedOutput, output);
+        Assert.Throws<InvalidOperationException>(() => packed.Weights.ConvertTo(precision == WeightPrecision.Int8 ? WeightPrecision.Bf16 : WeightPrecision.Int8));
+    }
+
+    [Fact]
+    public void AnInt8CheckpointForOtherWeightLevelsIsRefused()
+    {
+        string path = Path.Combine(_directory, "int8.safetensors");
+        using (var weights = TransformerWeights.Load(PyTorchParityTests.Fixture("encoder_post_relu.safetensors"), FixtureEncoderPostRelu.Shape, WeightPrecision.Int8))
+        {
+            PackedCheckpoint.Save(weights, path);
+        }
+        // Same length, other levels: 8-bit weights would saturate the 7-bit-weight kernels, 7-bit ones waste precision on VNNI.
+        string levels = Int8Paths.WeightLevels.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string other = levels == "63" ? "99" : "63";
+        byte[] file = File.ReadAllBytes(path);
+        byte[] from = System.Text.Encoding.ASCII.GetBytes($"\"int8_weight_levels\":\"{levels}\""), to = System.Text.Encoding.ASCII.GetBytes($"\"int8_weight_levels\":\"{other}\"");
+        int at = file.AsSpan().IndexOf(from);
+        Assert.True(at > 0, "levels recorded in the metadata");
+        to.CopyTo(file, at);
+        File.WriteAllBytes(path, file);
+        var e = Assert.Throws<ModelWeightsException>(() => PackedCheckpoint.Load(path, FixtureEncoderPostRelu.Shape));
+        Assert.Equal("__metadata__.int8_weight_levels", e.TensorName);
+    }
+
     [Fact]
     public void APackedCheckpointOfAnotherShapeIsRefused()
     {

@@ -45,6 +45,19 @@ public sealed unsafe class LowPrecisionWeights : IDisposable
     /// <summary>Int8: per padded column, Σₖ q[k, n].</summary>
     public int* ColumnSums => _sums is null ? null : (int*)_sums.Pointer;
 
+    /// <summary>Views over a mapped prepacked checkpoint (see <see cref="PackedCheckpoint"/>); the checkpoint owns the memory.</summary>
+    internal static LowPrecisionWeights FromMapped(WeightPrecision precision, NativeBuffer packed, NativeBuffer? scales, NativeBuffer? sums, int groups) =>
+        new(precision, packed, scales, sums, groups);
+
+    /// <summary>The packed weights' bytes, to save them.</summary>
+    internal ReadOnlySpan<byte> PackedBytes => new(_packed.Pointer, checked((int)(_packed.Length * sizeof(float))));
+
+    /// <summary>Int8: the column scales' bytes.</summary>
+    internal ReadOnlySpan<byte> ScaleBytes => _scales is null ? default : new(_scales.Pointer, checked((int)(_scales.Length * sizeof(float))));
+
+    /// <summary>Int8: the column sums' bytes.</summary>
+    internal ReadOnlySpan<byte> SumBytes => _sums is null ? default : new(_sums.Pointer, checked((int)(_sums.Length * sizeof(int))));
+
     /// <summary>Bytes of weights, scales and sums.</summary>
     public long Bytes => (_packed.Length + (_scales?.Length ?? 0) + (_sums?.Length ?? 0)) * sizeof(float);
 

@@ -4,7 +4,9 @@ namespace TransformerKernels;
 /// A checkpoint saved in the kernels' own layout (a safetensors file whose linear layers are already packed in 16-column
 /// panels, biases padded), so loading is a memory map: no copy, no packing, weights paged in as the first forward pass
 /// touches them. The declared shape is stored in the metadata and must match on load. A cache for fast cold starts, not
-/// an interchange format: it is specific to this version's panel layout ("format" metadata).
+/// an interchange format: it is specific to this version's panel layout ("format" metadata). Linear layers are stored in
+/// the weights' precision ("precision" metadata): FP32 panels, BF16 panels, or int8 panels with their column scales and
+/// sums — int8 also records its weight levels, since 8-bit weights would saturate the 7-bit-weight (VPMADDUBSW) kernels.
 /// </summary>
 public static unsafe class PackedCheckpoint
 {
@@ -14,28 +16,46 @@ public static unsafe class PackedCheckpoint
     /// <summary>Writes <paramref name="weights"/> in the packed layout.</summary>
     public static void Save(TransformerWeights weights, string path)
     {
-        var tensors = new List<(string, long[], float[])>();
+        var tensors = new List<RawTensor>();
+        void Floats(string name, ReadOnlySpan<float> values) =>
+            tensors.Add(new RawTensor(name, TensorDType.F32, [values.Length], System.Runtime.InteropServices.MemoryMarshal.AsBytes(values).ToArray()));
+        void Bytes(string name, TensorDType dtype, ReadOnlySpan<byte> bytes) =>
+            tensors.Add(new RawTensor(name, dtype, [bytes.Length / TensorInfo.SizeOf(dtype)], bytes.ToArray()));
         void Buffer(string name, NativeBuffer? buffer)
         {
             if (buffer is not null)
             {
-                tensors.Add((name, [buffer.Length], buffer.Span.ToArray()));
+                Floats(name, buffer.Span);
             }
         }
         void Linear(string name, PackedLinear? linear)
         {
-            if (linear is not null)
+            if (linear is null)
             {
-                tensors.Add((name + ".packed", [linear.PackedWeights.Length], linear.PackedWeights.ToArray()));
-                tensors.Add((name + ".bias", [linear.PaddedBias.Length], linear.PaddedBias.ToArray()));
+                return;
             }
+            switch (linear.LowPrecision)
+            {
+                case { Precision: WeightPrecision.Bf16 } bf16:
+                    Bytes(name + ".bf16", TensorDType.BF16, bf16.PackedBytes);
+                    break;
+                case { Precision: WeightPrecision.Int8 } int8:
+                    Bytes(name + ".int8", TensorDType.I8, int8.PackedBytes);
+                    Bytes(name + ".scales", TensorDType.F32, int8.ScaleBytes);
+                    Bytes(name + ".sums", TensorDType.I32, int8.SumBytes);
+                    break;
+                default:
+                    Floats(name + ".packed", linear.PackedWeights);
+                    break;
+            }
+            Floats(name + ".bias", linear.PaddedBias);
         }
         void Norm(string name, LayerNormWeights? norm)
         {
             if (norm is not null)
             {
-                tensors.Add((name + ".gamma", [norm.GammaValues.Length], norm.GammaValues));
-                tensors.Add((name + ".beta", [norm.BetaValues.Length], norm.BetaValues));
+                Floats(name + ".gamma", norm.GammaValues);
+                Floats(name + ".beta", norm.BetaValues);
             }
         }
         Buffer("source_embedding", weights.SourceEmbedding);
@@ -74,12 +94,18 @@ public static unsafe class PackedCheckpoint
         Norm("decoder_norm", weights.DecoderNorm);
         Linear("generator", weights.Generator);
         string temporary = path + "." + Environment.ProcessId + ".tmp";
-        SafeTensorsWriter.Write(temporary, tensors, new Dictionary<string, string>
+        var metadata = new Dictionary<string, string>
         {
             ["format"] = Format,
             ["shape"] = weights.Shape.ToString(),
             ["embedding_scale"] = weights.EmbeddingScale.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        });
+            ["precision"] = weights.Precision.ToString(),
+        };
+        if (weights.Precision == WeightPrecision.Int8)
+        {
+            metadata["int8_weight_levels"] = Int8Paths.WeightLevels.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        SafeTensorsWriter.Write(temporary, tensors, metadata);
         File.Move(temporary, path, overwrite: true);
     }
 
@@ -98,7 +124,18 @@ public static unsafe class PackedCheckpoint
             {
                 throw new ModelWeightsException("__metadata__.shape", shape.ToString(), saved ?? "missing", $"{Path.GetFileName(path)} was packed for {saved ?? "an unknown shape"}, not {shape}.");
             }
-            return TransformerWeights.FromPacked(file, shape);
+            string precisionText = file.Metadata.GetValueOrDefault("precision", nameof(WeightPrecision.Fp32));
+            if (!Enum.TryParse(precisionText, out WeightPrecision precision) || !Enum.IsDefined(precision))
+            {
+                throw new ModelWeightsException("__metadata__.precision", "Fp32, Bf16 or Int8", precisionText, $"{Path.GetFileName(path)} stores weights as '{precisionText}', not a known precision.");
+            }
+            string levels = Int8Paths.WeightLevels.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (precision == WeightPrecision.Int8 && file.Metadata.GetValueOrDefault("int8_weight_levels") != levels)
+            {
+                throw new ModelWeightsException("__metadata__.int8_weight_levels", levels, file.Metadata.GetValueOrDefault("int8_weight_levels") ?? "missing",
+                    $"{Path.GetFileName(path)} holds int8 weights of ±{file.Metadata.GetValueOrDefault("int8_weight_levels") ?? "?"} levels; the {Int8Paths.Active} kernels need ±{levels}.");
+            }
+            return TransformerWeights.FromPacked(file, shape, precision);
         }
         catch
         {

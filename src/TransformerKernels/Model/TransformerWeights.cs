@@ -179,16 +179,30 @@ public sealed unsafe class TransformerWeights : IDisposable
     }
 
     /// <summary>Views over a mapped packed checkpoint (see <see cref="PackedCheckpoint"/>); the weights own the file.</summary>
-    internal static TransformerWeights FromPacked(SafeTensorsFile file, ModelShape shape)
+    internal static TransformerWeights FromPacked(SafeTensorsFile file, ModelShape shape, WeightPrecision precision)
     {
-        var weights = new TransformerWeights(shape) { _mapped = file };
+        var weights = new TransformerWeights(shape) { _mapped = file, Precision = precision };
         int d = shape.DModel, f = shape.FfnDim;
         NativeBuffer View(string name, long length) => NativeBuffer.View(file.MappedFloats(name, length), length);
         NativeBuffer? Optional(string name, long length) => file.Tensors.ContainsKey(name) ? View(name, length) : null;
+        NativeBuffer ViewOf(string name, TensorDType dtype, long elements, long floats) => NativeBuffer.View((float*)file.Mapped(name, dtype, elements), floats);
         PackedLinear Linear(string name, int outputs, int inputs)
         {
-            long panels = (outputs + PackedLinear.PanelWidth - 1) / PackedLinear.PanelWidth;
-            return PackedLinear.FromPacked(View(name + ".packed", panels * PackedLinear.PanelWidth * inputs), View(name + ".bias", panels * PackedLinear.PanelWidth), outputs, inputs);
+            long columns = (outputs + PackedLinear.PanelWidth - 1) / PackedLinear.PanelWidth * PackedLinear.PanelWidth;
+            NativeBuffer bias = View(name + ".bias", columns);
+            switch (precision)
+            {
+                case WeightPrecision.Bf16:
+                    NativeBuffer bf16 = ViewOf(name + ".bf16", TensorDType.BF16, columns * inputs, columns * inputs / 2);
+                    return PackedLinear.FromPacked(LowPrecisionWeights.FromMapped(WeightPrecision.Bf16, bf16, null, null, 0), bias, outputs, inputs);
+                case WeightPrecision.Int8:
+                    int groups = (inputs + LowPrecisionWeights.GroupSize - 1) / LowPrecisionWeights.GroupSize;
+                    NativeBuffer int8 = ViewOf(name + ".int8", TensorDType.I8, columns * groups * 4, columns * groups);
+                    NativeBuffer sums = ViewOf(name + ".sums", TensorDType.I32, columns, columns);
+                    return PackedLinear.FromPacked(LowPrecisionWeights.FromMapped(WeightPrecision.Int8, int8, View(name + ".scales", columns), sums, groups), bias, outputs, inputs);
+                default:
+                    return PackedLinear.FromPacked(View(name + ".packed", columns * inputs), bias, outputs, inputs);
+            }
         }
         LayerNormWeights Norm(string name) => new(View(name + ".gamma", d), View(name + ".beta", d));
         LayerNormWeights? OptionalNorm(string name) => file.Tensors.ContainsKey(name + ".gamma") ? Norm(name) : null;

@@ -269,15 +269,23 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     }
 
     /// <summary>The mapped data of an F32 tensor, valid until this file is disposed (for zero-copy prepacked weights).</summary>
-    internal float* MappedFloats(string name, long expectedElements)
+    internal float* MappedFloats(string name, long expectedElements) => (float*)Mapped(name, TensorDType.F32, expectedElements);
+
+    /// <summary>The mapped data of a tensor of <paramref name="dtype"/>, 4-byte aligned, valid until this file is disposed.</summary>
+    internal byte* Mapped(string name, TensorDType dtype, long expectedElements)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_tensors.TryGetValue(name, out TensorInfo? tensor) || tensor.DType != TensorDType.F32 || tensor.ElementCount != expectedElements)
+        if (!_tensors.TryGetValue(name, out TensorInfo? tensor) || tensor.DType != dtype || tensor.ElementCount != expectedElements)
         {
-            throw new ModelWeightsException(name, $"F32 [{expectedElements}]", tensor is null ? "missing" : $"{tensor.DType} {tensor.ShapeText}",
-                $"{Path.GetFileName(FilePath)}: prepacked tensor '{name}' is {(tensor is null ? "missing" : $"{tensor.DType} {tensor.ShapeText}")}; expected {expectedElements} F32 values.");
+            throw new ModelWeightsException(name, $"{dtype} [{expectedElements}]", tensor is null ? "missing" : $"{tensor.DType} {tensor.ShapeText}",
+                $"{Path.GetFileName(FilePath)}: prepacked tensor '{name}' is {(tensor is null ? "missing" : $"{tensor.DType} {tensor.ShapeText}")}; expected {expectedElements} {dtype} values.");
         }
-        return (float*)(_base + _dataStart + tensor.Begin);
+        byte* data = _base + _dataStart + tensor.Begin;
+        if ((nuint)data % 4 != 0)
+        {
+            throw new ModelWeightsException(name, "4-byte aligned data", "misaligned", $"{Path.GetFileName(FilePath)}: prepacked tensor '{name}' is not 4-byte aligned.");
+        }
+        return data;
     }
 
     /// <summary>A tensor as a new float array.</summary>

@@ -4,11 +4,17 @@ using System.Text.Json;
 
 namespace TransformerKernels;
 
-/// <summary>Writes F32 tensors in the safetensors format (used by converters and tests).</summary>
+/// <summary>Writes tensors in the safetensors format (used by converters, prepacked caches and tests).</summary>
 public static class SafeTensorsWriter
 {
-    /// <summary>Writes the tensors, in order, to <paramref name="path"/>.</summary>
-    public static void Write(string path, IEnumerable<(string Name, long[] Shape, float[] Data)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <summary>Writes F32 tensors, in order, to <paramref name="path"/>.</summary>
+    public static void Write(string path, IEnumerable<(string Name, long[] Shape, float[] Data)> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors.Select(t => t.Shape.Aggregate(1L, (a, b) => a * b) == t.Data.Length
+            ? new RawTensor(t.Name, TensorDType.F32, t.Shape, MemoryMarshal.AsBytes(t.Data.AsSpan()).ToArray())
+            : throw new ArgumentException($"Tensor '{t.Name}' has {t.Data.Length} floats but shape [{string.Join(", ", t.Shape)}].", nameof(tensors))), metadata);
+
+    /// <summary>Writes tensors of any dtype, given as little-endian bytes, in order, to <paramref name="path"/>.</summary>
+    public static void Write(string path, IEnumerable<RawTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var list = tensors.ToList();
         using var header = new MemoryStream();
@@ -25,26 +31,29 @@ public static class SafeTensorsWriter
                 json.WriteEndObject();
             }
             long offset = 0;
-            foreach (var (name, shape, data) in list)
+            foreach (RawTensor tensor in list)
             {
-                if (shape.Aggregate(1L, (a, b) => a * b) != data.Length)
+                long elements = tensor.Shape.Aggregate(1L, (a, b) => a * b);
+                if (elements * TensorInfo.SizeOf(tensor.DType) != tensor.Data.Length)
                 {
-                    throw new ArgumentException($"Tensor '{name}' has {data.Length} floats but shape [{string.Join(", ", shape)}].", nameof(tensors));
+                    throw new ArgumentException($"Tensor '{tensor.Name}' has {tensor.Data.Length} bytes but is {tensor.DType} [{string.Join(", ", tensor.Shape)}].", nameof(tensors));
                 }
-                json.WriteStartObject(name);
-                json.WriteString("dtype", "F32");
+                json.WriteStartObject(tensor.Name);
+                json.WriteString("dtype", tensor.DType.ToString());
                 json.WriteStartArray("shape");
-                foreach (long dimension in shape)
+                foreach (long dimension in tensor.Shape)
                 {
                     json.WriteNumberValue(dimension);
                 }
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
-                json.WriteNumberValue(offset + 4L * data.Length);
+                json.WriteNumberValue(offset + tensor.Data.Length);
                 json.WriteEndArray();
                 json.WriteEndObject();
-                offset += 4L * data.Length;
+                // Each tensor starts on an 8-byte boundary after the previous one would be nicer for mapping, but offsets must be
+                // contiguous in safetensors: tensors are written in an order whose sizes keep 4-byte alignment (see PackedCheckpoint).
+                offset += tensor.Data.Length;
             }
             json.WriteEndObject();
         }
@@ -54,9 +63,12 @@ public static class SafeTensorsWriter
         file.Write(BitConverter.GetBytes((ulong)(header.Length + padding)));
         file.Write(header.GetBuffer(), 0, (int)header.Length);
         file.Write(Encoding.ASCII.GetBytes(new string(' ', padding)));
-        foreach (var (_, _, data) in list)
+        foreach (RawTensor tensor in list)
         {
-            file.Write(MemoryMarshal.AsBytes(data.AsSpan()));
+            file.Write(tensor.Data.Span);
         }
     }
 }
+
+/// <summary>A tensor to write: its dtype, shape and little-endian bytes.</summary>
+public sealed record RawTensor(string Name, TensorDType DType, long[] Shape, ReadOnlyMemory<byte> Data);

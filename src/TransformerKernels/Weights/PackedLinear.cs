@@ -27,6 +27,26 @@ public sealed unsafe class PackedLinear : IDisposable
         _bias = bias;
     }
 
+    /// <summary>Wraps BF16 or int8 weights already in their packed layout (from a prepacked checkpoint), without copying.</summary>
+    internal static PackedLinear FromPacked(LowPrecisionWeights weights, NativeBuffer bias, int outputSize, int inputSize)
+    {
+        int panels = (outputSize + PanelWidth - 1) / PanelWidth;
+        if (bias.Length != (long)panels * PanelWidth)
+        {
+            throw new ArgumentException($"A padded bias of {bias.Length} floats does not fit a [{outputSize}, {inputSize}] layer.");
+        }
+        return new PackedLinear(inputSize, outputSize, panels, weights, bias);
+    }
+
+    private PackedLinear(int inputSize, int outputSize, int panels, LowPrecisionWeights weights, NativeBuffer bias)
+    {
+        InputSize = inputSize;
+        OutputSize = outputSize;
+        Panels = panels;
+        _lowPrecision = weights;
+        _bias = bias;
+    }
+
     /// <summary>Wraps weights already in the packed layout (from a prepacked checkpoint), without copying.</summary>
     internal static PackedLinear FromPacked(NativeBuffer weights, NativeBuffer bias, int outputSize, int inputSize) =>
         new(weights, bias, inputSize, outputSize);
