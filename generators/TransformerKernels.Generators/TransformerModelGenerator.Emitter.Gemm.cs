@@ -279,28 +279,49 @@ public sealed partial class TransformerModelGenerator
 
     private static void EmitGemmWorkerScalar(SourceWriter w, GemmSpec gemm, WeightFormat format)
     {
-        w.Line($"/// <summary>Scalar path (no hardware vectors){FormatNote(format)}: unit u is panel u, one row at a time.</summary>");
+        bool int8 = format == WeightFormat.Int8;
+        w.Line($"/// <summary>Scalar path (no hardware vectors){FormatNote(format)}: unit u is panel u, one row at a time" +
+               (int8 ? ", exact int32 dot products.</summary>" : ".</summary>"));
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
         using (w.Block($"private static void {Prefix(format)}ScalarUnits(void* state, int unitStart, int unitEnd)"))
         {
             w.Line("var g = (global::TransformerKernels.GemmArguments*)state;");
             w.Line("float* sums = stackalloc float[16];");
+            if (int8)
+            {
+                w.Line("int* dots = stackalloc int[16];");
+            }
             using (w.Block("for (int unit = unitStart; unit < unitEnd; unit++)"))
             {
                 w.Line("int column = unit * 16;");
                 w.Line($"int width = unit == Panels - 1 ? {gemm.LastPanelWidth} : 16;");
-                w.Line($"{WeightType(format)}* weights = g->{WeightField(format)} + (long)unit * {Num(16 * gemm.K)};");
+                w.Line($"{WeightType(format)}* weights = g->{WeightField(format)} + (long)unit * {Num(PanelElements(format, gemm))};");
                 using (w.Block("for (int row = 0; row < g->M; row++)"))
                 {
-                    w.Line("float* a = g->A + (long)row * Lda;");
-                    w.Line("for (int j = 0; j < 16; j++) sums[j] = 0f;");
-                    using (w.Block("for (int k = 0; k < K; k++)"))
+                    if (int8)
                     {
-                        w.Line("float x = a[k];");
-                        w.Line($"{WeightType(format)}* packedRow = weights + k * 16;");
-                        w.Line(format == WeightFormat.Bf16
-                            ? "for (int j = 0; j < 16; j++) sums[j] += x * global::TransformerKernels.Bf16Lanes.Widen(packedRow[j]);"
-                            : "for (int j = 0; j < 16; j++) sums[j] += x * packedRow[j];");
+                        w.Line("byte* a = g->QuantizedA + (long)row * Ldq;");
+                        w.Line("for (int j = 0; j < 16; j++) dots[j] = 0;");
+                        using (w.Block("for (int group = 0; group < Groups; group++)"))
+                        {
+                            w.Line("sbyte* packedRow = weights + group * 64;");
+                            w.Line("for (int j = 0; j < 16; j++) dots[j] += a[4 * group] * packedRow[4 * j] + a[4 * group + 1] * packedRow[4 * j + 1] + a[4 * group + 2] * packedRow[4 * j + 2] + a[4 * group + 3] * packedRow[4 * j + 3];");
+                        }
+                        w.Line("float rowScale = g->RowScales[row], rowOffset = g->RowOffsets[row];");
+                        w.Line("for (int j = 0; j < 16; j++) sums[j] = ((float)dots[j] * rowScale + rowOffset * (float)g->ColumnSums[column + j]) * g->ColumnScales[column + j];");
+                    }
+                    else
+                    {
+                        w.Line("float* a = g->A + (long)row * Lda;");
+                        w.Line("for (int j = 0; j < 16; j++) sums[j] = 0f;");
+                        using (w.Block("for (int k = 0; k < K; k++)"))
+                        {
+                            w.Line("float x = a[k];");
+                            w.Line($"{WeightType(format)}* packedRow = weights + k * 16;");
+                            w.Line(format == WeightFormat.Bf16
+                                ? "for (int j = 0; j < 16; j++) sums[j] += x * global::TransformerKernels.Bf16Lanes.Widen(packedRow[j]);"
+                                : "for (int j = 0; j < 16; j++) sums[j] += x * packedRow[j];");
+                        }
                     }
                     EmitScalarEpilogue(w, gemm);
                 }

@@ -44,45 +44,13 @@ public sealed partial class TransformerModelGenerator
         EmitGemmWorker512(w, gemm, WeightFormat.Int8, "Avx512BW", RowsInt8Avx512);
         EmitGemmWorker256(w, gemm, WeightFormat.Int8, "AvxVnni", RowsInt8Vnni);
         EmitGemmWorker256(w, gemm, WeightFormat.Int8, "Avx2", RowsInt8Avx2);
-        EmitGemmWorkerScalarInt8(w, gemm);
+        EmitGemmWorkerScalar(w, gemm, WeightFormat.Int8);
         foreach (GemmTile tile in Tiles512(gemm, WeightFormat.Int8, "Avx512BW", RowsInt8Avx512)
                      .Concat(Tiles256(gemm, WeightFormat.Int8, "AvxVnni", RowsInt8Vnni))
                      .Concat(Tiles256(gemm, WeightFormat.Int8, "Avx2", RowsInt8Avx2)))
         {
             EmitGemmTile(w, gemm, tile);
         }
-    }
-
-    private static void EmitGemmWorkerScalarInt8(SourceWriter w, GemmSpec gemm)
-    {
-        w.Line("/// <summary>Scalar path for int8 weights: exact int32 dot products, one row at a time.</summary>");
-        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block("private static void Int8ScalarUnits(void* state, int unitStart, int unitEnd)"))
-        {
-            w.Line("var g = (global::TransformerKernels.GemmArguments*)state;");
-            w.Line("int* dots = stackalloc int[16];");
-            w.Line("float* sums = stackalloc float[16];");
-            using (w.Block("for (int unit = unitStart; unit < unitEnd; unit++)"))
-            {
-                w.Line("int column = unit * 16;");
-                w.Line($"int width = unit == Panels - 1 ? {gemm.LastPanelWidth} : 16;");
-                w.Line($"sbyte* weights = g->Int8Weights + (long)unit * {Num(PanelElements(WeightFormat.Int8, gemm))};");
-                using (w.Block("for (int row = 0; row < g->M; row++)"))
-                {
-                    w.Line("byte* a = g->QuantizedA + (long)row * Ldq;");
-                    w.Line("for (int j = 0; j < 16; j++) dots[j] = 0;");
-                    using (w.Block("for (int group = 0; group < Groups; group++)"))
-                    {
-                        w.Line("sbyte* packedRow = weights + group * 64;");
-                        w.Line("for (int j = 0; j < 16; j++) dots[j] += a[4 * group] * packedRow[4 * j] + a[4 * group + 1] * packedRow[4 * j + 1] + a[4 * group + 2] * packedRow[4 * j + 2] + a[4 * group + 3] * packedRow[4 * j + 3];");
-                    }
-                    w.Line("float rowScale = g->RowScales[row], rowOffset = g->RowOffsets[row];");
-                    w.Line("for (int j = 0; j < 16; j++) sums[j] = ((float)dots[j] * rowScale + rowOffset * (float)g->ColumnSums[column + j]) * g->ColumnScales[column + j];");
-                    EmitScalarEpilogue(w, gemm);
-                }
-            }
-        }
-        w.Line();
     }
 
     private static void EmitGemmTileInt8(SourceWriter w, GemmSpec gemm, GemmTile tile)

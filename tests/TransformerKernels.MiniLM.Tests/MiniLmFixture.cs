@@ -33,14 +33,17 @@ public sealed class MiniLmFixture : IDisposable
     public InferenceSession Session { get; }
 
     /// <summary>ONNX Runtime's last_hidden_state [1, ids.Length, 384] for one unpadded sequence.</summary>
-    public float[] Reference(int[] ids)
+    public float[] Reference(int[] ids) => Run(Session, ids);
+
+    /// <summary>last_hidden_state [1, ids.Length, 384] of any MiniLM graph for one unpadded sequence.</summary>
+    public static float[] Run(InferenceSession session, int[] ids)
     {
         long[] shape = [1, ids.Length];
         using var inputIds = OrtValue.CreateTensorValueFromMemory(ids.Select(i => (long)i).ToArray(), shape);
         using var mask = OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(1L, ids.Length).ToArray(), shape);
         using var types = OrtValue.CreateTensorValueFromMemory(new long[ids.Length], shape);
         var inputs = new Dictionary<string, OrtValue> { ["input_ids"] = inputIds, ["attention_mask"] = mask, ["token_type_ids"] = types };
-        using var results = Session.Run(new RunOptions(), inputs, ["last_hidden_state"]);
+        using var results = session.Run(new RunOptions(), inputs, ["last_hidden_state"]);
         return results[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
