@@ -131,7 +131,7 @@ public sealed class PackedCheckpointTests : IDisposable
         }
         // Same length, other levels: 8-bit weights would saturate the 7-bit-weight kernels, 7-bit ones waste precision on VNNI.
         string levels = Int8Paths.WeightLevels.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        string other = levels == "63" ? "99" : "63";
+        string other = levels == "63" ? "99" : "100";
         byte[] file = File.ReadAllBytes(path);
         byte[] from = System.Text.Encoding.ASCII.GetBytes($"\"int8_weight_levels\":\"{levels}\""), to = System.Text.Encoding.ASCII.GetBytes($"\"int8_weight_levels\":\"{other}\"");
         int at = file.AsSpan().IndexOf(from);
