@@ -11,6 +11,20 @@ public sealed class LowPrecisionAccuracyTests(MiniLmFixture fixture)
     private static readonly string[] Sentences = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Data", "sentences.txt"))
         .Where(line => line.Length > 0).ToArray();
 
+    /// <summary>Embeddings per precision, computed once per test run (the scalar CI path takes ~30 s per pass).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<WeightPrecision, float[][]> Embeddings = new();
+
+    private float[][] EmbedAll(WeightPrecision precision) => Embeddings.GetOrAdd(precision, p =>
+    {
+        if (p == WeightPrecision.Fp32)
+        {
+            return fixture.Embedder.Embed(Sentences);
+        }
+        using var embedder = new SentenceEmbedder(fixture.Files, maxBatch: 8, p);
+        Assert.Equal(p, embedder.Model.Weights.Precision);
+        return embedder.Embed(Sentences);
+    });
+
     [Theory]
     [InlineData(WeightPrecision.Bf16)]
     [InlineData(WeightPrecision.Int8)]
@@ -25,10 +39,7 @@ public sealed class LowPrecisionAccuracyTests(MiniLmFixture fixture)
         (double minimumCosine, double meanCosine) = precision == WeightPrecision.Bf16 ? (0.9999, 0.99995)
             : Int8Paths.WeightLevels == 127 ? (0.99, 0.995) : (0.975, 0.995);
         Assert.True(Sentences.Length >= 100, $"{Sentences.Length} sentences");
-        float[][] reference = fixture.Embedder.Embed(Sentences);
-        using var embedder = new SentenceEmbedder(fixture.Files, maxBatch: 8, precision);
-        Assert.Equal(precision, embedder.Model.Weights.Precision);
-        float[][] actual = embedder.Embed(Sentences);
+        float[][] reference = EmbedAll(WeightPrecision.Fp32), actual = EmbedAll(precision);
         double[] cosines = Sentences.Select((_, i) => (double)SentenceEmbedder.Cosine(reference[i], actual[i])).ToArray();
         int worst = Array.IndexOf(cosines, cosines.Min());
         string where = $"{precision} on {KernelPaths.Active} / int8 {Int8Paths.Active}";
@@ -44,9 +55,7 @@ public sealed class LowPrecisionAccuracyTests(MiniLmFixture fixture)
         // A query whose nearest neighbour wins by a clear margin in FP32 must keep it. Near-ties (unrelated short sentences
         // such as "Yes." and "No way!" whose best match barely beats the runner-up) may swap: that is noise, not retrieval.
         const float clearMargin = 0.05f;
-        float[][] reference = fixture.Embedder.Embed(Sentences);
-        using var embedder = new SentenceEmbedder(fixture.Files, maxBatch: 8, precision);
-        float[][] actual = embedder.Embed(Sentences);
+        float[][] reference = EmbedAll(WeightPrecision.Fp32), actual = EmbedAll(precision);
         var changed = new List<string>();
         int clear = 0;
         for (int i = 0; i < Sentences.Length; i++)
