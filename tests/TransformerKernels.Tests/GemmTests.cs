@@ -16,7 +16,7 @@ public class GemmTests
     public static TheoryData<string> Gemms()
     {
         var data = new TheoryData<string>();
-        foreach (Type model in new[] { typeof(SeedModel), typeof(MiniLmShape), typeof(OddModel), typeof(TinyModel) })
+        foreach (Type model in new[] { typeof(SeedModel), typeof(MiniLmShape), typeof(OddModel), typeof(TinyModel), typeof(OddInnerModel) })
         {
             foreach (Type gemm in TestData.GemmsOf(model))
             {

@@ -21,3 +21,7 @@ public partial class OddModel;
 /// <summary>Tiny widths: d24, 3 heads of 8, FFN 20 — panels narrower than one vector.</summary>
 [TransformerModel(DModel = 24, Heads = 3, EncoderLayers = 1, FfnDim = 20, MaxSeqLen = 9, Activation = Activation.Gelu)]
 public partial class TinyModel;
+
+/// <summary>Odd inner dimensions: d45, 5 heads of 9, FFN 37 — K is odd and not a multiple of 4 (BF16 pairs and int8 groups end part-filled).</summary>
+[TransformerModel(DModel = 45, Heads = 5, EncoderLayers = 1, FfnDim = 37, MaxSeqLen = 13, Positions = PositionEncoding.None)]
+public partial class OddInnerModel;

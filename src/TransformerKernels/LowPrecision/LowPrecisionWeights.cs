@@ -3,7 +3,9 @@ namespace TransformerKernels;
 /// <summary>
 /// A linear layer's weights below FP32, in the panel order of the FP32 kernels (16 output columns per panel):
 /// <list type="bullet">
-/// <item>BF16: panel p, input k, lane j at [(p·K + k)·16 + j] — the FP32 layout at half the bytes;</item>
+/// <item>BF16: inputs in pairs; panel p, pair t, lane j is one 32-bit word at [p·⌈K/2⌉·16 + t·16 + j] holding bf16(W[p·16 + j, 2t])
+/// in its low half and bf16(W[p·16 + j, 2t + 1]) in its high half (0 past K) — half the FP32 bytes, and one shift or one
+/// mask turns a loaded vector into FP32 weights;</item>
 /// <item>int8: K in groups of 4 (zero-padded), panel p, group g, lane j, byte b at [((p·G + g)·16 + j)·4 + b] = q(W[p·16 + j, 4g + b]),
 /// so one 64-byte row of a panel is the 16 int32 lanes VPDPBUSD / VPMADDUBSW consume; per column its scale (W ≈ q·scale)
 /// and the sum of its q (to remove the activations' unsigned offset in the epilogue).</item>
@@ -80,24 +82,36 @@ public sealed unsafe class LowPrecisionWeights : IDisposable
 
     internal static LowPrecisionWeights ToBf16(float* panels, int panelCount, int inputSize, string name)
     {
-        long length = (long)panelCount * PackedLinear.PanelWidth * inputSize;
-        var packed = new NativeBuffer((length + 1) / 2, zeroed: false);
-        ushort* destination = (ushort*)packed.Pointer;
-        for (long i = 0; i < length; i++)
+        const int width = PackedLinear.PanelWidth;
+        int pairs = (inputSize + 1) / 2;
+        var packed = new NativeBuffer((long)panelCount * pairs * width, zeroed: false);
+        uint* destination = (uint*)packed.Pointer;
+        try
         {
-            float value = panels[i];
-            if (!float.IsFinite(value))
+            for (int panel = 0; panel < panelCount; panel++)
             {
-                packed.Dispose();
-                throw NotFinite(name, value, i, inputSize);
+                float* source = panels + (long)panel * inputSize * width;
+                for (int t = 0; t < pairs; t++, destination += width)
+                {
+                    for (int j = 0; j < width; j++)
+                    {
+                        uint low = RoundToBf16(Finite(source[2 * t * width + j], panel, 2 * t, j));
+                        uint high = 2 * t + 1 < inputSize ? RoundToBf16(Finite(source[(2 * t + 1) * width + j], panel, 2 * t + 1, j)) : 0u;
+                        destination[j] = low | high << 16;
+                    }
+                }
             }
-            destination[i] = RoundToBf16(value);
         }
-        if (length % 2 == 1)
+        catch
         {
-            destination[length] = 0;
+            packed.Dispose();
+            throw;
         }
         return new LowPrecisionWeights(WeightPrecision.Bf16, packed, null, null, 0);
+
+        float Finite(float value, int panel, int k, int lane) => float.IsFinite(value)
+            ? value
+            : throw NotFinite(name, value, ((long)panel * inputSize + k) * width + lane, inputSize);
     }
 
     internal static LowPrecisionWeights ToInt8(float* panels, int panelCount, int inputSize, string name)

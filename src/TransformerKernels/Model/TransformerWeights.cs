@@ -193,7 +193,8 @@ public sealed unsafe class TransformerWeights : IDisposable
             switch (precision)
             {
                 case WeightPrecision.Bf16:
-                    NativeBuffer bf16 = ViewOf(name + ".bf16", TensorDType.BF16, columns * inputs, columns * inputs / 2);
+                    long pairs = (inputs + 1) / 2;
+                    NativeBuffer bf16 = ViewOf(name + ".bf16", TensorDType.BF16, columns * pairs * 2, columns * pairs);
                     return PackedLinear.FromPacked(LowPrecisionWeights.FromMapped(WeightPrecision.Bf16, bf16, null, null, 0), bias, outputs, inputs);
                 case WeightPrecision.Int8:
                     int groups = (inputs + LowPrecisionWeights.GroupSize - 1) / LowPrecisionWeights.GroupSize;
