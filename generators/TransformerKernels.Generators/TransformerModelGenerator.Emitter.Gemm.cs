@@ -80,6 +80,9 @@ public sealed partial class TransformerModelGenerator
             w.Line($"/// Avx512: {gemm.PanelPairs} unit(s) of 12×32 tiles (two panels)" + (gemm.HasOddPanel ? " + 1 unit of 12×16 tiles (the odd last panel)" : "") +
                    "; AVX2: one unit per panel, 6×16 tiles. Remainder rows use tiles of 8, 4, 2, 1 (Avx512) or 4, 2, 1 (AVX2).");
             w.Line("/// Units are split over threads; each output element is computed by the same instructions on any thread.");
+            w.Line($"/// Below FP32 (the layer's <see cref=\"global::TransformerKernels.PackedLinear.Precision\"/>): <c>RunBf16</c> runs the same tiles on BF16 weights in pairs of k;");
+            w.Line($"/// <c>RunInt8</c> quantizes A per row into u8, then multiplies by s8 weights in {gemm.Groups} groups of 4 inputs on the int8 path");
+            w.Line("/// (AvxVnni 6×16, Avx512BW 12×32, Avx2 4×16, scalar) and dequantizes in the epilogue.");
             w.Line("/// </remarks>");
             using (w.Block($"public static unsafe class {gemm.Name}"))
             {
