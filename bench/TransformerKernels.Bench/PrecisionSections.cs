@@ -21,7 +21,7 @@ internal static class PrecisionSections
         double int8Peak = reports.Where(r => Method(r) == nameof(Int8PeakBenchmarks.Int8Peak)).Select(r => Int8PeakBenchmarks.Ops / Mean(r)).DefaultIfEmpty(0).First();
         md.AppendLine("## Weight precision: FP32, BF16, int8");
         md.AppendLine();
-        md.AppendLine(Invariant, $"- Int8 path {Int8Paths.Describe()}; its instruction mix in a register-only loop: **{int8Peak:F1} GOP/s** on one core " +
+        md.AppendLine(Invariant, $"- Int8 path {Int8Paths.Describe()}; its own register tile on L1-resident data (the int8 peak): **{int8Peak:F1} GOP/s** on one core " +
                                  $"({(fp32Peak > 0 ? int8Peak / fp32Peak : 0):F2}× the FP32 FMA peak; an op is a multiply or an add, as for FLOP).");
         md.AppendLine();
         md.AppendLine("| GEMM | M | FP32 | BF16 | BF16 ÷ FP32 | int8 (incl. quantizing A) | int8 ÷ FP32 | int8 GOP/s | % of int8 peak |");
