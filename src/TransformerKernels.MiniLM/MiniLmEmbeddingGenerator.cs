@@ -12,8 +12,10 @@ public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embed
     private readonly SentenceEmbedder _embedder;
     private readonly object _gate = new();
 
-    /// <summary>Loads the model (converting it into the cache on first use).</summary>
-    public MiniLmEmbeddingGenerator(int maxBatch = 8) => _embedder = new SentenceEmbedder(maxBatch);
+    /// <summary>Loads the model (converting it into the cache on first use) with its linear layers in <paramref name="precision"/>.</summary>
+    /// <param name="maxBatch">Largest batch of one forward pass.</param>
+    /// <param name="precision">FP32 (default), BF16 or int8 weights; see <see cref="WeightPrecision"/>.</param>
+    public MiniLmEmbeddingGenerator(int maxBatch = 8, WeightPrecision precision = WeightPrecision.Fp32) => _embedder = new SentenceEmbedder(maxBatch, precision);
 
     /// <summary>Wraps an existing embedder; the generator owns it.</summary>
     public MiniLmEmbeddingGenerator(SentenceEmbedder embedder) => _embedder = embedder;

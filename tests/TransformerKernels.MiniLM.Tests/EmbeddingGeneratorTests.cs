@@ -23,6 +23,22 @@ public class EmbeddingGeneratorTests(MiniLmFixture fixture)
         Assert.Equal("sentence-transformers/all-MiniLM-L6-v2", generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId);
     }
 
+    [Theory]
+    [InlineData(WeightPrecision.Bf16, 0.9999)]
+    [InlineData(WeightPrecision.Int8, 0.975)] // the accuracy tests' minimum on the 7-bit-weight paths (0.99 on the others)
+    public async Task GeneratesInLowerPrecisions(WeightPrecision precision, double minimumCosine)
+    {
+        string[] inputs = ["A man is eating food.", "The sky is blue.", "我有一只猫", "Hello"];
+        using IEmbeddingGenerator<string, Embedding<float>> generator = new MiniLmEmbeddingGenerator(maxBatch: 3, precision);
+        GeneratedEmbeddings<Embedding<float>> result = await generator.GenerateAsync(inputs);
+        float[][] fp32 = fixture.Embedder.Embed(inputs);
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            float cosine = SentenceEmbedder.Cosine(fp32[i], result[i].Vector.Span);
+            Assert.True(cosine >= minimumCosine && cosine < 1f, $"{precision} input {i}: cosine to FP32 {cosine}");
+        }
+    }
+
     [Fact]
     public void MalformedOnnxIsRejected()
     {
