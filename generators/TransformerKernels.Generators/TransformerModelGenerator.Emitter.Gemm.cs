@@ -180,7 +180,7 @@ public sealed partial class TransformerModelGenerator
                 w.Line("case global::TransformerKernels.WeightPrecision.Int8: RunInt8(a, m, weights, residual, c); return;");
             }
             w.Line("global::TransformerKernels.GemmArguments args = new() { A = a, M = m, Weights = weights.Weights, Bias = weights.Bias, Residual = residual, C = c };");
-            EmitDispatch(w, "Fp32", ("Avx512", gemm.Units512, "Avx512Units"), ("Avx2", gemm.Panels, "Avx2Units"), (null, gemm.Panels, "ScalarUnits"));
+            EmitDispatch(w, int8: false, ("Avx512", gemm.Units512, "Avx512Units"), ("Avx2", gemm.Panels, "Avx2Units"), (null, gemm.Panels, "ScalarUnits"));
         }
         w.Line();
     }
@@ -365,15 +365,14 @@ public sealed partial class TransformerModelGenerator
         using (w.Block("private static void RunBf16(float* a, int m, global::TransformerKernels.PackedLinear weights, float* residual, float* c)"))
         {
             w.Line("global::TransformerKernels.GemmArguments args = new() { A = a, M = m, Bf16Weights = weights.LowPrecision!.Bf16, Bias = weights.Bias, Residual = residual, C = c };");
-            EmitDispatch(w, "Bf16", ("Avx512", gemm.Units512, "Bf16Avx512Units"), ("Avx2", gemm.Panels, "Bf16Avx2Units"), (null, gemm.Panels, "Bf16ScalarUnits"));
+            EmitDispatch(w, int8: false, ("Avx512", gemm.Units512, "Bf16Avx512Units"), ("Avx2", gemm.Panels, "Bf16Avx2Units"), (null, gemm.Panels, "Bf16ScalarUnits"));
         }
         w.Line();
     }
 
     /// <summary>A switch over <c>KernelPaths.Active</c> (or <c>Int8Paths.Active</c>) handing each path's worker to the thread pool.</summary>
-    private static void EmitDispatch(SourceWriter w, string kind, params (string? Path, int Units, string Worker)[] cases)
+    private static void EmitDispatch(SourceWriter w, bool int8, params (string? Path, int Units, string Worker)[] cases)
     {
-        bool int8 = kind == "Int8";
         string enumType = int8 ? "global::TransformerKernels.Int8KernelPath" : "global::TransformerKernels.KernelPath";
         w.Line("long flops = 2L * m * K * N;");
         using (w.Block($"switch ({(int8 ? "global::TransformerKernels.Int8Paths" : "global::TransformerKernels.KernelPaths")}.Active)"))

@@ -37,7 +37,7 @@ public sealed partial class TransformerModelGenerator
             w.Line("byte* quantized = scratch + 2 * rowBytes;");
             w.Line("global::TransformerKernels.ActivationQuantizer.QuantizeRows(a, m, Lda, K, quantized, Ldq, rowScales, rowOffsets);");
             w.Line("global::TransformerKernels.GemmArguments args = new() { QuantizedA = quantized, RowScales = rowScales, RowOffsets = rowOffsets, M = m, Int8Weights = int8.Int8, ColumnScales = int8.ColumnScales, ColumnSums = int8.ColumnSums, Bias = weights.Bias, Residual = residual, C = c };");
-            EmitDispatch(w, "Int8", ("AvxVnni", gemm.Panels, "Int8AvxVnniUnits"), ("Avx512BW", gemm.Units512, "Int8Avx512BWUnits"),
+            EmitDispatch(w, int8: true, ("AvxVnni", gemm.Panels, "Int8AvxVnniUnits"), ("Avx512BW", gemm.Units512, "Int8Avx512BWUnits"),
                 ("Avx2", gemm.Panels, "Int8Avx2Units"), (null, gemm.Panels, "Int8ScalarUnits"));
         }
         w.Line();

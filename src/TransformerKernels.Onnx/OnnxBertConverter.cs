@@ -15,19 +15,7 @@ public static class OnnxBertConverter
     /// <exception cref="OnnxFormatException">The bytes are not an ONNX model, or the graph is not a BERT export.</exception>
     public static IReadOnlyList<string> Convert(ReadOnlySpan<byte> onnx, string safetensorsPath)
     {
-        ModelProto model;
-        try
-        {
-            model = ModelProto.Parser.ParseFrom(onnx);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw new OnnxFormatException($"not an ONNX model: {e.Message}", e);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new OnnxFormatException($"not an ONNX model: {e.Message}", e);
-        }
+        ModelProto model = Parse(onnx);
         if (model.Graph is null || model.Graph.Initializer.Count == 0)
         {
             throw new OnnxFormatException("the ONNX model has no graph initializers; expected a BERT export with inline weights");
@@ -125,6 +113,19 @@ public static class OnnxBertConverter
             }
         }
         return null;
+    }
+
+    /// <summary>Parses ONNX bytes; anything that is not a model becomes an <see cref="OnnxFormatException"/>.</summary>
+    internal static ModelProto Parse(ReadOnlySpan<byte> onnx)
+    {
+        try
+        {
+            return ModelProto.Parser.ParseFrom(onnx);
+        }
+        catch (Exception e) when (e is InvalidProtocolBufferException or InvalidOperationException)
+        {
+            throw new OnnxFormatException($"not an ONNX model: {e.Message}", e);
+        }
     }
 
     internal static float[] Floats(TensorProto tensor)

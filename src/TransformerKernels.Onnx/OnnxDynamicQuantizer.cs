@@ -15,15 +15,7 @@ public static class OnnxDynamicQuantizer
     /// <exception cref="OnnxFormatException">The bytes are not an ONNX model.</exception>
     public static (byte[] Model, int QuantizedMatMuls) Quantize(ReadOnlySpan<byte> onnx)
     {
-        ModelProto model;
-        try
-        {
-            model = ModelProto.Parser.ParseFrom(onnx);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw new OnnxFormatException($"not an ONNX model: {e.Message}", e);
-        }
+        ModelProto model = OnnxBertConverter.Parse(onnx);
         GraphProto graph = model.Graph ?? throw new OnnxFormatException("the ONNX model has no graph");
         var initializers = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
         var replaced = new HashSet<string>(StringComparer.Ordinal);

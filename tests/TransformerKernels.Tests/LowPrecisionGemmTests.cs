@@ -61,7 +61,7 @@ public class LowPrecisionGemmTests
                 }
                 else
                 {
-                    AssertBitIdentical(expected, actual, variant);
+                    AssertBitIdentical(expected, actual, n, variant);
                 }
             }
         }
@@ -86,7 +86,7 @@ public class LowPrecisionGemmTests
             float[] actual = Run(gemm, a, m, bf16, residual, out string? outside);
             string variant = $"{name} bf16 on {KernelPaths.Active} m={m}";
             Assert.True(outside is null, $"{variant}: {outside}");
-            AssertBitIdentical(expected, actual, variant);
+            AssertBitIdentical(expected, actual, n, variant);
         }
     }
 
@@ -222,12 +222,12 @@ public class LowPrecisionGemmTests
         return TestData.Unstrided(c, m, n, ldc);
     }
 
-    private static void AssertBitIdentical(float[] expected, float[] actual, string variant)
+    private static void AssertBitIdentical(float[] expected, float[] actual, int n, string variant)
     {
         for (int i = 0; i < expected.Length; i++)
         {
             Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
-                $"{variant}: element {i} (row {i / Math.Max(1, expected.Length)}) is {actual[i]:R}, expected exactly {expected[i]:R}");
+                $"{variant}: C[{i / n}, {i % n}] is {actual[i]:R}, expected exactly {expected[i]:R}");
         }
     }
 }

@@ -70,14 +70,11 @@ public sealed unsafe class LowPrecisionWeights : IDisposable
         return (ushort)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
     }
 
-    /// <summary>Widens BF16 to FP32 (exact).</summary>
-    public static float WidenBf16(ushort value) => BitConverter.UInt32BitsToSingle((uint)value << 16);
+    /// <summary>The per-column scale of int8 weights: the largest magnitude maps to the active path's weight levels (63 or 127).</summary>
+    private static float Int8Scale(float maxAbs) => maxAbs / Int8Paths.WeightLevels;
 
-    /// <summary>The per-column scale of int8 weights: the largest magnitude maps to 127 (−128 is never used).</summary>
-    public static float Int8Scale(float maxAbs) => maxAbs / Int8Paths.WeightLevels;
-
-    /// <summary>Quantizes one weight with its column's scale: round to nearest even, clamp to ±127.</summary>
-    public static sbyte QuantizeWeight(float value, float scale) =>
+    /// <summary>Quantizes one weight with its column's scale: round to nearest even, clamp to ± the weight levels.</summary>
+    private static sbyte QuantizeWeight(float value, float scale) =>
         scale == 0f ? (sbyte)0 : (sbyte)Math.Clamp(MathF.Round(value / scale), -Int8Paths.WeightLevels, Int8Paths.WeightLevels);
 
     internal static LowPrecisionWeights ToBf16(float* panels, int panelCount, int inputSize, string name)

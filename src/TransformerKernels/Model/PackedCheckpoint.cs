@@ -28,12 +28,8 @@ public static unsafe class PackedCheckpoint
                 Floats(name, buffer.Span);
             }
         }
-        void Linear(string name, PackedLinear? linear)
+        void Linear(string name, PackedLinear linear)
         {
-            if (linear is null)
-            {
-                return;
-            }
             switch (linear.LowPrecision)
             {
                 case { Precision: WeightPrecision.Bf16 } bf16:
@@ -68,31 +64,22 @@ public static unsafe class PackedCheckpoint
         Norm("embedding_norm", weights.EmbeddingNorm);
         for (int i = 0; i < weights.Encoder.Length; i++)
         {
-            EncoderLayerWeights layer = weights.Encoder[i];
-            Linear($"encoder.{i}.qkv", layer.SelfAttention.QueryKeyValue);
-            Linear($"encoder.{i}.out", layer.SelfAttention.Output);
-            Norm($"encoder.{i}.norm1", layer.Norm1);
-            Linear($"encoder.{i}.up", layer.FeedForward.Up);
-            Linear($"encoder.{i}.down", layer.FeedForward.Down);
-            Norm($"encoder.{i}.norm2", layer.Norm2);
+            Norm($"encoder.{i}.norm1", weights.Encoder[i].Norm1);
+            Norm($"encoder.{i}.norm2", weights.Encoder[i].Norm2);
         }
         Norm("encoder_norm", weights.EncoderNorm);
         for (int i = 0; i < weights.Decoder.Length; i++)
         {
-            DecoderLayerWeights layer = weights.Decoder[i];
-            Linear($"decoder.{i}.qkv", layer.SelfAttention.QueryKeyValue);
-            Linear($"decoder.{i}.out", layer.SelfAttention.Output);
-            Norm($"decoder.{i}.norm1", layer.Norm1);
-            Linear($"decoder.{i}.cross_query", layer.CrossAttention?.Query);
-            Linear($"decoder.{i}.cross_key_value", layer.CrossAttention?.KeyValue);
-            Linear($"decoder.{i}.cross_out", layer.CrossAttention?.Output);
-            Norm($"decoder.{i}.norm2", layer.Norm2);
-            Linear($"decoder.{i}.up", layer.FeedForward.Up);
-            Linear($"decoder.{i}.down", layer.FeedForward.Down);
-            Norm($"decoder.{i}.norm3", layer.Norm3);
+            Norm($"decoder.{i}.norm1", weights.Decoder[i].Norm1);
+            Norm($"decoder.{i}.norm2", weights.Decoder[i].Norm2);
+            Norm($"decoder.{i}.norm3", weights.Decoder[i].Norm3);
         }
         Norm("decoder_norm", weights.DecoderNorm);
-        Linear("generator", weights.Generator);
+        // The linear layers under the names ConvertTo reports and FromPacked maps back (one list: TransformerWeights.LinearLayers).
+        foreach ((string name, PackedLinear linear) in weights.LinearLayers())
+        {
+            Linear(name, linear);
+        }
         string temporary = path + "." + Environment.ProcessId + ".tmp";
         var metadata = new Dictionary<string, string>
         {
@@ -130,10 +117,11 @@ public static unsafe class PackedCheckpoint
                 throw new ModelWeightsException("__metadata__.precision", "Fp32, Bf16 or Int8", precisionText, $"{Path.GetFileName(path)} stores weights as '{precisionText}', not a known precision.");
             }
             string levels = Int8Paths.WeightLevels.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (precision == WeightPrecision.Int8 && file.Metadata.GetValueOrDefault("int8_weight_levels") != levels)
+            string? savedLevels = file.Metadata.GetValueOrDefault("int8_weight_levels");
+            if (precision == WeightPrecision.Int8 && savedLevels != levels)
             {
-                throw new ModelWeightsException("__metadata__.int8_weight_levels", levels, file.Metadata.GetValueOrDefault("int8_weight_levels") ?? "missing",
-                    $"{Path.GetFileName(path)} holds int8 weights of ±{file.Metadata.GetValueOrDefault("int8_weight_levels") ?? "?"} levels; the {Int8Paths.Active} kernels need ±{levels}.");
+                throw new ModelWeightsException("__metadata__.int8_weight_levels", levels, savedLevels ?? "missing",
+                    $"{Path.GetFileName(path)} holds int8 weights of ±{savedLevels ?? "?"} levels; the {Int8Paths.Active} kernels need ±{levels}.");
             }
             return TransformerWeights.FromPacked(file, shape, precision);
         }

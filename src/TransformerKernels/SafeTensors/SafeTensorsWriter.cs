@@ -51,8 +51,8 @@ public static class SafeTensorsWriter
                 json.WriteNumberValue(offset + tensor.Data.Length);
                 json.WriteEndArray();
                 json.WriteEndObject();
-                // Each tensor starts on an 8-byte boundary after the previous one would be nicer for mapping, but offsets must be
-                // contiguous in safetensors: tensors are written in an order whose sizes keep 4-byte alignment (see PackedCheckpoint).
+                // Offsets are contiguous, as safetensors requires: a tensor is as aligned as the bytes before it add up to (every
+                // tensor PackedCheckpoint writes is a multiple of 4 bytes, so its mapped views stay 4-byte aligned).
                 offset += tensor.Data.Length;
             }
             json.WriteEndObject();
