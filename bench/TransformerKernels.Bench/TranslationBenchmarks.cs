@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Translate;
+using TransformerKernels.ChineseEnglish;
 
 namespace TransformerKernels.Bench;
 

@@ -272,7 +272,7 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// <param name=\"target\">Receives the target ids; its length also caps the translation.</param>");
         w.Line("/// <param name=\"startToken\">The target id that starts decoding.</param>");
         w.Line("/// <param name=\"endToken\">The target id that ends it.</param>");
-        w.Line("/// <param name=\"beamWidth\">1: greedy; more: beam search with that many beams.</param>");
+        w.Line("/// <param name=\"beamWidth\">1: greedy; more: beam search with that many beams (at most <see cref=\"global::TransformerKernels.BeamSearch.MaxWidth\"/>: each beam keeps two decoder caches).</param>");
         w.Line("/// <param name=\"lengthPenalty\">Beam scores are divided by length^lengthPenalty.</param>");
         w.Line("/// <param name=\"maxLength\">Most target tokens (0: MaxSeqLen).</param>");
         w.Line("/// <returns>Tokens written to <paramref name=\"target\"/> (the end token is not written).</returns>");
@@ -285,7 +285,7 @@ public sealed partial class TransformerModelGenerator
                 w.Line("CheckSource(source);");
                 w.Line("if ((uint)startToken >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(startToken), startToken, $\"Must be a target id in [0, {DecoderVocab}).\");");
                 w.Line("if ((uint)endToken >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(endToken), endToken, $\"Must be a target id in [0, {DecoderVocab}).\");");
-                w.Line("if (beamWidth < 1) throw new global::System.ArgumentOutOfRangeException(nameof(beamWidth), beamWidth, \"At least 1.\");");
+                w.Line("if (beamWidth < 1 || beamWidth > global::TransformerKernels.BeamSearch.MaxWidth) throw new global::System.ArgumentOutOfRangeException(nameof(beamWidth), beamWidth, $\"Must be 1 (greedy) to {(global::TransformerKernels.BeamSearch.MaxWidth)} beams.\");");
                 w.Line("if (maxLength < 0 || maxLength > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(maxLength), maxLength, $\"0 (as long as fits) or 1..{MaxSeqLen}.\");");
                 w.Line("int limit = global::System.Math.Min(maxLength == 0 ? MaxSeqLen : maxLength, target.Length);");
                 w.Line("if (limit < 1) throw new global::System.ArgumentException(\"The target span is empty.\", nameof(target));");
@@ -317,7 +317,7 @@ public sealed partial class TransformerModelGenerator
         using (w.Block("private void StartDecodingCore(global::System.ReadOnlySpan<int> source, int slots)"))
         {
             w.Line("CheckSource(source);");
-            w.Line("if (slots < 1) throw new global::System.ArgumentOutOfRangeException(nameof(slots), slots, \"At least 1.\");");
+            w.Line("if (slots < 1 || slots > 2 * global::TransformerKernels.BeamSearch.MaxWidth) throw new global::System.ArgumentOutOfRangeException(nameof(slots), slots, $\"Must be 1..{(2 * global::TransformerKernels.BeamSearch.MaxWidth)} (two per beam).\");");
             w.Line("// Encoder: embeddings + positions → encoder blocks → memory.");
             w.Line("float* memory = _state.Rows.Pointer;");
             w.Line("Embed(_weights.SourceEmbedding!.Pointer, source, 0, default, memory);");

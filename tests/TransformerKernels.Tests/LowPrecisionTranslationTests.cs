@@ -1,4 +1,4 @@
-using Translate;
+using TransformerKernels.ChineseEnglish;
 
 namespace TransformerKernels.Tests;
 
@@ -36,7 +36,7 @@ public sealed class LowPrecisionTranslationTests
         using var model = ChineseEnglishTranslator.Load(Checkpoint, precision: precision);
         var translator = new SentenceTranslator(model, Vocabulary.Load(ModelDirectory));
         string[][] pairs = File.ReadAllLines(Path.Combine(ModelDirectory, "heldout.tsv")).Where(l => l.Contains('\t')).Select(l => l.Split('\t')).ToArray();
-        int correct = pairs.Count(p => translator.TryParse(p[0], out int[] ids, out _) && translator.Translate(ids) == TranslateCommand.SentenceCase(p[1]));
+        int correct = pairs.Count(p => translator.TryParse(p[0], out int[] ids, out _) && translator.Translate(ids) == Vocabulary.SentenceCase(p[1]));
         Assert.True(correct >= 0.99 * pairs.Length, $"{precision} on {KernelPaths.Active} / int8 {Int8Paths.Active}: {correct}/{pairs.Length} held-out sentences exact");
     }
 

@@ -1,9 +1,9 @@
-using Translate;
+using TransformerKernels.ChineseEnglish;
 
 namespace TransformerKernels.Tests;
 
 /// <summary>
-/// The seed's example end to end on the trained weights of samples/Translate: text in, text out through the C# runtime,
+/// The seed's example end to end on the trained weights of src/TransformerKernels.ChineseEnglish: text in, text out through the C# runtime,
 /// and the decoder's logits against PyTorch's for one teacher-forced sentence.
 /// </summary>
 public sealed class TranslationTests : IDisposable
@@ -35,7 +35,7 @@ public sealed class TranslationTests : IDisposable
         // The first 100 held-out pairs: (verb, noun) combinations never seen in training.
         var translator = new SentenceTranslator(_model, _vocabulary);
         string[][] pairs = File.ReadAllLines(Path.Combine(ModelDirectory, "heldout.tsv")).Take(100).Select(l => l.Split('\t')).ToArray();
-        int correct = pairs.Count(p => translator.TryParse(p[0], out int[] ids, out _) && translator.Translate(ids) == TranslateCommand.SentenceCase(p[1]));
+        int correct = pairs.Count(p => translator.TryParse(p[0], out int[] ids, out _) && translator.Translate(ids) == Vocabulary.SentenceCase(p[1]));
         Assert.True(correct >= 99, $"{correct}/100 held-out sentences translated exactly on {KernelPaths.Active}");
     }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Trains the seed's Transformer (sinusoidal positions, post-norm, ReLU; d_model 128, 4 heads, 2 + 2 layers) on the
-templated corpus of corpus.py and writes, under samples/Translate/model/:
+templated corpus of corpus.py and writes, under src/TransformerKernels.ChineseEnglish/model/:
   translator.safetensors  weights with nn.Transformer names under "transformer." plus src_embedding, tgt_embedding,
                           generator; metadata embedding_scale = sqrt(d_model)
   source_vocab.txt, target_vocab.txt   one token per line, the line number is the id (0 <pad>, 1 <s>, 2 </s>, 3 <unk>)
@@ -144,7 +144,7 @@ def main():
     correct = exact_matches(model, test, encode_src, target_vocab)
     print(f"final held-out exact match: {correct}/{len(test)} = {100 * correct / len(test):.1f}%")
 
-    out = os.path.join(ROOT, "samples", "Translate", "model")
+    out = os.path.join(ROOT, "src", "TransformerKernels.ChineseEnglish", "model")
     os.makedirs(out, exist_ok=True)
     weights = {k: v.detach().numpy().astype(np.float32) for k, v in model.state_dict().items()}
     safetensors_io.save(os.path.join(out, "translator.safetensors"), weights,

@@ -71,12 +71,13 @@ public sealed unsafe class BlockScratch : IDisposable
 public sealed unsafe class DecoderLayerCache : IDisposable
 {
     private readonly NativeBuffer _keysT, _values, _memoryKeysT, _memoryValues, _memoryKeyValue;
-    private readonly int _dModel;
+    private readonly int _dModel, _maxSeqLen;
 
     /// <summary>Allocates a cache for sequences and sources of up to the shape's MaxSeqLen.</summary>
     public DecoderLayerCache(ModelShape shape)
     {
         int d = _dModel = shape.DModel;
+        _maxSeqLen = shape.MaxSeqLen;
         KeysTStride = (shape.MaxSeqLen + 15) / 16 * 16;
         _keysT = new NativeBuffer((long)d * KeysTStride);
         _values = new NativeBuffer((long)shape.MaxSeqLen * d);
@@ -110,8 +111,14 @@ public sealed unsafe class DecoderLayerCache : IDisposable
     /// Copies another cache's self-attention keys and values for positions [0, <paramref name="positions"/>): beam search
     /// reorders beams this way. The encoder part is not copied: every beam's cache was prepared from the same source.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="positions"/> outside [0, MaxSeqLen].</exception>
     public void CopySelfAttentionFrom(DecoderLayerCache other, int positions)
     {
+        ArgumentNullException.ThrowIfNull(other);
+        if ((uint)positions > (uint)_maxSeqLen || other._maxSeqLen != _maxSeqLen || other._dModel != _dModel)
+        {
+            throw new ArgumentOutOfRangeException(nameof(positions), positions, $"Must be 0..{_maxSeqLen}, between caches of one shape.");
+        }
         int d = _dModel;
         for (int row = 0; row < d; row++)
         {

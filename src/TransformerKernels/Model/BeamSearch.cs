@@ -17,6 +17,12 @@ public interface ITokenDecoder
 /// </summary>
 public sealed class BeamSearch
 {
+    /// <summary>
+    /// The widest beam: 128. Each beam holds two decoder caches (this step's and the next), each as long as the output, so the
+    /// memory grows linearly with the width; wider beams stop improving translations long before this (typical widths are 4–10).
+    /// </summary>
+    public const int MaxWidth = 128;
+
     private int _width = -1, _maxLength;
     private int[][] _tokens = [], _nextTokens = [];
     private float[] _scores = [], _nextScores = [];
@@ -28,6 +34,7 @@ public sealed class BeamSearch
     public int Run(ITokenDecoder decoder, int startToken, int endToken, int width, float lengthPenalty, int maxLength, Span<int> output)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(width, MaxWidth);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
         Allocate(width, maxLength);
         int live = 1, current = 0;

@@ -39,8 +39,13 @@ public sealed unsafe class ModelRunState : IDisposable
     public NativeBuffer Logits { get; }
 
     /// <summary>The caches of slot <paramref name="slot"/> (one per decoder layer), allocating slots up to it on first use.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A slot outside [0, 2·<see cref="BeamSearch.MaxWidth"/>).</exception>
     public DecoderLayerCache[] Caches(int slot)
     {
+        if ((uint)slot >= 2 * BeamSearch.MaxWidth)
+        {
+            throw new ArgumentOutOfRangeException(nameof(slot), slot, $"Beam slots are 0..{2 * BeamSearch.MaxWidth - 1} (two per beam).");
+        }
         if (slot >= _caches.Length)
         {
             var grown = new DecoderLayerCache[slot + 1][];

@@ -50,6 +50,12 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
     public static SafeTensorsFile Open(string path)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path))
+        {
+            // On Linux opening a directory fails as "access denied", which sends users looking for a permissions problem.
+            throw new SafeTensorsFormatException(path, "is a directory, not a safetensors file");
+        }
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         long fileLength = stream.Length;
         if (fileLength < 8)

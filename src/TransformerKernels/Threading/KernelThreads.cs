@@ -37,7 +37,7 @@ public static unsafe class KernelThreads
         set
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 256);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, MaxThreadCount);
             lock (s_gate)
             {
                 s_threadCount = value;
@@ -137,8 +137,47 @@ public static unsafe class KernelThreads
         s_workers = workers;
     }
 
-    private static int DefaultThreadCount() =>
-        int.TryParse(Environment.GetEnvironmentVariable("TK_THREADS"), out int n) && n >= 1 ? n : Environment.ProcessorCount;
+    /// <summary>The most threads <see cref="ThreadCount"/> accepts.</summary>
+    public const int MaxThreadCount = 256;
+
+    /// <summary>
+    /// Why <c>TK_THREADS</c> was not used as written (not a whole number, below 1, or above the processor count), or null
+    /// when it was unset or valid. The library never writes to the console; applications show this to their users.
+    /// </summary>
+    public static string? EnvironmentWarning { get; private set; }
+
+    /// <summary>
+    /// <c>TK_THREADS</c> when it is a whole number from 1 to the processor count; otherwise the processor count, with the reason
+    /// in <see cref="EnvironmentWarning"/>. More threads than processors only take turns on the same cores (measured: 54
+    /// threads on 2 cores ran 7× slower), so the variable is capped there; the <see cref="ThreadCount"/> setter, an explicit
+    /// choice in code, allows up to <see cref="MaxThreadCount"/>.
+    /// </summary>
+    private static int DefaultThreadCount()
+    {
+        int processors = Math.Clamp(Environment.ProcessorCount, 1, MaxThreadCount);
+        (int threads, EnvironmentWarning) = ParseThreadSetting(Environment.GetEnvironmentVariable("TK_THREADS"), processors);
+        return threads;
+    }
+
+    /// <summary>Reads a <c>TK_THREADS</c> value: the threads to use and, when the value was not used as written, why.</summary>
+    public static (int Threads, string? Warning) ParseThreadSetting(string? value, int processors)
+    {
+        if (value is null || value.Length == 0)
+        {
+            return (processors, null);
+        }
+        if (!int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) || n < 1)
+        {
+            return (processors, $"TK_THREADS='{Quote(value)}' is not a whole number of threads ≥ 1; using {processors} (the processor count)");
+        }
+        if (n > processors)
+        {
+            return (processors, $"TK_THREADS={n} is more than the {processors} processors; using {processors}");
+        }
+        return (n, null);
+    }
+
+    private static string Quote(string value) => value.Length <= 20 ? value : value[..20] + "…";
 
     /// <summary>One background thread: spins briefly for the next job (kernels come in quick succession), then sleeps.</summary>
     private sealed class Worker

@@ -1,11 +1,33 @@
 using TransformerKernels;
 
-namespace Translate;
+namespace TransformerKernels.ChineseEnglish;
 
-/// <summary>Text in, text out over the declared model: tokenization, decoding, and the step-by-step view.</summary>
-public sealed unsafe class SentenceTranslator(ChineseEnglishTranslator model, Vocabulary vocabulary)
+/// <summary>
+/// Text in, text out over the declared model: tokenization, decoding, and the step-by-step view. Owns the model: disposing
+/// the translator disposes it. Not thread-safe, as the model is not.
+/// </summary>
+public sealed unsafe class SentenceTranslator(ChineseEnglishTranslator model, Vocabulary vocabulary) : IDisposable
 {
+    /// <summary>Characters of a sentence quoted in an error message; longer ones are cut with "…".</summary>
+    public const int QuotedCharacters = 40;
+
     private readonly int[] _output = new int[ChineseEnglishTranslator.MaxSeqLen];
+
+    /// <summary>The model.</summary>
+    public ChineseEnglishTranslator Model => model;
+
+    /// <summary>The vocabularies.</summary>
+    public Vocabulary Vocabulary => vocabulary;
+
+    /// <inheritdoc/>
+    public void Dispose() => model.Dispose();
+
+    /// <summary>A sentence as an error message quotes it: at most <see cref="QuotedCharacters"/> text elements.</summary>
+    public static string Quote(string sentence)
+    {
+        var elements = System.Globalization.StringInfo.ParseCombiningCharacters(sentence);
+        return elements.Length <= QuotedCharacters ? $"\"{sentence}\"" : $"\"{sentence[..elements[QuotedCharacters]]}…\"";
+    }
 
     /// <summary>Turns a sentence into source ids, or says why it cannot be translated.</summary>
     public bool TryParse(string sentence, out int[] ids, out string? problem)
@@ -13,7 +35,8 @@ public sealed unsafe class SentenceTranslator(ChineseEnglishTranslator model, Vo
         problem = null;
         if (!vocabulary.TryEncode(sentence, out ids, out string[] unknown))
         {
-            problem = $"cannot translate \"{sentence}\": {string.Join(", ", unknown.Select(c => $"'{c}'"))} {(unknown.Length == 1 ? "is" : "are")} not in the model's vocabulary";
+            string listed = string.Join(", ", unknown.Take(10).Select(c => $"'{c}'")) + (unknown.Length > 10 ? $" and {unknown.Length - 10} more" : "");
+            problem = $"cannot translate {Quote(sentence)}: {listed} {(unknown.Length == 1 ? "is" : "are")} not in the model's vocabulary";
         }
         else if (ids.Length == 0)
         {
@@ -21,7 +44,7 @@ public sealed unsafe class SentenceTranslator(ChineseEnglishTranslator model, Vo
         }
         else if (ids.Length > ChineseEnglishTranslator.MaxSeqLen)
         {
-            problem = $"cannot translate \"{sentence}\": {ids.Length} characters, the model takes at most {ChineseEnglishTranslator.MaxSeqLen}";
+            problem = $"cannot translate {Quote(sentence)}: {ids.Length} characters, the model takes at most {ChineseEnglishTranslator.MaxSeqLen}";
         }
         return problem is null;
     }

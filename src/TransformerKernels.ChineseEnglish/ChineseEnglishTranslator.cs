@@ -1,6 +1,6 @@
 using TransformerKernels;
 
-namespace Translate;
+namespace TransformerKernels.ChineseEnglish;
 
 /// <summary>
 /// The design document's Transformer: sinusoidal positions, post-norm Add &amp; Norm, ReLU, 2 encoder and 2 decoder

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Translate;
+namespace TransformerKernels.ChineseEnglish;
 
 /// <summary>
 /// Draws cross-attention weights as an SVG heatmap: source characters across, target words down, darker = more weight
