@@ -54,3 +54,34 @@ public class KernelPathTests
     public void DescriptionNamesThePath() =>
         Assert.StartsWith(KernelPaths.Active.ToString(), KernelPaths.Describe());
 }
+
+/// <summary>TK_THREADS is read strictly: a value that is not used as written says why.</summary>
+public class ThreadSettingTests
+{
+    [Theory]
+    [InlineData(null, 4, 4, null)]
+    [InlineData("", 4, 4, null)]
+    [InlineData("3", 4, 3, null)]
+    [InlineData("4", 4, 4, null)]
+    [InlineData("0", 4, 4, "not a whole number")]
+    [InlineData("-1", 4, 4, "not a whole number")]
+    [InlineData("abc", 4, 4, "not a whole number")]
+    [InlineData("2.5", 4, 4, "not a whole number")]
+    [InlineData("99999999", 4, 4, "more than the 4 processors")]
+    [InlineData("99999999999999", 4, 4, "more than the 4 processors")]
+    [InlineData("99999999999999999999999", 4, 4, "not a whole number")]
+    public void ParsesValidatesAndCaps(string? value, int processors, int expectedThreads, string? expectedWarning)
+    {
+        (int threads, string? warning) = KernelThreads.ParseThreadSetting(value, processors);
+        Assert.Equal(expectedThreads, threads);
+        if (expectedWarning is null)
+        {
+            Assert.Null(warning);
+        }
+        else
+        {
+            Assert.Contains(expectedWarning, warning);
+            Assert.Contains("TK_THREADS", warning);
+        }
+    }
+}

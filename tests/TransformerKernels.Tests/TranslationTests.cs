@@ -80,4 +80,26 @@ public sealed class TranslationTests : IDisposable
         Assert.Equal("source", Assert.Throws<ArgumentOutOfRangeException>(() => _model.Translate([], output, 1, 2)).ParamName);
         Assert.All(output, v => Assert.Equal(0, v));
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(BeamSearch.MaxWidth + 1)]
+    [InlineData(100_000)]
+    [InlineData(int.MaxValue)]
+    public void BeamWidthsOutsideTheDocumentedRangeAreRefusedByName(int beamWidth)
+    {
+        // Before the bound, 100 000 beams allocated 2 × 100 000 decoder caches (22.7 GB) and int.MaxValue overflowed 2·width.
+        _vocabulary.TryEncode("我有一只猫", out int[] ids, out _);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => _model.Translate(ids, new int[8], Vocabulary.Start, Vocabulary.End, beamWidth));
+        Assert.Equal("beamWidth", error.ParamName);
+        Assert.Contains(BeamSearch.MaxWidth.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message);
+        Assert.Equal("slots", Assert.Throws<ArgumentOutOfRangeException>(() => _model.StartDecoding(ids, 2 * BeamSearch.MaxWidth + 1)).ParamName);
+        Assert.Equal("slot", Assert.Throws<ArgumentOutOfRangeException>(() => _model.Step(2 * BeamSearch.MaxWidth, Vocabulary.Start, 0)).ParamName);
+        Assert.Equal("slot", Assert.Throws<ArgumentOutOfRangeException>(() => _model.Step(-1, Vocabulary.Start, 0)).ParamName);
+        Assert.Equal("positions", Assert.Throws<ArgumentOutOfRangeException>(() => _model.CopySlot(0, 1, ChineseEnglishTranslator.MaxSeqLen + 1)).ParamName);
+        // The widest beam still works.
+        var target = new int[8];
+        int length = _model.Translate(ids, target, Vocabulary.Start, Vocabulary.End, BeamSearch.MaxWidth);
+        Assert.Equal("I have a cat", _vocabulary.Decode(target.AsSpan(0, length)));
+    }
 }

@@ -166,7 +166,7 @@ public static unsafe class KernelThreads
         {
             return (processors, null);
         }
-        if (!int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) || n < 1)
+        if (!long.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long n) || n < 1)
         {
             return (processors, $"TK_THREADS='{Quote(value)}' is not a whole number of threads ≥ 1; using {processors} (the processor count)");
         }
@@ -174,7 +174,7 @@ public static unsafe class KernelThreads
         {
             return (processors, $"TK_THREADS={n} is more than the {processors} processors; using {processors}");
         }
-        return (n, null);
+        return ((int)n, null);
     }
 
     private static string Quote(string value) => value.Length <= 20 ? value : value[..20] + "…";
