@@ -2,12 +2,14 @@ namespace TransformerKernels.MiniLM.Tests;
 
 /// <summary>
 /// all-MiniLM-L6-v2 on TransformerKernels against ONNX Runtime running the package's own graph: per-token
-/// last_hidden_state within 1e-4 (max abs) and pooled embeddings with cosine ≥ 0.9999, over varied sentences.
+/// last_hidden_state within 5e-5 (max abs) and pooled embeddings with cosine ≥ 0.9999, over varied sentences. The largest
+/// error measured on Zen 4 is 6.3e-6 (the 256-token sentence, Avx2 path; Avx512 5.0e-6, scalar 4.3e-6): a margin of 8×,
+/// kept that wide because ONNX Runtime picks its own kernels per CPU, so the reference itself moves between machines.
 /// </summary>
 [Collection(nameof(MiniLmCollection))]
 public class OnnxRuntimeParityTests(MiniLmFixture fixture)
 {
-    private const double Tolerance = 1e-4;
+    private const double Tolerance = 5e-5;
 
     public static readonly string[] Sentences =
     [
@@ -55,6 +57,10 @@ public class OnnxRuntimeParityTests(MiniLmFixture fixture)
         var actual = new float[expected.Length];
         fixture.Embedder.Model.Encode(ids, actual);
         double max = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+        if (Environment.GetEnvironmentVariable("TK_TEST_ERROR_LOG") is { Length: > 0 } log)
+        {
+            File.AppendAllText(log, System.FormattableString.Invariant($"OnnxRuntimeParityTests\t{KernelPaths.Active}\t{max:E3}\t{Tolerance:E1}\tsentence {index}\n"));
+        }
         Assert.True(max <= Tolerance, $"sentence {index} ({ids.Length} tokens): max abs error {max:E2} on {KernelPaths.Active}");
     }
 

@@ -2,10 +2,14 @@ using TransformerKernels.Oracle;
 
 namespace TransformerKernels.Tests;
 
-/// <summary>Add &amp; Norm against the oracle (tolerance 1e-5 on unit-scale rows), including constant rows and aliasing.</summary>
+/// <summary>
+/// Add &amp; Norm against the oracle, including constant rows and aliasing. Tolerance 5e-6 on unit-scale rows: the largest
+/// error measured on the Avx512, Avx2 and scalar paths is 9.5e-7 (one float ulp at 8), a margin of 5×. A wrong ε
+/// (1e-5 where 1e-12 is declared) moves the outputs by ~1.5e-5 and fails here.
+/// </summary>
 public class AddNormTests
 {
-    private const double Tolerance = 1e-5;
+    private const double Tolerance = 5e-6;
 
     [Theory]
     [InlineData(nameof(SeedModel), 1)]

@@ -5,12 +5,13 @@ namespace TransformerKernels.Tests;
 /// <summary>
 /// Whole encoder and decoder blocks wired by the generator against the oracle's blocks: post-norm/ReLU (the seed),
 /// post-norm/GELU (MiniLM), pre-norm/GELU-tanh with every tail (OddModel); padding in a batch; decoding one token at a
-/// time against the cache equals running the whole target at once. Tolerance 1e-4 absolute on LayerNorm-scaled
-/// outputs (values of order 1), the figure the PyTorch parity tests use too.
+/// time against the cache equals running the whole target at once. Tolerance 1e-5 absolute on LayerNorm-scaled
+/// outputs (values of order 1): the largest error measured on the three kernel paths is 2.1e-6 (MiniLM's block at 128
+/// tokens), a margin of 4.7×.
 /// </summary>
 public class BlockTests
 {
-    private const double Tolerance = 1e-4;
+    private const double Tolerance = 1e-5;
 
     [Fact]
     public unsafe void SeedEncoderBlockMatchesOracleWithPaddingInABatch()

@@ -4,13 +4,13 @@ namespace TransformerKernels.Tests;
 
 /// <summary>
 /// Every generated GEMM of every test model against the oracle's Linear, over row counts that hit each register tile
-/// and remainder. Tolerance 1e-4 absolute: inputs are in [-1, 1] and weights scaled by 1/√K so outputs are of unit
-/// scale; float accumulation over K ≤ 2048 terms in a different order than the double oracle stays near 1e-6, and
-/// the GELU approximation adds ≤ 1e-6.
+/// and remainder. Tolerance 2e-5 absolute: inputs are in [-1, 1] and weights scaled by 1/√K so outputs are of unit
+/// scale; the largest error measured on the three kernel paths is 3.6e-6 (K = 2048, float accumulation in another order
+/// than the double oracle), a margin of 5.5×; the GELU approximation adds ≤ 1e-6.
 /// </summary>
 public class GemmTests
 {
-    private const double Tolerance = 1e-4;
+    private const double Tolerance = 2e-5;
     private const float Guard = -12345.5f;
 
     public static TheoryData<string> Gemms()

@@ -2,13 +2,14 @@ namespace TransformerKernels.Tests;
 
 /// <summary>
 /// The declared models against PyTorch nn.TransformerEncoder / nn.Transformer outputs committed by
-/// tools/fixtures/make_fixtures.py. Tolerance 1e-4 max abs error (outputs are LayerNorm-scaled, order 1; torch's fast
-/// and slow paths alone differ by ~2e-6 and float vs double by ~1e-6 per layer). Padded positions are compared only
+/// tools/fixtures/make_fixtures.py. Tolerance 5e-6 max abs error on LayerNorm-scaled outputs (order 1): the largest error
+/// measured on the three kernel paths is 1.4e-6 (the post-norm decoder), a margin of 3.6×. A LayerNorm ε of 1e-5 where
+/// the fixture declares 1e-6 fails here. Padded positions are compared only
 /// where PyTorch defines them: its nested-tensor encoder path writes zeros there.
 /// </summary>
 public class PyTorchParityTests
 {
-    private const double Tolerance = 1e-4;
+    private const double Tolerance = 5e-6;
 
     internal static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 

@@ -5,6 +5,8 @@ namespace TransformerKernels.Tests;
 /// <summary>Seeded random inputs and comparison helpers shared by the kernel tests.</summary>
 internal static class TestData
 {
+    private static readonly object ErrorLogGate = new();
+
     /// <summary>Uniform values in [-scale, scale), reproducible from the seed.</summary>
     public static float[] Uniform(int count, int seed, float scale = 1f)
     {
@@ -53,10 +55,21 @@ internal static class TestData
         return max;
     }
 
-    /// <summary>Asserts max abs error ≤ tolerance, naming the variant and the path in the message.</summary>
-    public static void AssertClose(float[] expected, ReadOnlySpan<float> actual, double tolerance, string variant)
+    /// <summary>
+    /// Asserts max abs error ≤ tolerance, naming the variant and the path in the message. With <c>TK_TEST_ERROR_LOG</c> set
+    /// to a file, every comparison appends its call site, path and measured error there: how the tolerances were set.
+    /// </summary>
+    public static void AssertClose(float[] expected, ReadOnlySpan<float> actual, double tolerance, string variant,
+        [System.Runtime.CompilerServices.CallerFilePath] string file = "", [System.Runtime.CompilerServices.CallerLineNumber] int line = 0)
     {
         double error = MaxAbsError(expected, actual, variant);
+        if (Environment.GetEnvironmentVariable("TK_TEST_ERROR_LOG") is { Length: > 0 } log)
+        {
+            lock (ErrorLogGate)
+            {
+                File.AppendAllText(log, System.FormattableString.Invariant($"{Path.GetFileName(file)}:{line}\t{KernelPaths.Active}\t{error:E3}\t{tolerance:E1}\t{variant}\n"));
+            }
+        }
         Assert.True(error <= tolerance, $"{variant} on {KernelPaths.Active}: max abs error {error:E3} > {tolerance:E1}");
     }
 

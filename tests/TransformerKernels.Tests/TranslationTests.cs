@@ -42,7 +42,8 @@ public sealed class TranslationTests : IDisposable
     [Fact]
     public void DecoderLogitsMatchPyTorch()
     {
-        // Logits are unnormalized (magnitudes up to ~20); 1e-3 absolute is 5e-5 relative, the float rounding of 4 blocks.
+        // Logits are unnormalized (magnitudes up to ~20). Tolerance 2e-5 absolute: the largest error measured on the three
+        // kernel paths is 2.9e-6 (step 1), a margin of 7×.
         string fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "translate_logits.safetensors");
         using SafeTensorsFile file = SafeTensorsFile.Open(fixture);
         int[] source = file.ReadArray("source").Select(v => (int)v).ToArray();
@@ -53,7 +54,7 @@ public sealed class TranslationTests : IDisposable
         for (int position = 0; position < target.Length; position++)
         {
             float[] logits = _model.Step(0, target[position], position).ToArray();
-            TestData.AssertClose(expected[(position * vocab)..((position + 1) * vocab)], logits, 1e-3, $"logits at step {position}");
+            TestData.AssertClose(expected[(position * vocab)..((position + 1) * vocab)], logits, 2e-5, $"logits at step {position}");
         }
     }
 
