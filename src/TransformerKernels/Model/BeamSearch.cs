@@ -29,6 +29,13 @@ public sealed class BeamSearch
     private (float Score, int Beam, int Token)[] _candidates = [];
     private int[] _best = [];
 
+    /// <summary>
+    /// The score of the hypothesis the last <see cref="Run"/> returned: its summed log-probability (the end token's
+    /// included) divided by length^lengthPenalty, the length counting the end token; for a hypothesis that did not finish
+    /// within maxLength, its summed log-probability divided by maxLength^lengthPenalty.
+    /// </summary>
+    public float BestScore { get; private set; } = float.NaN;
+
     /// <summary>Decodes from <paramref name="startToken"/> and writes the best hypothesis (without the end token) to <paramref name="output"/>; returns its length.</summary>
     /// <remarks>Beam slots used: [0, 2·width): the current beams and the next ones, swapped every step.</remarks>
     public int Run(ITokenDecoder decoder, int startToken, int endToken, int width, float lengthPenalty, int maxLength, Span<int> output)
@@ -91,7 +98,9 @@ public sealed class BeamSearch
             // Nothing finished within maxLength: return the best live hypothesis.
             bestLength = maxLength;
             Array.Copy(_tokens[0], _best, maxLength);
+            bestScore = _scores[0] / MathF.Pow(maxLength, lengthPenalty);
         }
+        BestScore = bestScore;
         int count = Math.Min(bestLength, output.Length);
         _best.AsSpan(0, count).CopyTo(output);
         return count;
