@@ -74,7 +74,7 @@ public static unsafe class KernelThreads
             {
                 s_workers[i].Wake();
             }
-            RunChunks(generation);
+            RunChunks(generation, null);
             SpinWait spin = default;
             while (Volatile.Read(ref s_completed) != units)
             {
@@ -87,8 +87,27 @@ public static unsafe class KernelThreads
         }
     }
 
-    /// <summary>Claims and runs chunks of the job of <paramref name="generation"/> until none are left.</summary>
-    private static void RunChunks(int generation)
+    /// <summary>
+    /// Managed bytes allocated so far by the pool's worker threads (the calling thread's own are in
+    /// <see cref="GC.GetAllocatedBytesForCurrentThread"/>): with both, a test sees every allocation a kernel call makes,
+    /// on whichever thread, without counting unrelated threads of the process. Each worker updates its count after every
+    /// chunk, before the chunk is reported done, so the count is current when <see cref="Run"/> returns.
+    /// </summary>
+    public static long WorkerAllocatedBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (Worker worker in Volatile.Read(ref s_workers))
+            {
+                total += Volatile.Read(ref worker.AllocatedBytes);
+            }
+            return total;
+        }
+    }
+
+    /// <summary>Claims and runs chunks of the job of <paramref name="generation"/> until none are left; a worker passes itself.</summary>
+    private static void RunChunks(int generation, Worker? worker)
     {
         ref Job job = ref JobOf(generation);
         delegate*<void*, int, int, void> work = job.Work;
@@ -108,6 +127,10 @@ public static unsafe class KernelThreads
             }
             int end = Math.Min(units, start + chunk);
             work(state, start, end);
+            if (worker is not null)
+            {
+                Volatile.Write(ref worker.AllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
+            }
             Interlocked.Add(ref s_completed, end - start);
         }
     }
@@ -186,6 +209,9 @@ public static unsafe class KernelThreads
         private int _seenGeneration;
         private int _sleeping;
 
+        /// <summary>This thread's allocated bytes as of its last chunk.</summary>
+        public long AllocatedBytes;
+
         public Worker(int index, int generation)
         {
             _seenGeneration = generation;
@@ -204,7 +230,7 @@ public static unsafe class KernelThreads
         {
             while (true)
             {
-                RunChunks(WaitForJob());
+                RunChunks(WaitForJob(), this);
             }
         }
 
