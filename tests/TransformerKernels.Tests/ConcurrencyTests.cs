@@ -46,15 +46,21 @@ public class ConcurrencyTests
         float[] src = PyTorchParityTests.Tensor("transformer_post_relu.io.safetensors", "src");
         var expected = new float[src.Length];
         model.EncodeEmbeddings(src, 2, 6, default, expected);
-        int collisions = 0, wrong = 0;
-        Parallel.For(0, 4, _ =>
+        int collisions = 0, wrong = 0, calls = 0;
+        // Two dedicated threads (not Parallel.For, which may run its iterations one after another) call at the same time
+        // until they have collided a few times; each collision must be the documented exception, never a wrong result.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        using var start = new Barrier(2);
+        void Hammer()
         {
             var memory = new float[src.Length];
-            for (int i = 0; i < 2000; i++)
+            start.SignalAndWait();
+            while (Volatile.Read(ref collisions) < 20 && DateTime.UtcNow < deadline)
             {
                 try
                 {
                     model.EncodeEmbeddings(src, 2, 6, default, memory);
+                    Interlocked.Increment(ref calls);
                     if (!memory.AsSpan().SequenceEqual(expected))
                     {
                         Interlocked.Increment(ref wrong);
@@ -65,7 +71,17 @@ public class ConcurrencyTests
                     Interlocked.Increment(ref collisions);
                 }
             }
-        });
+        }
+        var threads = new[] { new Thread(Hammer), new Thread(Hammer) };
+        foreach (Thread thread in threads)
+        {
+            thread.Start();
+        }
+        foreach (Thread thread in threads)
+        {
+            thread.Join();
+        }
+        Assert.True(collisions > 0, $"two threads made {calls} calls on one instance and no call was refused");
         Assert.Equal(0, wrong);
     }
 }
