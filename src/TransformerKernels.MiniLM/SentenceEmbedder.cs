@@ -108,13 +108,17 @@ public sealed class SentenceEmbedder : IDisposable
     /// <summary>The underlying model.</summary>
     public AllMiniLmL6V2 Model => _model;
 
-    /// <summary>The BERT uncased tokenizer as the Hugging Face tokenizer of this model is configured.</summary>
+    /// <summary>
+    /// The BERT uncased tokenizer as the Hugging Face tokenizer of this model is configured: Microsoft.ML.Tokenizers'
+    /// WordPiece with Hugging Face's clean-up and word split (<see cref="BertTextNormalizer"/>, <see cref="BertPreTokenizer"/>),
+    /// which keep line breaks as spaces and symbols as text where the library's built-in BERT clean-up drops them.
+    /// </summary>
     public static BertTokenizer CreateTokenizer(string vocabularyPath) => BertTokenizer.Create(vocabularyPath, new BertOptions
     {
-        LowerCaseBeforeTokenization = true,
-        RemoveNonSpacingMarks = true, // strip accents, as BERT uncased does ("café" → "cafe")
-        IndividuallyTokenizeCjk = true,
-        ApplyBasicTokenization = true,
+        Normalizer = new BertTextNormalizer(),
+        PreTokenizer = new BertPreTokenizer(),
+        ApplyBasicTokenization = false, // the two above do it, as Hugging Face does
+        LowerCaseBeforeTokenization = false, // done by the normalizer, before accents are stripped
         SplitOnSpecialTokens = true,
     });
 

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace TransformerKernels.MiniLM.Tests;
 
 /// <summary>
@@ -36,5 +38,33 @@ public class TokenizerTests(MiniLmFixture fixture)
         Assert.Equal(AllMiniLmL6V2.MaxSeqLen, ids.Length);
         Assert.Equal(101, ids[0]);
         Assert.Equal(102, ids[^1]);
+    }
+
+    public sealed record Case(string Text, int[] Ids);
+
+    public static TheoryData<int> CaseIndices()
+    {
+        var data = new TheoryData<int>();
+        for (int i = 0; i < IndependentCases.Length; i++)
+        {
+            data.Add(i);
+        }
+        return data;
+    }
+
+    /// <summary>
+    /// Ids from tools/fixtures/bert_tokenizer.py, an independent Python implementation of Hugging Face's BasicTokenizer and
+    /// WordPiece, for kana, emoji, Cyrillic, Greek, accents, URLs, addresses, full-width letters and invisible characters.
+    /// </summary>
+    private static readonly Case[] IndependentCases = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "tokenizer_cases.json")))
+        .RootElement.GetProperty("cases").Deserialize<Case[]>(new System.Text.Json.JsonSerializerOptions { PropertyNameCaseInsensitive = true })!;
+
+    [Theory]
+    [MemberData(nameof(CaseIndices))]
+    public void MatchesAnIndependentWordPieceImplementation(int index)
+    {
+        Case c = IndependentCases[index];
+        int[] actual = Ids(c.Text);
+        Assert.True(c.Ids.SequenceEqual(actual), $"\"{c.Text}\": ours [{string.Join(", ", actual)}], reference [{string.Join(", ", c.Ids)}]");
     }
 }

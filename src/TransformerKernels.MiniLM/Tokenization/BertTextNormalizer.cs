@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.ML.Tokenizers;
+
+namespace TransformerKernels.MiniLM;
+
+/// <summary>
+/// The text clean-up of Hugging Face's uncased BERT tokenizer (its BasicTokenizer), as a Microsoft.ML.Tokenizers normalizer:
+/// NUL, U+FFFD and control and format characters are removed — but tab, line feed and carriage return are whitespace —
+/// every whitespace becomes a space, CJK ideographs get spaces around them, the text is lower-cased, decomposed (NFD)
+/// and its non-spacing marks removed ("Café" → "cafe"). Microsoft.ML.Tokenizers' own BERT clean-up (2.0.1) deletes tabs and
+/// line breaks, which glues the words around them together ("tabs\tand" → "tabsand"), and deletes symbols such as
+/// <c>+ = &lt; &gt; ^ $ € ¥</c> and emoji, which the Hugging Face tokenizer keeps; tests/…/tokenizer_cases.json holds
+/// the ids of an independent Python implementation that this normalizer and <see cref="BertPreTokenizer"/> reproduce.
+/// Special tokens written in the text ("[SEP]", exactly so) pass through unchanged, as Hugging Face matches them before
+/// normalizing; the pre-tokenizer keeps them whole.
+/// </summary>
+public sealed class BertTextNormalizer : Normalizer
+{
+    /// <summary>The special tokens of BERT's vocabulary, matched case-sensitively in the raw text.</summary>
+    public static readonly string[] SpecialTokens = ["[CLS]", "[SEP]", "[PAD]", "[MASK]", "[UNK]"];
+
+    /// <inheritdoc/>
+    public override string Normalize(string original) => Normalize(original.AsSpan());
+
+    /// <inheritdoc/>
+    public override string Normalize(ReadOnlySpan<char> original)
+    {
+        var result = new StringBuilder(original.Length + 8);
+        int plainStart = 0;
+        for (int i = 0; i < original.Length; i++)
+        {
+            if (original[i] == '[' && SpecialTokenAt(original[i..]) is { } special)
+            {
+                AppendPlain(result, original[plainStart..i]);
+                result.Append(' ').Append(special).Append(' ');
+                i += special.Length - 1;
+                plainStart = i + 1;
+            }
+        }
+        AppendPlain(result, original[plainStart..]);
+        return result.ToString();
+    }
+
+    /// <summary>The special token <paramref name="text"/> starts with, if any.</summary>
+    public static string? SpecialTokenAt(ReadOnlySpan<char> text)
+    {
+        foreach (string special in SpecialTokens)
+        {
+            if (text.StartsWith(special, StringComparison.Ordinal))
+            {
+                return special;
+            }
+        }
+        return null;
+    }
+
+    private static void AppendPlain(StringBuilder result, ReadOnlySpan<char> original)
+    {
+        if (original.IsEmpty)
+        {
+            return;
+        }
+        var cleaned = new StringBuilder(original.Length + 8);
+        foreach (Rune rune in original.EnumerateRunes())
+        {
+            int value = rune.Value;
+            if (value == 0 || value == 0xFFFD || IsControl(rune))
+            {
+                continue;
+            }
+            if (IsWhitespace(rune))
+            {
+                cleaned.Append(' ');
+            }
+            else if (IsCjkIdeograph(value))
+            {
+                cleaned.Append(' ').Append(rune.ToString()).Append(' ');
+            }
+            else
+            {
+                cleaned.Append(rune.ToString());
+            }
+        }
+        string decomposed = cleaned.ToString().ToLowerInvariant().Normalize(NormalizationForm.FormD);
+        foreach (Rune rune in decomposed.EnumerateRunes())
+        {
+            if (Rune.GetUnicodeCategory(rune) != UnicodeCategory.NonSpacingMark)
+            {
+                result.Append(rune.ToString());
+            }
+        }
+    }
+
+    /// <summary>Space, tab, line feed, carriage return and every space separator (Zs).</summary>
+    public static bool IsWhitespace(Rune rune) =>
+        rune.Value is ' ' or '\t' or '\n' or '\r' || Rune.GetUnicodeCategory(rune) == UnicodeCategory.SpaceSeparator;
+
+    /// <summary>Control (Cc) and format (Cf) characters other than tab, line feed and carriage return.</summary>
+    public static bool IsControl(Rune rune) =>
+        rune.Value is not ('\t' or '\n' or '\r') && Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format;
+
+    /// <summary>The CJK Unified Ideographs blocks and their extensions and compatibility blocks, as BERT lists them (not kana or Hangul).</summary>
+    public static bool IsCjkIdeograph(int value) =>
+        value is >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2A6DF or >= 0x2A700 and <= 0x2B73F
+            or >= 0x2B740 and <= 0x2B81F or >= 0x2B820 and <= 0x2CEAF or >= 0xF900 and <= 0xFAFF or >= 0x2F800 and <= 0x2FA1F;
+}
