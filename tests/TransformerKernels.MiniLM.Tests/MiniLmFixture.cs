@@ -36,12 +36,15 @@ public sealed class MiniLmFixture : IDisposable
     public float[] Reference(int[] ids) => Run(Session, ids);
 
     /// <summary>last_hidden_state [1, ids.Length, 384] of any MiniLM graph for one unpadded sequence.</summary>
-    public static float[] Run(InferenceSession session, int[] ids)
+    public static float[] Run(InferenceSession session, int[] ids) => Run(session, ids, 1, ids.Length, Enumerable.Repeat(1L, ids.Length).ToArray(), new long[ids.Length]);
+
+    /// <summary>last_hidden_state [batch, length, 384] with an explicit attention mask (1 real, 0 padding) and token types.</summary>
+    public static float[] Run(InferenceSession session, int[] ids, int batch, int length, long[] attentionMask, long[] tokenTypes)
     {
-        long[] shape = [1, ids.Length];
+        long[] shape = [batch, length];
         using var inputIds = OrtValue.CreateTensorValueFromMemory(ids.Select(i => (long)i).ToArray(), shape);
-        using var mask = OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(1L, ids.Length).ToArray(), shape);
-        using var types = OrtValue.CreateTensorValueFromMemory(new long[ids.Length], shape);
+        using var mask = OrtValue.CreateTensorValueFromMemory(attentionMask, shape);
+        using var types = OrtValue.CreateTensorValueFromMemory(tokenTypes, shape);
         var inputs = new Dictionary<string, OrtValue> { ["input_ids"] = inputIds, ["attention_mask"] = mask, ["token_type_ids"] = types };
         using var results = session.Run(new RunOptions(), inputs, ["last_hidden_state"]);
         return results[0].GetTensorDataAsSpan<float>().ToArray();

@@ -90,6 +90,49 @@ public class OnnxRuntimeParityTests(MiniLmFixture fixture)
     }
 
     [Fact]
+    public void APaddedBatchMatchesOnnxRuntimeGivenTheSameAttentionMask()
+    {
+        // One padded batch through both engines: ONNX Runtime sees [PAD] ids with a real attention mask of zeros, ours the
+        // lengths; every real position must agree (padded positions are undefined in both).
+        int[][] tokens = [.. new[] { "Hello", "A man is eating food.", "Transformers use self-attention; RNNs read one token at a time.", "a" }.Select(fixture.Embedder.Tokenize)];
+        int batch = tokens.Length, length = tokens.Max(t => t.Length);
+        var ids = new int[batch * length];
+        var mask = new long[batch * length];
+        for (int b = 0; b < batch; b++)
+        {
+            tokens[b].CopyTo(ids, b * length);
+            mask.AsSpan(b * length, tokens[b].Length).Fill(1);
+        }
+        float[] expected = MiniLmFixture.Run(fixture.Session, ids, batch, length, mask, new long[ids.Length]);
+        var actual = new float[expected.Length];
+        fixture.Embedder.Model.Encode(ids, batch, length, [.. tokens.Select(t => t.Length)], actual);
+        for (int b = 0; b < batch; b++)
+        {
+            int count = tokens[b].Length * 384, start = b * length * 384;
+            double max = expected.AsSpan(start, count).ToArray().Zip(actual.AsSpan(start, count).ToArray(), (e, a) => Math.Abs(e - a)).Max();
+            Assert.True(max <= Tolerance, $"sequence {b} ({tokens[b].Length} of {length} positions real): max abs error {max:E2} on {KernelPaths.Active}");
+        }
+    }
+
+    [Fact]
+    public void SegmentIdsMatchOnnxRuntime()
+    {
+        // A sentence pair as BERT takes it: [CLS] first [SEP] second [SEP], token type 0 for the first part, 1 for the second.
+        int[] first = fixture.Embedder.Tokenize("How old are you?"), second = fixture.Embedder.Tokenize("I am six years old.");
+        int[] ids = [.. first, .. second[1..]];
+        long[] types = [.. Enumerable.Repeat(0L, first.Length), .. Enumerable.Repeat(1L, second.Length - 1)];
+        float[] expected = MiniLmFixture.Run(fixture.Session, ids, 1, ids.Length, Enumerable.Repeat(1L, ids.Length).ToArray(), types);
+        var actual = new float[expected.Length];
+        fixture.Embedder.Model.Encode(ids, actual, [.. types.Select(t => (int)t)]);
+        double max = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+        Assert.True(max <= Tolerance, $"max abs error {max:E2} on {KernelPaths.Active}");
+        // The segment embedding matters: all-zero types give other hidden states.
+        var zeros = new float[expected.Length];
+        fixture.Embedder.Model.Encode(ids, zeros);
+        Assert.True(zeros.Zip(actual, (z, a) => Math.Abs(z - a)).Max() > 1e-2, "token types 1 changed nothing");
+    }
+
+    [Fact]
     public void SimilarSentencesAreCloser()
     {
         float[][] e = fixture.Embedder.Embed(["A man is eating food.", "A man eats.", "The sky is blue."]);
