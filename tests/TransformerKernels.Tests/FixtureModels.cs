@@ -21,3 +21,12 @@ public partial class FixtureTransformerPostRelu;
 [TransformerModel(DModel = 40, Heads = 5, EncoderLayers = 1, DecoderLayers = 2, FfnDim = 80, MaxSeqLen = 16, Norm = NormPlacement.Pre,
                   Activation = Activation.Gelu, Positions = PositionEncoding.None)]
 public partial class FixtureTransformerPreGelu;
+
+/// <summary>Decoder-only (GPT-style): 2 pre-norm GELU layers, d32, 4 heads, ε 1e-6, final norm; PyTorch's causal nn.TransformerEncoder.</summary>
+[TransformerModel(DModel = 32, Heads = 4, EncoderLayers = 0, DecoderLayers = 2, FfnDim = 64, MaxSeqLen = 16, Norm = NormPlacement.Pre,
+                  Activation = Activation.Gelu, LayerNormEpsilon = 1e-6, Positions = PositionEncoding.None)]
+public partial class FixtureDecoderOnlyPreGelu;
+
+/// <summary>Decoder-only: 3 post-norm ReLU layers, d24, 2 heads of 12, no final norm.</summary>
+[TransformerModel(DModel = 24, Heads = 2, EncoderLayers = 0, DecoderLayers = 3, FfnDim = 40, MaxSeqLen = 16, Positions = PositionEncoding.None)]
+public partial class FixtureDecoderOnlyPostRelu;

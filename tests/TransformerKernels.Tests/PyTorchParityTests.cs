@@ -76,4 +76,27 @@ public class PyTorchParityTests
         }
         TestData.AssertClose(expected, output, Tolerance, $"{name} decoder");
     }
+
+    [Fact]
+    public void DecoderOnlyStacksMatchPyTorch()
+    {
+        // EncoderLayers = 0: self-attention under the causal mask and the FFN, no cross-attention — PyTorch's causal
+        // nn.TransformerEncoder, loaded from its own state_dict names.
+        foreach (string name in new[] { "decoder_only_pre_gelu", "decoder_only_post_relu" })
+        {
+            float[] tgt = Tensor(name + ".io.safetensors", "tgt"), expected = Tensor(name + ".io.safetensors", "expected");
+            var output = new float[expected.Length];
+            if (name.Contains("pre"))
+            {
+                using var model = FixtureDecoderOnlyPreGelu.Load(Fixture(name + ".safetensors"), maxBatch: 2);
+                model.DecodeEmbeddings(tgt, 2, 9, output);
+            }
+            else
+            {
+                using var model = FixtureDecoderOnlyPostRelu.Load(Fixture(name + ".safetensors"));
+                model.DecodeEmbeddings(tgt, 1, 12, output);
+            }
+            TestData.AssertClose(expected, output, Tolerance, $"{name} decoder-only stack");
+        }
+    }
 }
