@@ -54,18 +54,10 @@ public sealed partial class TransformerModelGenerator
             w.Line($"long flops = 4L * args.QueryCount * args.KeyCount * {model.DModel};");
             using (w.Block("fixed (global::TransformerKernels.AttentionArguments* state = &args)"))
             {
-                using (w.Block("switch (global::TransformerKernels.KernelPaths.Active)"))
-                {
-                    w.Line("case global::TransformerKernels.KernelPath.Avx512:");
-                    w.Line("    global::TransformerKernels.KernelThreads.Run(Heads, &HeadsAvx512, state, flops);");
-                    w.Line("    break;");
-                    w.Line("case global::TransformerKernels.KernelPath.Avx2:");
-                    w.Line("    global::TransformerKernels.KernelThreads.Run(Heads, &HeadsAvx2, state, flops);");
-                    w.Line("    break;");
-                    w.Line("default:");
-                    w.Line("    global::TransformerKernels.KernelThreads.Run(Heads, &HeadsScalar, state, flops);");
-                    w.Line("    break;");
-                }
+                EmitPathSwitch(w, int8: false,
+                    ("Avx512", "global::TransformerKernels.KernelThreads.Run(Heads, &HeadsAvx512, state, flops);"),
+                    ("Avx2", "global::TransformerKernels.KernelThreads.Run(Heads, &HeadsAvx2, state, flops);"),
+                    (null, "global::TransformerKernels.KernelThreads.Run(Heads, &HeadsScalar, state, flops);"));
             }
         }
         w.Line();

@@ -104,8 +104,8 @@ public sealed partial class TransformerModelGenerator
                     {
                         EmitGemmRunBf16(w, gemm);
                     }
-                    EmitGemmWorker512(w, gemm, format, "Avx512", Rows512);
-                    EmitGemmWorker256(w, gemm, format, "Avx2", Rows256);
+                    EmitGemmWorker(w, gemm, format, "Avx512", Rows512, Plan512(gemm, format, "Avx512"));
+                    EmitGemmWorker(w, gemm, format, "Avx2", Rows256, Plan256(gemm, format, "Avx2"));
                     EmitGemmWorkerScalar(w, gemm, format);
                     foreach (GemmTile tile in Tiles512(gemm, format, "Avx512", Rows512).Concat(Tiles256(gemm, format, "Avx2", Rows256)))
                     {
@@ -185,76 +185,77 @@ public sealed partial class TransformerModelGenerator
         w.Line();
     }
 
-    private static void EmitGemmWorker512(SourceWriter w, GemmSpec gemm, WeightFormat format, string isa, int[] rowTiles)
+    /// <summary>
+    /// How a path's worker walks the columns: a unit of work is <see cref="Columns"/> columns; most units take the
+    /// <see cref="Full"/> tile (all units when <see cref="Last"/> is null), units from <see cref="FullUnits"/> on take the
+    /// <see cref="Last"/> one (all units when <see cref="Full"/> is null).
+    /// </summary>
+    private sealed record UnitPlan(string Summary, int Columns, int WeightsPerUnit, System.Func<int, GemmTile>? Full, string? FullUnits,
+                                   System.Func<int, GemmTile>? Last, string LastComment);
+
+    /// <summary>Avx512: unit u is two panels side by side (32 columns); a partial or odd last pair gets its own tiles.</summary>
+    private static UnitPlan Plan512(GemmSpec gemm, WeightFormat format, string isa)
     {
-        w.Line($"/// <summary>{isa} path{FormatNote(format)}: unit u covers columns [32u, 32u + 32) — two panels side by side.</summary>");
-        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-        using (w.Block($"private static void {Prefix(format)}{isa}Units(void* state, int unitStart, int unitEnd)"))
+        string summary = "unit u covers columns [32u, 32u + 32) — two panels side by side";
+        int weights = 2 * PanelElements(format, gemm);
+        GemmTile Full(int r) => new(format, isa, r, 2, 16);
+        if (gemm.PanelPairs == 0)
         {
-            w.Line("var g = (global::TransformerKernels.GemmArguments*)state;");
-            using (w.Block("for (int unit = unitStart; unit < unitEnd; unit++)"))
-            {
-                w.Line("int column = unit * 32;");
-                w.Line($"{WeightType(format)}* weights = g->{WeightField(format)} + (long)unit * {Num(2 * PanelElements(format, gemm))};");
-                bool lastPairPartial = !gemm.HasOddPanel && gemm.LastPanelWidth < 16;
-                if (gemm.PanelPairs > 0)
-                {
-                    string condition = gemm.HasOddPanel ? "if (unit < PanelPairs)" : (lastPairPartial ? "if (unit < PanelPairs - 1)" : "");
-                    if (condition.Length == 0)
-                    {
-                        EmitRowLoop(w, r => new GemmTile(format, isa, r, 2, 16), rowTiles);
-                    }
-                    else
-                    {
-                        using (w.Block(condition))
-                        {
-                            EmitRowLoop(w, r => new GemmTile(format, isa, r, 2, 16), rowTiles);
-                        }
-                        using (w.Block("else"))
-                        {
-                            w.Line(gemm.HasOddPanel ? "// The odd last panel: one vector of columns." : $"// The last pair: its second panel stores {gemm.LastPanelWidth} columns.");
-                            EmitRowLoop(w, r => gemm.HasOddPanel ? new GemmTile(format, isa, r, 1, gemm.LastPanelWidth) : new GemmTile(format, isa, r, 2, gemm.LastPanelWidth), rowTiles);
-                        }
-                    }
-                }
-                else
-                {
-                    w.Line("// Fewer than 32 columns: the single panel is the whole matrix.");
-                    EmitRowLoop(w, r => new GemmTile(format, isa, r, 1, gemm.LastPanelWidth), rowTiles);
-                }
-            }
+            return new UnitPlan(summary, 32, weights, null, null, r => new GemmTile(format, isa, r, 1, gemm.LastPanelWidth), "Fewer than 32 columns: the single panel is the whole matrix.");
         }
-        w.Line();
+        if (gemm.HasOddPanel)
+        {
+            return new UnitPlan(summary, 32, weights, Full, "PanelPairs", r => new GemmTile(format, isa, r, 1, gemm.LastPanelWidth), "The odd last panel: one vector of columns.");
+        }
+        return gemm.LastPanelWidth < 16
+            ? new UnitPlan(summary, 32, weights, Full, "PanelPairs - 1", r => new GemmTile(format, isa, r, 2, gemm.LastPanelWidth), $"The last pair: its second panel stores {gemm.LastPanelWidth} columns.")
+            : new UnitPlan(summary, 32, weights, Full, null, null, "");
     }
 
-    private static void EmitGemmWorker256(SourceWriter w, GemmSpec gemm, WeightFormat format, string isa, int[] rowTiles)
+    /// <summary>Avx2: unit u is panel u (16 columns as two Vector256); a partial last panel gets its own tiles.</summary>
+    private static UnitPlan Plan256(GemmSpec gemm, WeightFormat format, string isa)
     {
-        w.Line($"/// <summary>{isa} path{FormatNote(format)}: unit u is panel u, columns [16u, 16u + 16) as two Vector256.</summary>");
+        string summary = "unit u is panel u, columns [16u, 16u + 16) as two Vector256";
+        int weights = PanelElements(format, gemm);
+        GemmTile Full(int r) => new(format, isa, r, 2, 8);
+        GemmTile Last(int r) => LastPanelTile256(gemm, format, isa, r);
+        string lastComment = $"The last panel stores {gemm.LastPanelWidth} columns.";
+        return gemm.LastPanelWidth == 16 ? new UnitPlan(summary, 16, weights, Full, null, null, "")
+            : gemm.Panels > 1 ? new UnitPlan(summary, 16, weights, Full, "Panels - 1", Last, lastComment)
+            : new UnitPlan(summary, 16, weights, null, null, Last, "The only panel is partial. " + lastComment);
+    }
+
+    /// <summary>One path's worker: claims units of columns and runs the plan's register tiles down the rows.</summary>
+    private static void EmitGemmWorker(SourceWriter w, GemmSpec gemm, WeightFormat format, string isa, int[] rowTiles, UnitPlan plan)
+    {
+        w.Line($"/// <summary>{isa} path{FormatNote(format)}: {plan.Summary}.</summary>");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
         using (w.Block($"private static void {Prefix(format)}{isa}Units(void* state, int unitStart, int unitEnd)"))
         {
             w.Line("var g = (global::TransformerKernels.GemmArguments*)state;");
             using (w.Block("for (int unit = unitStart; unit < unitEnd; unit++)"))
             {
-                w.Line("int column = unit * 16;");
-                w.Line($"{WeightType(format)}* weights = g->{WeightField(format)} + (long)unit * {Num(PanelElements(format, gemm))};");
-                if (gemm.LastPanelWidth == 16)
+                w.Line($"int column = unit * {plan.Columns};");
+                w.Line($"{WeightType(format)}* weights = g->{WeightField(format)} + (long)unit * {Num(plan.WeightsPerUnit)};");
+                if (plan.Last is null)
                 {
-                    EmitRowLoop(w, r => new GemmTile(format, isa, r, 2, 8), rowTiles);
+                    EmitRowLoop(w, plan.Full!, rowTiles);
+                }
+                else if (plan.Full is null)
+                {
+                    w.Line("// " + plan.LastComment);
+                    EmitRowLoop(w, plan.Last, rowTiles);
                 }
                 else
                 {
-                    if (gemm.Panels > 1)
+                    using (w.Block($"if (unit < {plan.FullUnits})"))
                     {
-                        using (w.Block("if (unit < Panels - 1)"))
-                        {
-                            EmitRowLoop(w, r => new GemmTile(format, isa, r, 2, 8), rowTiles);
-                        }
+                        EmitRowLoop(w, plan.Full, rowTiles);
                     }
-                    using (w.Block(gemm.Panels > 1 ? "else" : "// The only panel is partial."))
+                    using (w.Block("else"))
                     {
-                        w.Line($"// The last panel stores {gemm.LastPanelWidth} columns.");
-                        EmitRowLoop(w, r => LastPanelTile256(gemm, format, isa, r), rowTiles);
+                        w.Line("// " + plan.LastComment);
+                        EmitRowLoop(w, plan.Last, rowTiles);
                     }
                 }
             }
@@ -370,20 +371,11 @@ public sealed partial class TransformerModelGenerator
         w.Line();
     }
 
-    /// <summary>A switch over <c>KernelPaths.Active</c> (or <c>Int8Paths.Active</c>) handing each path's worker to the thread pool.</summary>
+    /// <summary>Hands each path's worker to the thread pool (<see cref="EmitPathSwitch"/>).</summary>
     private static void EmitDispatch(SourceWriter w, bool int8, params (string? Path, int Units, string Worker)[] cases)
     {
-        string enumType = int8 ? "global::TransformerKernels.Int8KernelPath" : "global::TransformerKernels.KernelPath";
         w.Line("long flops = 2L * m * K * N;");
-        using (w.Block($"switch ({(int8 ? "global::TransformerKernels.Int8Paths" : "global::TransformerKernels.KernelPaths")}.Active)"))
-        {
-            foreach (var (path, units, worker) in cases)
-            {
-                w.Line(path is null ? "default:" : $"case {enumType}.{path}:");
-                w.Line($"    global::TransformerKernels.KernelThreads.Run({Num(units)}, &{worker}, &args, flops);");
-                w.Line("    break;");
-            }
-        }
+        EmitPathSwitch(w, int8, [.. cases.Select(c => (c.Path, $"global::TransformerKernels.KernelThreads.Run({Num(c.Units)}, &{c.Worker}, &args, flops);"))]);
     }
 
     private static void EmitGemmTile(SourceWriter w, GemmSpec gemm, GemmTile tile)

@@ -41,9 +41,9 @@ public sealed partial class TransformerModelGenerator
                 ("Avx2", gemm.Panels, "Int8Avx2Units"), (null, gemm.Panels, "Int8ScalarUnits"));
         }
         w.Line();
-        EmitGemmWorker512(w, gemm, WeightFormat.Int8, "Avx512BW", RowsInt8Avx512);
-        EmitGemmWorker256(w, gemm, WeightFormat.Int8, "AvxVnni", RowsInt8Vnni);
-        EmitGemmWorker256(w, gemm, WeightFormat.Int8, "Avx2", RowsInt8Avx2);
+        EmitGemmWorker(w, gemm, WeightFormat.Int8, "Avx512BW", RowsInt8Avx512, Plan512(gemm, WeightFormat.Int8, "Avx512BW"));
+        EmitGemmWorker(w, gemm, WeightFormat.Int8, "AvxVnni", RowsInt8Vnni, Plan256(gemm, WeightFormat.Int8, "AvxVnni"));
+        EmitGemmWorker(w, gemm, WeightFormat.Int8, "Avx2", RowsInt8Avx2, Plan256(gemm, WeightFormat.Int8, "Avx2"));
         EmitGemmWorkerScalar(w, gemm, WeightFormat.Int8);
         foreach (GemmTile tile in Tiles512(gemm, WeightFormat.Int8, "Avx512BW", RowsInt8Avx512)
                      .Concat(Tiles256(gemm, WeightFormat.Int8, "AvxVnni", RowsInt8Vnni))

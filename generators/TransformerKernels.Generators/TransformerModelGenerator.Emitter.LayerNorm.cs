@@ -28,18 +28,8 @@ public sealed partial class TransformerModelGenerator
                 w.Line("/// <summary>Normalizes <paramref name=\"rows\"/> rows. <paramref name=\"residual\"/> may be null; <paramref name=\"y\"/> may be the same memory as <paramref name=\"x\"/> or <paramref name=\"residual\"/>.</summary>");
                 using (w.Block("public static void Run(float* x, float* residual, float* gamma, float* beta, float* y, int rows)"))
                 {
-                    using (w.Block("switch (global::TransformerKernels.KernelPaths.Active)"))
-                    {
-                        w.Line("case global::TransformerKernels.KernelPath.Avx512:");
-                        w.Line("    for (int r = 0; r < rows; r++) RowAvx512(x + (long)r * Width, residual == null ? null : residual + (long)r * Width, gamma, beta, y + (long)r * Width);");
-                        w.Line("    break;");
-                        w.Line("case global::TransformerKernels.KernelPath.Avx2:");
-                        w.Line("    for (int r = 0; r < rows; r++) RowAvx2(x + (long)r * Width, residual == null ? null : residual + (long)r * Width, gamma, beta, y + (long)r * Width);");
-                        w.Line("    break;");
-                        w.Line("default:");
-                        w.Line("    for (int r = 0; r < rows; r++) RowScalar(x + (long)r * Width, residual == null ? null : residual + (long)r * Width, gamma, beta, y + (long)r * Width);");
-                        w.Line("    break;");
-                    }
+                    string Rows(string isa) => $"for (int r = 0; r < rows; r++) Row{isa}(x + (long)r * Width, residual == null ? null : residual + (long)r * Width, gamma, beta, y + (long)r * Width);";
+                    EmitPathSwitch(w, int8: false, ("Avx512", Rows("Avx512")), ("Avx2", Rows("Avx2")), (null, Rows("Scalar")));
                 }
                 w.Line();
                 EmitNormRow(w, "Avx512", "Vector512", 16, row.FullVectors512, "Avx512F.FusedMultiplyAdd");
