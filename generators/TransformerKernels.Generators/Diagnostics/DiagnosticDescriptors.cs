@@ -29,11 +29,11 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor UnsupportedHeadDim = Error(
         "TK0005", "Head dimension not supported",
-        "Head dimension DModel / Heads = {0} is outside the supported range 1..{1}; use more heads or a smaller DModel");
+        "Head dimension DModel / Heads = {0} is outside the supported range 1..{1}: the attention kernel unrolls a head's row into vector accumulators (at 256, 16 of AVX-512's 32 registers); use more heads or a smaller DModel");
 
     public static readonly DiagnosticDescriptor SequenceTooLong = Error(
         "TK0006", "MaxSeqLen beyond the supported limit",
-        "{0} = {1} exceeds the supported {2}; attention scratch grows with its square, so lower it to at most {2}");
+        "{0} = {1} exceeds the supported {2}; the scratch, the position table and every key/value cache are sized for it (they grow linearly with it), so lower it to at most {2}");
 
     public static readonly DiagnosticDescriptor VocabularyMismatch = Error(
         "TK0007", "Vocabulary does not fit the declared stack",
