@@ -99,4 +99,28 @@ public class PyTorchParityTests
             TestData.AssertClose(expected, output, Tolerance, $"{name} decoder-only stack");
         }
     }
+
+    [Fact]
+    public void RightPaddedTargetsNeedNoPaddingMask()
+    {
+        // The README's claim: under the causal mask, rows appended after the real target change none of the real rows.
+        using var model = FixtureTransformerPostRelu.Load(Fixture("transformer_post_relu.safetensors"), maxBatch: 2);
+        string io = "transformer_post_relu.io.safetensors";
+        float[] tgt = Tensor(io, "tgt"), memory = Tensor(io, "memory");
+        int[] lengths = Tensor(io, "src_lengths").Select(v => (int)v).ToArray();
+        const int d = 32, batch = 2, real = 5, padded = 9;
+        var exact = new float[batch * real * d];
+        model.DecodeEmbeddings(tgt, batch, real, memory, memoryLength: 6, lengths, exact);
+        var paddedTarget = TestData.Uniform(batch * padded * d, seed: 77, scale: 3f); // garbage in the padded rows
+        for (int b = 0; b < batch; b++)
+        {
+            tgt.AsSpan(b * real * d, real * d).CopyTo(paddedTarget.AsSpan(b * padded * d));
+        }
+        var output = new float[batch * padded * d];
+        model.DecodeEmbeddings(paddedTarget, batch, padded, memory, memoryLength: 6, lengths, output);
+        for (int b = 0; b < batch; b++)
+        {
+            TestData.AssertClose(exact[(b * real * d)..((b + 1) * real * d)], output.AsSpan(b * padded * d, real * d), 1e-6, $"sequence {b}, real rows");
+        }
+    }
 }
