@@ -16,6 +16,10 @@ if ! /usr/bin/python3 -c "import torch" 2>/dev/null || ! ls /usr/lib/x86_64-linu
 fi
 /usr/bin/python3 -W ignore bench/pytorch_bench.py
 bash bench/coldstart.sh
+# Native reference for the FP32 FMA peak (bench/native/fma-peak.c): the report divides by the higher of it and the C# probe.
+if command -v gcc > /dev/null && grep -qw avx512f /proc/cpuinfo; then
+  gcc -O2 -mavx512f -mfma -o bench/native/fma-peak bench/native/fma-peak.c && bench/native/fma-peak | tee bench/native-peak.json
+fi
 # Native cross-check of the int8 peak the BenchmarkDotNet run measures (Int8PeakBenchmarks): the same tile compiled by gcc.
 if command -v gcc > /dev/null && grep -qw avx512bw /proc/cpuinfo; then
   gcc -O2 -mavx512f -mavx512bw -o bench/native/int8-tile-peak bench/native/int8-tile-peak.c && bench/native/int8-tile-peak | tail -3

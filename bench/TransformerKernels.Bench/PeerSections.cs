@@ -139,7 +139,7 @@ internal static class PeerSections
         }
     }
 
-    private static JsonElement? ReadJson(string name)
+    internal static JsonElement? ReadJson(string name)
     {
         string path = Path.Combine(BenchDirectory, name);
         return File.Exists(path) ? JsonDocument.Parse(File.ReadAllText(path)).RootElement.Clone() : null;
