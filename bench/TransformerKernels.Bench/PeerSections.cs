@@ -23,6 +23,10 @@ internal static class PeerSections
 
         md.AppendLine("## all-MiniLM-L6-v2 end to end vs ONNX Runtime 1.31.1 (same token ids, threads matched)");
         md.AppendLine();
+        md.AppendLine("ONNX Runtime's settings: `IntraOpNumThreads` = the row's threads, `InterOpNumThreads` = 1, `ORT_SEQUENTIAL`, " +
+                      "`ORT_ENABLE_ALL` graph optimizations, CPU execution provider (MLAS picks its kernels from CPUID at run time); " +
+                      "inputs and outputs are OrtValues built once.");
+        md.AppendLine();
         md.AppendLine("| seq | batch | threads | TransformerKernels | % of peak | ONNX Runtime | % of peak | ours ÷ ORT | allocated (ours) |");
         md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var group in reports.Where(r => r.BenchmarkCase.Descriptor.Type == typeof(MiniLmBenchmarks))
@@ -51,7 +55,10 @@ internal static class PeerSections
         md.AppendLine();
         if (torch is { } t)
         {
-            md.AppendLine($"PyTorch {t.GetProperty("torch").GetString()}, BLAS loaded: {string.Join(", ", t.GetProperty("blas").EnumerateArray().Select(b => b.GetString()))}.");
+            string core = t.TryGetProperty("openblas_core", out JsonElement coreName) && coreName.ValueKind == JsonValueKind.String
+                ? $"; OpenBLAS kernel {coreName.GetString()} ({t.GetProperty("openblas_core_chosen").GetString()})"
+                : "; OpenBLAS kernel not recorded (older pytorch_bench.py)";
+            md.AppendLine($"PyTorch {t.GetProperty("torch").GetString()}, BLAS loaded: {string.Join(", ", t.GetProperty("blas").EnumerateArray().Select(b => b.GetString()))}{core}.");
             md.AppendLine();
             md.AppendLine("| workload | threads | TransformerKernels | PyTorch | ours ÷ PyTorch |");
             md.AppendLine("|---|---:|---:|---:|---:|");

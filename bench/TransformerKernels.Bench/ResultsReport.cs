@@ -107,12 +107,17 @@ internal static class ResultsReport
             string[] lines = File.ReadAllLines("/proc/cpuinfo");
             string Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?";
             string family = Field("cpu family"), model = Field("model\t");
-            string zen = family switch { "25" => "Zen 3/4", "26" => "Zen 5", _ => "" };
-            if (family == "25" && int.TryParse(model, out int m) && m >= 0x10)
+            string vendor = Field("vendor_id");
+            string core = (vendor, family, model) switch
             {
-                zen = "Zen 4";
-            }
-            return $"{Field("model name")} (family {family}, model {model}{(zen.Length > 0 ? ", " + zen : "")})";
+                ("AuthenticAMD", "25", _) when int.TryParse(model, out int m) && m >= 0x10 => "Zen 4",
+                ("AuthenticAMD", "25", _) => "Zen 3",
+                ("AuthenticAMD", "26", _) => "Zen 5",
+                ("GenuineIntel", "6", "207") => "Emerald Rapids",
+                ("GenuineIntel", "6", "143") => "Sapphire Rapids",
+                _ => "",
+            };
+            return $"{Field("model name")} ({vendor}, family {family}, model {model}{(core.Length > 0 ? ", " + core : "")})";
         }
         catch (IOException)
         {
