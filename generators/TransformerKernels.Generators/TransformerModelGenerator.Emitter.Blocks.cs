@@ -39,10 +39,11 @@ public sealed partial class TransformerModelGenerator
     private static void EmitEncoderBlock(SourceWriter w, ModelSpec m, LayerGemms g, bool post)
     {
         int d = m.DModel;
-        w.Line("/// <summary>");
-        w.Line(post
+        string summary = post
             ? "/// Encoder block (post-norm, as in the seed): x = LayerNorm(x + SelfAttention(x)); x = LayerNorm(x + FFN(x))."
-            : "/// Encoder block (pre-norm): x = x + SelfAttention(LayerNorm(x)); x = x + FFN(LayerNorm(x)).");
+            : "/// Encoder block (pre-norm): x = x + SelfAttention(LayerNorm(x)); x = x + FFN(LayerNorm(x)).";
+        w.Line("/// <summary>");
+        w.Line(summary);
         w.Line("/// </summary>");
         w.Line($"/// <param name=\"x\">[batch·length, {d}] token vectors, updated in place.</param>");
         w.Line("/// <param name=\"batch\">Sequences, each of <paramref name=\"length\"/> rows.</param>");
@@ -54,38 +55,61 @@ public sealed partial class TransformerModelGenerator
         {
             w.Line("CheckRows(batch, length, validLengths, scratch);");
             w.Line("int rows = batch * length;");
-            w.Line("var s = scratch;");
-            if (post)
-            {
-                w.Line("// Multi-head self-attention. Step 1: Q, K and V of every token in one GEMM [rows, 3·DModel].");
-                w.Line($"{g.AttentionQkv}.Run(x, rows, weights.SelfAttention.QueryKeyValue, null, s.QueryKeyValue);");
-                w.Line("// Steps 2–4 per sequence and head: softmax(Q·Kᵀ/√HeadDim)·V, heads concatenated.");
-                w.Line("for (int b = 0; b < batch; b++) SelfAttend(s.QueryKeyValue + (long)b * length * 3 * DModel, length, validLengths.IsEmpty ? length : validLengths[b], s.Context + (long)b * length * DModel, s);");
-                w.Line("// Concatenated heads → linear layer.");
-                w.Line($"{g.AttentionOutput}.Run(s.Context, rows, weights.SelfAttention.Output, null, s.Projected);");
-                w.Line("// Add & Norm: x = LayerNorm(x + attention).");
-                w.Line("AddNorm.Run(x, s.Projected, weights.Norm1.Gamma, weights.Norm1.Beta, x, rows);");
-                w.Line($"// Feed forward: {m.Activation}(x·W1ᵀ + b1)·W2ᵀ + b2, the activation fused into the first GEMM.");
-                w.Line($"{g.FfnUp}.Run(x, rows, weights.FeedForward.Up, null, s.Hidden);");
-                w.Line($"{g.FfnDown}.Run(s.Hidden, rows, weights.FeedForward.Down, null, s.Projected);");
-                w.Line("// Add & Norm: x = LayerNorm(x + FFN(x)).");
-                w.Line("AddNorm.Run(x, s.Projected, weights.Norm2.Gamma, weights.Norm2.Beta, x, rows);");
-            }
-            else
-            {
-                w.Line("// Norm, then multi-head self-attention on the normalized rows.");
-                w.Line("AddNorm.Run(x, null, weights.Norm1.Gamma, weights.Norm1.Beta, s.Normed, rows);");
-                w.Line($"{g.AttentionQkv}.Run(s.Normed, rows, weights.SelfAttention.QueryKeyValue, null, s.QueryKeyValue);");
-                w.Line("for (int b = 0; b < batch; b++) SelfAttend(s.QueryKeyValue + (long)b * length * 3 * DModel, length, validLengths.IsEmpty ? length : validLengths[b], s.Context + (long)b * length * DModel, s);");
-                w.Line("// Add: x = x + attention (the residual fused into the output projection's epilogue).");
-                w.Line($"{g.AttentionOutput}.Run(s.Context, rows, weights.SelfAttention.Output, x, x);");
-                w.Line($"// Norm, feed forward, add: x = x + FFN(LayerNorm(x)).");
-                w.Line("AddNorm.Run(x, null, weights.Norm2.Gamma, weights.Norm2.Beta, s.Normed, rows);");
-                w.Line($"{g.FfnUp}.Run(s.Normed, rows, weights.FeedForward.Up, null, s.Hidden);");
-                w.Line($"{g.FfnDown}.Run(s.Hidden, rows, weights.FeedForward.Down, x, x);");
-            }
+            EmitEncoderBlockBody(w, m, g, post,
+                "for (int b = 0; b < batch; b++) SelfAttend(s.QueryKeyValue + (long)b * length * 3 * DModel, length, validLengths.IsEmpty ? length : validLengths[b], s.Context + (long)b * length * DModel, s);");
         }
         w.Line();
+        w.Line("/// <summary>");
+        w.Line(summary);
+        w.Line("/// Packed: the sequences' rows stand back to back, so the GEMMs run over the real tokens only and attention runs per");
+        w.Line("/// sequence over its own length — no arithmetic on padding.");
+        w.Line("/// </summary>");
+        w.Line($"/// <param name=\"x\">[Σ lengths, {d}] token vectors, updated in place.</param>");
+        w.Line("/// <param name=\"lengths\">Rows of each sequence, in order (each 1..MaxSeqLen).</param>");
+        w.Line("/// <param name=\"weights\">The block's packed weights.</param>");
+        w.Line("/// <param name=\"scratch\">Scratch sized for at least Σ lengths rows.</param>");
+        using (w.Block($"public static unsafe void EncoderBlockPacked(float* x, global::System.ReadOnlySpan<int> lengths, {Runtime}EncoderLayerWeights weights, {Runtime}BlockScratch scratch)"))
+        {
+            w.Line("int rows = CheckPackedRows(lengths, scratch);");
+            EmitEncoderBlockBody(w, m, g, post,
+                "for (int b = 0, first = 0; b < lengths.Length; first += lengths[b], b++) SelfAttend(s.QueryKeyValue + (long)first * 3 * DModel, lengths[b], lengths[b], s.Context + (long)first * DModel, s);");
+        }
+        w.Line();
+    }
+
+    /// <summary>The block over <c>rows</c> rows of <c>x</c>; <paramref name="attentionLoop"/> runs attention per sequence.</summary>
+    private static void EmitEncoderBlockBody(SourceWriter w, ModelSpec m, LayerGemms g, bool post, string attentionLoop)
+    {
+        w.Line("var s = scratch;");
+        if (post)
+        {
+            w.Line("// Multi-head self-attention. Step 1: Q, K and V of every token in one GEMM [rows, 3·DModel].");
+            w.Line($"{g.AttentionQkv}.Run(x, rows, weights.SelfAttention.QueryKeyValue, null, s.QueryKeyValue);");
+            w.Line("// Steps 2–4 per sequence and head: softmax(Q·Kᵀ/√HeadDim)·V, heads concatenated.");
+            w.Line(attentionLoop);
+            w.Line("// Concatenated heads → linear layer.");
+            w.Line($"{g.AttentionOutput}.Run(s.Context, rows, weights.SelfAttention.Output, null, s.Projected);");
+            w.Line("// Add & Norm: x = LayerNorm(x + attention).");
+            w.Line("AddNorm.Run(x, s.Projected, weights.Norm1.Gamma, weights.Norm1.Beta, x, rows);");
+            w.Line($"// Feed forward: {m.Activation}(x·W1ᵀ + b1)·W2ᵀ + b2, the activation fused into the first GEMM.");
+            w.Line($"{g.FfnUp}.Run(x, rows, weights.FeedForward.Up, null, s.Hidden);");
+            w.Line($"{g.FfnDown}.Run(s.Hidden, rows, weights.FeedForward.Down, null, s.Projected);");
+            w.Line("// Add & Norm: x = LayerNorm(x + FFN(x)).");
+            w.Line("AddNorm.Run(x, s.Projected, weights.Norm2.Gamma, weights.Norm2.Beta, x, rows);");
+        }
+        else
+        {
+            w.Line("// Norm, then multi-head self-attention on the normalized rows.");
+            w.Line("AddNorm.Run(x, null, weights.Norm1.Gamma, weights.Norm1.Beta, s.Normed, rows);");
+            w.Line($"{g.AttentionQkv}.Run(s.Normed, rows, weights.SelfAttention.QueryKeyValue, null, s.QueryKeyValue);");
+            w.Line(attentionLoop);
+            w.Line("// Add: x = x + attention (the residual fused into the output projection's epilogue).");
+            w.Line($"{g.AttentionOutput}.Run(s.Context, rows, weights.SelfAttention.Output, x, x);");
+            w.Line($"// Norm, feed forward, add: x = x + FFN(LayerNorm(x)).");
+            w.Line("AddNorm.Run(x, null, weights.Norm2.Gamma, weights.Norm2.Beta, s.Normed, rows);");
+            w.Line($"{g.FfnUp}.Run(s.Normed, rows, weights.FeedForward.Up, null, s.Hidden);");
+            w.Line($"{g.FfnDown}.Run(s.Hidden, rows, weights.FeedForward.Down, x, x);");
+        }
     }
 
     private static void EmitDecoderBlock(SourceWriter w, ModelSpec m, LayerGemms g, bool post)
@@ -213,6 +237,20 @@ public sealed partial class TransformerModelGenerator
             {
                 w.Line("if (valid < 1 || valid > length) throw new global::System.ArgumentOutOfRangeException(nameof(validLengths), valid, $\"Each valid length must be 1..{length}.\");");
             }
+        }
+        w.Line();
+        w.Line("/// <summary>Rejects packed sequences that do not fit the declared shape or the scratch; returns their total rows.</summary>");
+        using (w.Block($"private static int CheckPackedRows(global::System.ReadOnlySpan<int> lengths, {Runtime}BlockScratch scratch)"))
+        {
+            w.Line("if (lengths.IsEmpty) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), 0, \"At least one sequence is needed.\");");
+            w.Line("long rows = 0;");
+            using (w.Block("foreach (int length in lengths)"))
+            {
+                w.Line("if (length < 1 || length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), length, $\"Each sequence length must be 1..{MaxSeqLen} (MaxSeqLen).\");");
+                w.Line("rows += length;");
+            }
+            w.Line("if (rows > scratch.MaxRows) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), rows, $\"Scratch holds {scratch.MaxRows} rows; the sequences have {rows}.\");");
+            w.Line("return (int)rows;");
         }
     }
 }

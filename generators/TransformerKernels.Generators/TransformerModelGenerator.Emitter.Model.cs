@@ -256,6 +256,39 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// <summary>One sequence of token ids → hidden states [ids.Length, DModel].</summary>");
         w.Line("public void Encode(global::System.ReadOnlySpan<int> ids, global::System.Span<float> hidden, global::System.ReadOnlySpan<int> tokenTypes = default) => Encode(ids, 1, ids.Length, default, hidden, tokenTypes);");
         w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Packed sequences of token ids → hidden states, back to back: sequence b's rows follow sequence b − 1's, each with");
+        w.Line("/// its own length and positions from 0. The GEMMs run once over all Σ lengths rows (one pass over the weights for the");
+        w.Line("/// whole batch), attention per sequence over its own tokens: no arithmetic on padding. Each sequence's output equals");
+        w.Line("/// what <see cref=\"Encode(global::System.ReadOnlySpan{int}, global::System.Span{float}, global::System.ReadOnlySpan{int})\"/> gives for it alone.");
+        w.Line("/// </summary>");
+        w.Line("/// <param name=\"ids\">Token ids of every sequence, back to back [Σ lengths].</param>");
+        w.Line("/// <param name=\"lengths\">Tokens of each sequence (each 1..MaxSeqLen; in total at most maxBatch·MaxSeqLen).</param>");
+        w.Line("/// <param name=\"hidden\">Receives [Σ lengths, DModel]; nothing is written when an argument is rejected.</param>");
+        w.Line("/// <param name=\"tokenTypes\">Segment ids per token, back to back like <paramref name=\"ids\"/>, or empty for all zeros.</param>");
+        using (w.Block("public void EncodePacked(global::System.ReadOnlySpan<int> ids, global::System.ReadOnlySpan<int> lengths, global::System.Span<float> hidden, global::System.ReadOnlySpan<int> tokenTypes = default)"))
+        {
+            w.Line("Enter();");
+            using (w.TryFinally("Exit();"))
+            {
+                w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
+                w.Line("if (lengths.IsEmpty) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), 0, \"At least one sequence is needed.\");");
+                w.Line("long rows = 0;");
+                w.Line("foreach (int length in lengths) { if (length < 1 || length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), length, $\"Each sequence length must be 1..{MaxSeqLen} (MaxSeqLen).\"); rows += length; }");
+                w.Line("if (rows > (long)_state.MaxBatch * MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), rows, $\"The sequences have {rows} tokens; this model holds {(long)_state.MaxBatch * MaxSeqLen} (maxBatch × MaxSeqLen).\");");
+                w.Line("CheckSpan(ids.Length, rows, nameof(ids), exact: true);");
+                w.Line("CheckIds(ids, EncoderVocab, nameof(ids));");
+                w.Line("if (!tokenTypes.IsEmpty) { CheckSpan(tokenTypes.Length, ids.Length, nameof(tokenTypes), exact: true); CheckIds(tokenTypes, global::System.Math.Max(1, TokenTypes), nameof(tokenTypes)); }");
+                w.Line("CheckSpan(hidden.Length, rows * DModel, nameof(hidden), exact: false);");
+                using (w.Block("fixed (float* x = hidden)"))
+                {
+                    w.Line("for (int b = 0, first = 0; b < lengths.Length; first += lengths[b], b++) Embed(_weights.SourceEmbedding!.Pointer, ids.Slice(first, lengths[b]), 0, tokenTypes.IsEmpty ? default : tokenTypes.Slice(first, lengths[b]), x + (long)first * DModel);");
+                    w.Line("for (int layer = 0; layer < EncoderLayers; layer++) Kernels.EncoderBlockPacked(x, lengths, _weights.Encoder[layer], _state.Scratch);");
+                    w.Line("if (_weights.EncoderNorm is { } norm) Kernels.AddNorm.Run(x, null, norm.Gamma, norm.Beta, x, (int)rows);");
+                }
+            }
+        }
+        w.Line();
     }
 
     private static void EmitTranslate(SourceWriter w, ModelSpec m)

@@ -33,7 +33,7 @@ public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embed
         float[][] vectors;
         lock (_gate)
         {
-            vectors = _embedder.Embed(texts);
+            vectors = _embedder.Embed(texts, cancellationToken);
         }
         var result = new GeneratedEmbeddings<Embedding<float>>(vectors.Select(v => new Embedding<float>(v) { ModelId = Metadata.DefaultModelId, CreatedAt = DateTimeOffset.UtcNow }));
         return Task.FromResult(result);

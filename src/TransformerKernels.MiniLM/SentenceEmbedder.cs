@@ -39,9 +39,11 @@ public sealed class SentenceEmbedder : IDisposable
         _maxBatch = maxBatch;
         _model = LoadModel(files.Weights, maxBatch, precision);
         _tokenizer = CreateTokenizer(files.Vocabulary);
-        _hidden = new float[maxBatch * AllMiniLmL6V2.MaxSeqLen * Dimensions];
-        _ids = new int[maxBatch * AllMiniLmL6V2.MaxSeqLen];
-        _lengths = new int[maxBatch];
+        Capacity = maxBatch * AllMiniLmL6V2.MaxSeqLen;
+        _tokenBudget = Capacity;
+        _hidden = new float[Capacity * Dimensions];
+        _ids = new int[Capacity];
+        _lengths = new int[Capacity / 2 + 1]; // every sequence has at least [CLS] and [SEP]
     }
 
     /// <summary>
@@ -129,29 +131,80 @@ public sealed class SentenceEmbedder : IDisposable
         return [_tokenizer.ClassificationTokenId, .. ids, _tokenizer.SeparatorTokenId];
     }
 
-    /// <summary>Embeds every text; batches of up to the configured size share one forward pass (padded to the longest).</summary>
-    public float[][] Embed(IReadOnlyList<string> texts)
+    /// <summary>Tokens one forward pass can hold: maxBatch × MaxSeqLen.</summary>
+    public int Capacity { get; }
+
+    private int _tokenBudget;
+
+    /// <summary>
+    /// Most tokens per forward pass (default and maximum: <see cref="Capacity"/>; at least MaxSeqLen, so any text fits).
+    /// Smaller chunks give earlier progress reports and cancellation points; larger ones fewer passes over the weights.
+    /// </summary>
+    public int TokenBudget
+    {
+        get => _tokenBudget;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, AllMiniLmL6V2.MaxSeqLen);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, Capacity);
+            _tokenBudget = value;
+        }
+    }
+
+    /// <summary>Embeds every text, in input order (see <see cref="Embed(IReadOnlyList{string}, CancellationToken, IProgress{int})"/>).</summary>
+    public float[][] Embed(IReadOnlyList<string> texts) => Embed(texts, CancellationToken.None);
+
+    /// <summary>
+    /// Embeds every text, in input order. Texts are packed: consecutive texts share one forward pass until their tokens would
+    /// exceed <see cref="TokenBudget"/>, their rows back to back, so no arithmetic is spent on padding (a batch padded to its
+    /// longest text spends most of it there when lengths vary). Cancellation is checked before each pass, which leaves the
+    /// embedder usable; <paramref name="progress"/> receives the number of texts embedded after each pass.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public float[][] Embed(IReadOnlyList<string> texts, CancellationToken cancellationToken, IProgress<int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(texts);
         var result = new float[texts.Count][];
-        for (int start = 0; start < texts.Count; start += _maxBatch)
+        var chunk = new List<int[]>();
+        int start = 0, tokens = 0;
+        for (int i = 0; i <= texts.Count; i++)
         {
-            int count = Math.Min(_maxBatch, texts.Count - start);
-            int[][] tokens = Enumerable.Range(start, count).Select(i => Tokenize(texts[i] ?? throw new ArgumentException($"Text {i} is null.", nameof(texts)))).ToArray();
-            int length = tokens.Max(t => t.Length);
-            Array.Clear(_ids); // [PAD] = 0
-            for (int b = 0; b < count; b++)
+            int[]? ids = i < texts.Count ? Tokenize(texts[i] ?? throw new ArgumentException($"Text {i} is null.", nameof(texts))) : null;
+            if (chunk.Count > 0 && (ids is null || tokens + ids.Length > _tokenBudget))
             {
-                tokens[b].CopyTo(_ids, b * length);
-                _lengths[b] = tokens[b].Length;
+                cancellationToken.ThrowIfCancellationRequested();
+                EmbedPacked(chunk, result.AsSpan(start, chunk.Count));
+                start += chunk.Count;
+                progress?.Report(start);
+                chunk.Clear();
+                tokens = 0;
             }
-            _model.Encode(_ids.AsSpan(0, count * length), count, length, _lengths.AsSpan(0, count), _hidden);
-            for (int b = 0; b < count; b++)
+            if (ids is not null)
             {
-                result[start + b] = Pool(_hidden.AsSpan(b * length * Dimensions, _lengths[b] * Dimensions), _lengths[b]);
+                chunk.Add(ids);
+                tokens += ids.Length;
             }
         }
         return result;
+    }
+
+    /// <summary>One forward pass over sequences packed back to back, then mean pooling per sequence.</summary>
+    private void EmbedPacked(List<int[]> sequences, Span<float[]> embeddings)
+    {
+        int first = 0;
+        for (int b = 0; b < sequences.Count; b++)
+        {
+            sequences[b].CopyTo(_ids, first);
+            _lengths[b] = sequences[b].Length;
+            first += sequences[b].Length;
+        }
+        _model.EncodePacked(_ids.AsSpan(0, first), _lengths.AsSpan(0, sequences.Count), _hidden);
+        first = 0;
+        for (int b = 0; b < sequences.Count; b++)
+        {
+            embeddings[b] = Pool(_hidden.AsSpan(first * Dimensions, _lengths[b] * Dimensions), _lengths[b]);
+            first += _lengths[b];
+        }
     }
 
     /// <summary>Mean over the real tokens' hidden states, then L2 normalization.</summary>
