@@ -50,6 +50,8 @@ internal static class PeerSections
         }
         md.AppendLine();
 
+        AppendCorpus(md, reports);
+
         JsonElement? torch = ReadJson("pytorch-results.json");
         md.AppendLine("## vs PyTorch (bench/pytorch_bench.py, same session)");
         md.AppendLine();
@@ -130,6 +132,33 @@ internal static class PeerSections
             md.AppendLine();
             md.AppendLine("`latency.svg` (and `latency.png`, converted by bench/run.sh): milliseconds per call, lower is better.");
         }
+    }
+
+    /// <summary>Sentences per second over the fortunes corpus: packed vs padded batches, ours and ONNX Runtime's.</summary>
+    private static void AppendCorpus(StringBuilder md, BenchmarkReport[] reports)
+    {
+        BenchmarkReport[] corpus = reports.Where(r => r.BenchmarkCase.Descriptor.Type == typeof(CorpusBenchmarks)).ToArray();
+        if (corpus.Length == 0)
+        {
+            return;
+        }
+        int texts = CorpusBenchmarks.CorpusSize;
+        md.AppendLine($"## Embedding a corpus: {texts} texts of natural lengths (bench/corpus/fortunes.txt)");
+        md.AppendLine();
+        md.AppendLine($"Sentences per second (higher is better). Packed: the embedder's batches, rows back to back up to its token budget " +
+                      $"(tokenization and pooling included). Padded: batches of {CorpusBenchmarks.PaddedBatch} texts padded to their longest, " +
+                      "ours and ONNX Runtime's (real attention mask, ids prepared once).");
+        md.AppendLine();
+        md.AppendLine("| threads | ours packed | ours padded | ONNX Runtime padded | packed ÷ padded | packed ÷ ONNX Runtime |");
+        md.AppendLine("|---:|---:|---:|---:|---:|---:|");
+        foreach (var group in corpus.GroupBy(r => r.BenchmarkCase.Parameters["Threads"]?.ToString() ?? "").OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            double Rate(string method) => group.Where(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method)
+                .Select(r => texts / (r.ResultStatistics!.Mean / 1e9)).DefaultIfEmpty(double.NaN).First();
+            double packed = Rate(nameof(CorpusBenchmarks.Packed)), padded = Rate(nameof(CorpusBenchmarks.Padded)), ort = Rate(nameof(CorpusBenchmarks.OnnxRuntimePadded));
+            md.AppendLine(string.Create(Invariant, $"| {group.Key} | {packed:F0} | {padded:F0} | {ort:F0} | {packed / padded:F2}× | {packed / ort:F2}× |"));
+        }
+        md.AppendLine();
     }
 
     /// <summary>The repository's bench/ folder, found upwards from the running binary.</summary>

