@@ -14,9 +14,12 @@ namespace TransformerKernels.Bench;
 /// </summary>
 public static class Program
 {
+    /// <summary>True in quick mode: benchmarks whose operation is long (a whole corpus) shrink it.</summary>
+    public static bool Quick { get; private set; }
+
     public static int Main(string[] args)
     {
-        bool quick = args.Contains("--quick");
+        bool quick = Quick = args.Contains("--quick");
         string? output = args.SkipWhile(a => a != "--results").Skip(1).FirstOrDefault();
         string[] rest = args.Where((a, i) => a != "--quick" && a != "--results" && (i == 0 || args[i - 1] != "--results")).ToArray();
 

@@ -9,7 +9,9 @@ using TransformerKernels.Samples;
 const string Tool = "embed";
 string usage = $"""
     usage: embed [options] [--] "sentence" ["sentence" ...]
-      --json            one line per sentence: its normalized embedding as a JSON array
+           embed [options] --file FILE      (FILE: one text per line, - for standard input; blank lines are skipped)
+      --json            one line per sentence: its normalized embedding as a JSON array (always so with --file)
+      --file FILE       embed every line, in order, as JSON lines; a progress bar on a terminal; sentences/s at the end
       --precision P     weights as fp32 (default), bf16 or int8
       --verbose         show where the weights came from, the kernel path, and stack traces of errors
       --self-test       check fixed sentences against stored ONNX Runtime outputs
@@ -19,6 +21,7 @@ string usage = $"""
     """;
 WeightPrecision precision = WeightPrecision.Fp32;
 bool json = false, verbose = false, selfTest = false, optionsEnded = false;
+string? file = null;
 var sentences = new List<string>();
 for (int i = 0; i < args.Length; i++)
 {
@@ -47,6 +50,13 @@ for (int i = 0; i < args.Length; i++)
         case "--self-test":
             selfTest = true;
             break;
+        case "--file":
+            file = i + 1 < args.Length ? args[++i] : null;
+            if (file is null || file != "-" && !File.Exists(file))
+            {
+                return CommandErrors.Usage(Tool, file is null ? "--file takes a file of texts, one per line (- for standard input)" : $"--file: '{file}' does not exist or is not a file");
+            }
+            break;
         case "--precision":
             string value = i + 1 < args.Length ? args[++i] : "";
             if (!Precisions.TryParse(value, out precision))
@@ -61,7 +71,11 @@ for (int i = 0; i < args.Length; i++)
             return CommandErrors.Usage(Tool, $"unknown option '{(arg.Length > 40 ? arg[..40] + "…" : arg)}' (--help lists them; put -- before a sentence that starts with --)");
     }
 }
-if (sentences.Count == 0 && !selfTest)
+if (file is not null && sentences.Count > 0)
+{
+    return CommandErrors.Usage(Tool, "give texts either as arguments or with --file, not both");
+}
+if (sentences.Count == 0 && !selfTest && file is null)
 {
     return CommandErrors.Usage(Tool, "nothing to embed (--help shows how)");
 }
@@ -75,7 +89,7 @@ SentenceEmbedder embedder;
 try
 {
     bool cached = MiniLmFiles.IsCached(precision);
-    embedder = new SentenceEmbedder(maxBatch: 8, precision);
+    embedder = new SentenceEmbedder(maxBatch: file is null ? 8 : 32, precision);
     if (verbose)
     {
         Console.Error.WriteLine($"{(cached ? "loaded cached" : "converted and cached")} {MiniLmFiles.WeightsPath}; kernel path {KernelPaths.Describe()}; weights {Precisions.Describe(precision)}; threads {KernelThreads.ThreadCount}");
@@ -92,6 +106,10 @@ try
         if (selfTest)
         {
             return SelfTest.Run(embedder, precision);
+        }
+        if (file is not null)
+        {
+            return FileEmbedding.Run(embedder, file);
         }
         float[][] embeddings = embedder.Embed(sentences);
         if (json)

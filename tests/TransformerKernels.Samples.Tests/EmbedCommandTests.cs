@@ -39,6 +39,22 @@ public sealed class EmbedCommandTests : IDisposable
         SampleResult empty = Embed(cache, "Hello", " ");
         Assert.True(empty.ExitCode == 2 && empty.ErrorLines.Length == 1, empty.ToString());
         Assert.Contains("sentence 2 is empty", empty.Error);
+
+        // --file: one JSON line per non-blank line, in order, each equal to embedding that text alone; throughput at the end.
+        string[] texts = ["The first line.", "A second, longer line about something else entirely.", "--looks like an option"];
+        string file = Path.Combine(_scratch, "texts.txt");
+        File.WriteAllLines(file, [texts[0], "", texts[1], "   ", texts[2]]);
+        SampleResult lines = Embed(cache, "--file", file);
+        Assert.True(lines.ExitCode == 0, lines.ToString());
+        string[] written = lines.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(texts.Length, written.Length);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            Assert.Equal(Embed(cache, "--json", "--", texts[i]).Output.Trim(), written[i]);
+        }
+        Assert.Contains("sentences/s", lines.Error);
+        SampleResult missing = Embed(cache, "--file", Path.Combine(_scratch, "nothing.txt"));
+        Assert.True(missing.ExitCode == 2 && missing.ErrorLines.Length == 1, missing.ToString());
     }
 
     public void Dispose() => Directory.Delete(_scratch, recursive: true);
