@@ -1,0 +1,57 @@
+using System.Globalization;
+
+namespace TransformerKernels.EmbeddingServer;
+
+/// <summary>The server's command line: where it listens and how it batches, bounds and limits requests.</summary>
+public sealed class ServerOptions
+{
+    public const string Usage = """
+        usage: embedding-server [--port N] [--host ADDRESS] [--max-wait-ms N] [--token-budget N] [--max-queued N]
+                                [--max-request-bytes N] [--max-inputs N] [--precision fp32|bf16|int8]
+          --port N              TCP port (default 8080)
+          --host ADDRESS        address to bind (default 127.0.0.1: loopback only)
+          --max-wait-ms N       how long the first request of a batch waits for others to join (default 5)
+          --token-budget N      tokens per batch before it closes early (default 8192)
+          --max-queued N        requests admitted and not yet answered; beyond it 503 with Retry-After (default 256)
+          --max-request-bytes N request body limit; beyond it 413 (default 1048576)
+          --max-inputs N        texts per request; beyond it 400 (default 2048, as OpenAI)
+          --precision P         weights as fp32 (default), bf16 or int8
+        POST /v1/embeddings (OpenAI-compatible), GET /health. SIGTERM or Ctrl+C answers what is queued, then exits.
+        """;
+
+    public int Port { get; private set; } = 8080;
+    public string Host { get; private set; } = "127.0.0.1";
+    public TimeSpan MaxWait { get; private set; } = TimeSpan.FromMilliseconds(5);
+    public int TokenBudget { get; private set; } = 8192;
+    public int MaxQueuedRequests { get; private set; } = 256;
+    public long MaxRequestBytes { get; private set; } = 1 << 20;
+    public int MaxInputs { get; private set; } = 2048;
+    public WeightPrecision Precision { get; private set; } = WeightPrecision.Fp32;
+
+    /// <summary>Reads the options; returns what is wrong, or null.</summary>
+    public string? Parse(string[] args)
+    {
+        for (int i = 0; i < args.Length; i++)
+        {
+            string option = args[i];
+            string? value = i + 1 < args.Length ? args[++i] : null;
+            bool Number(long min, long max, out long n) =>
+                long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out n) && n >= min && n <= max;
+            long number;
+            switch (option)
+            {
+                case "--port" when Number(1, 65535, out number): Port = (int)number; break;
+                case "--host" when value is { Length: > 0 }: Host = value; break;
+                case "--max-wait-ms" when Number(0, 10_000, out number): MaxWait = TimeSpan.FromMilliseconds(number); break;
+                case "--token-budget" when Number(256, 1 << 20, out number): TokenBudget = (int)number; break;
+                case "--max-queued" when Number(1, 1 << 20, out number): MaxQueuedRequests = (int)number; break;
+                case "--max-request-bytes" when Number(1024, 1L << 30, out number): MaxRequestBytes = number; break;
+                case "--max-inputs" when Number(1, 1 << 20, out number): MaxInputs = (int)number; break;
+                case "--precision" when value is not null && Precisions.TryParse(value, out WeightPrecision precision): Precision = precision; break;
+                default:
+                    return value is null ? $"'{option}' needs a value or is unknown" : $"'{option} {value}' is not a valid option (see --help)";
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace TransformerKernels.Samples.Tests;
+
+/// <summary>The embeddings server started as its users start it: its executable, on a free loopback port.</summary>
+public sealed class ServerProcess : IDisposable
+{
+    private readonly Process _process;
+
+    public ServerProcess(string cache, params string[] options)
+    {
+        Port = FreePort();
+        var start = new ProcessStartInfo(Path.Combine(SampleProcess.OutputDirectory("EmbeddingServer"), "embedding-server"))
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (string argument in (string[])["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. options])
+        {
+            start.ArgumentList.Add(argument);
+        }
+        start.Environment["TK_CACHE"] = cache;
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => { lock (Log) { Log.AppendLine(e.Data); } };
+        _process.ErrorDataReceived += (_, e) => { lock (Log) { Log.AppendLine(e.Data); } };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        using var http = new HttpClient();
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            Assert.False(_process.HasExited, "the server exited: " + Log);
+            try
+            {
+                if (http.GetAsync(BaseAddress + "health").Result.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (AggregateException e) when (e.InnerException is HttpRequestException)
+            {
+            }
+            Assert.True(DateTime.UtcNow < deadline, "the server did not answer /health within two minutes: " + Log);
+            Thread.Sleep(100);
+        }
+    }
+
+    public int Port { get; }
+
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port}/");
+
+    public System.Text.StringBuilder Log { get; } = new();
+
+    public Process Process => _process;
+
+    /// <summary>Asks the server to stop as a service manager does (SIGTERM).</summary>
+    public void Terminate() => Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+        _process.Dispose();
+    }
+}
