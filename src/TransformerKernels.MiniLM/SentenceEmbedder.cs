@@ -14,7 +14,6 @@ public sealed class SentenceEmbedder : IDisposable
 
     private readonly AllMiniLmL6V2 _model;
     private readonly BertTokenizer _tokenizer;
-    private readonly int _maxBatch;
     private readonly float[] _hidden;
     private readonly int[] _ids, _lengths;
 
@@ -36,7 +35,6 @@ public sealed class SentenceEmbedder : IDisposable
             // turn accented words into different tokens than the Hugging Face tokenizer gives.
             throw new InvalidOperationException("Unicode normalization is unavailable (InvariantGlobalization is on?); the BERT tokenizer needs it to strip accents. Set <InvariantGlobalization>false</InvariantGlobalization>.");
         }
-        _maxBatch = maxBatch;
         _model = LoadModel(files.Weights, maxBatch, precision);
         _tokenizer = CreateTokenizer(files.Vocabulary);
         Capacity = maxBatch * AllMiniLmL6V2.MaxSeqLen;
