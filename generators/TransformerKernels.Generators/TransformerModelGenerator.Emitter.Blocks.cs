@@ -115,6 +115,7 @@ public sealed partial class TransformerModelGenerator
     private static void EmitDecoderBlock(SourceWriter w, ModelSpec m, LayerGemms g, bool post)
     {
         bool cross = m.EncoderLayers > 0;
+        string crossParameter = cross ? ", float* crossAttentionWeights = null" : "";
         w.Line("/// <summary>");
         w.Line("/// Decoder block for positions [start, start + length) of one sequence: masked self-attention (each position sees");
         w.Line("/// itself and earlier ones, the earlier keys and values read from <paramref name=\"cache\"/>)" +
@@ -133,48 +134,95 @@ public sealed partial class TransformerModelGenerator
         {
             w.Line("/// <param name=\"crossAttentionWeights\">Optional [Heads, length, memory length] output: each row's attention over the encoder positions.</param>");
         }
-        using (w.Block($"public static unsafe void DecoderBlock(float* y, int length, int start, {Runtime}DecoderLayerWeights weights, {Runtime}DecoderLayerCache cache, {Runtime}BlockScratch scratch" +
-                       (cross ? ", float* crossAttentionWeights = null)" : ")")))
+        using (w.Block($"public static unsafe void DecoderBlock(float* y, int length, int start, {Runtime}DecoderLayerWeights weights, {Runtime}DecoderLayerCache cache, {Runtime}BlockScratch scratch{crossParameter})"))
         {
-            w.Line("if (length < 1 || start < 0 || start + length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(length), $\"Positions [{start}, {start + length}) do not fit 1..{MaxSeqLen}.\");");
-            w.Line("if (length > scratch.MaxRows) throw new global::System.ArgumentOutOfRangeException(nameof(length), $\"Scratch holds {scratch.MaxRows} rows; {length} needed.\");");
-            if (cross)
-            {
-                w.Line("if (cache.MemoryLength < 1) throw new global::System.InvalidOperationException(\"Call PrepareCrossAttention with the encoder output before decoding.\");");
-            }
+            w.Line($"DecoderBlock(y, new global::System.ReadOnlySpan<int>(in start), new global::System.ReadOnlySpan<int>(in length), new global::System.ReadOnlySpan<{Runtime}DecoderLayerCache>(in cache), weights, scratch{(cross ? ", crossAttentionWeights" : "")});");
+        }
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// The decoder block over several sequences at once, their rows back to back: segment k is rows of one sequence at");
+        w.Line("/// positions [starts[k], starts[k] + lengths[k]) with its own cache. The linear layers run once over all rows (one pass");
+        w.Line("/// over the weights for the whole batch); attention runs per segment against its own cache. A decoding step of many");
+        w.Line("/// sequences or beams is segments of length 1; a batched prompt prefill is one segment per prompt.");
+        w.Line("/// </summary>");
+        w.Line($"/// <param name=\"y\">[Σ lengths, {m.DModel}] decoder rows, updated in place.</param>");
+        w.Line("/// <param name=\"starts\">Position of each segment's first row; its cache must hold positions [0, start).</param>");
+        w.Line("/// <param name=\"lengths\">Rows of each segment (each ≥ 1).</param>");
+        w.Line("/// <param name=\"caches\">This block's cache of each segment's sequence (distinct objects).</param>");
+        w.Line("/// <param name=\"weights\">The block's packed weights.</param>");
+        w.Line("/// <param name=\"scratch\">Scratch sized for at least Σ lengths rows.</param>");
+        if (cross)
+        {
+            w.Line("/// <param name=\"crossAttentionWeights\">Optional, one segment only: [Heads, length, memory length], each row's attention over the encoder positions.</param>");
+        }
+        using (w.Block($"public static unsafe void DecoderBlock(float* y, global::System.ReadOnlySpan<int> starts, global::System.ReadOnlySpan<int> lengths, global::System.ReadOnlySpan<{Runtime}DecoderLayerCache> caches, {Runtime}DecoderLayerWeights weights, {Runtime}BlockScratch scratch{crossParameter})"))
+        {
+            w.Line($"int rows = CheckDecoderSegments(starts, lengths, caches, scratch, {(cross ? "crossAttentionWeights != null" : "false")});");
             w.Line("var s = scratch;");
-            w.Line("// Masked multi-head self-attention: Q, K, V of the new rows; K and V join the cache.");
+            w.Line("// Masked multi-head self-attention: Q, K, V of the new rows; K and V join each segment's cache.");
             if (!post)
             {
-                w.Line("AddNorm.Run(y, null, weights.Norm1.Gamma, weights.Norm1.Beta, s.Normed, length);");
+                w.Line("AddNorm.Run(y, null, weights.Norm1.Gamma, weights.Norm1.Beta, s.Normed, rows);");
             }
-            w.Line($"{g.AttentionQkv}.Run({(post ? "y" : "s.Normed")}, length, weights.SelfAttention.QueryKeyValue, null, s.QueryKeyValue);");
-            w.Line("Attention.TransposeKeys(s.QueryKeyValue + DModel, 3 * DModel, length, cache.KeysT, HeadDim * cache.KeysTStride, cache.KeysTStride, start);");
-            w.Line("for (int i = 0; i < length; i++) new global::System.Span<float>(s.QueryKeyValue + (long)i * 3 * DModel + 2 * DModel, DModel).CopyTo(new global::System.Span<float>(cache.Values + (long)(start + i) * DModel, DModel));");
-            w.Line("// The causal mask: row i (position start + i) sees keys 0 … start + i.");
-            w.Line($"var self = new {Runtime}AttentionArguments {{ Query = s.QueryKeyValue, QueryStride = 3 * DModel, KeysT = cache.KeysT, KeysTHeadStride = HeadDim * cache.KeysTStride, KeysTStride = cache.KeysTStride, Values = cache.Values, ValueStride = DModel, Output = s.Context, OutputStride = DModel, QueryCount = length, KeyCount = start + length, CausalOffset = start, Scores = s.Scores, ScoresStride = s.KeysTStride }};");
-            w.Line("Attention.Run(ref self);");
-            EmitSubLayerEnd(w, post, $"{g.AttentionOutput}.Run(s.Context, length, weights.SelfAttention.Output, ", "weights.Norm1", "length");
+            w.Line($"{g.AttentionQkv}.Run({(post ? "y" : "s.Normed")}, rows, weights.SelfAttention.QueryKeyValue, null, s.QueryKeyValue);");
+            using (w.Block("for (int k = 0, first = 0; k < lengths.Length; first += lengths[k], k++)"))
+            {
+                w.Line("int start = starts[k], length = lengths[k];");
+                w.Line($"{Runtime}DecoderLayerCache cache = caches[k];");
+                w.Line("float* qkv = s.QueryKeyValue + (long)first * 3 * DModel;");
+                w.Line("Attention.TransposeKeys(qkv + DModel, 3 * DModel, length, cache.KeysT, HeadDim * cache.KeysTStride, cache.KeysTStride, start);");
+                w.Line("for (int i = 0; i < length; i++) new global::System.Span<float>(qkv + (long)i * 3 * DModel + 2 * DModel, DModel).CopyTo(new global::System.Span<float>(cache.Values + (long)(start + i) * DModel, DModel));");
+                w.Line("// The causal mask: row i (position start + i) sees keys 0 … start + i.");
+                w.Line($"var self = new {Runtime}AttentionArguments {{ Query = qkv, QueryStride = 3 * DModel, KeysT = cache.KeysT, KeysTHeadStride = HeadDim * cache.KeysTStride, KeysTStride = cache.KeysTStride, Values = cache.Values, ValueStride = DModel, Output = s.Context + (long)first * DModel, OutputStride = DModel, QueryCount = length, KeyCount = start + length, CausalOffset = start, Scores = s.Scores, ScoresStride = s.KeysTStride }};");
+                w.Line("Attention.Run(ref self);");
+            }
+            EmitSubLayerEnd(w, post, $"{g.AttentionOutput}.Run(s.Context, rows, weights.SelfAttention.Output, ", "weights.Norm1", "rows");
             if (cross)
             {
-                w.Line("// Encoder–decoder attention: queries from the decoder, keys and values from the encoder output.");
+                w.Line("// Encoder–decoder attention: queries from the decoder, keys and values from each sequence's encoder output.");
                 if (!post)
                 {
-                    w.Line("AddNorm.Run(y, null, weights.Norm2.Gamma, weights.Norm2.Beta, s.Normed, length);");
+                    w.Line("AddNorm.Run(y, null, weights.Norm2.Gamma, weights.Norm2.Beta, s.Normed, rows);");
                 }
-                w.Line($"{g.CrossQuery}.Run({(post ? "y" : "s.Normed")}, length, weights.CrossAttention!.Query, null, s.QueryKeyValue);");
-                w.Line($"var memory = new {Runtime}AttentionArguments {{ Query = s.QueryKeyValue, QueryStride = DModel, KeysT = cache.MemoryKeysT, KeysTHeadStride = HeadDim * cache.KeysTStride, KeysTStride = cache.KeysTStride, Values = cache.MemoryValues, ValueStride = DModel, Output = s.Context, OutputStride = DModel, QueryCount = length, KeyCount = cache.MemoryLength, CausalOffset = -1, Scores = s.Scores, ScoresStride = s.KeysTStride, Probabilities = crossAttentionWeights }};");
-                w.Line("Attention.Run(ref memory);");
-                EmitSubLayerEnd(w, post, $"{g.AttentionOutput}.Run(s.Context, length, weights.CrossAttention.Output, ", "weights.Norm2", "length");
+                w.Line($"{g.CrossQuery}.Run({(post ? "y" : "s.Normed")}, rows, weights.CrossAttention!.Query, null, s.QueryKeyValue);");
+                using (w.Block("for (int k = 0, first = 0; k < lengths.Length; first += lengths[k], k++)"))
+                {
+                    w.Line($"{Runtime}DecoderLayerCache cache = caches[k];");
+                    w.Line($"var memory = new {Runtime}AttentionArguments {{ Query = s.QueryKeyValue + (long)first * DModel, QueryStride = DModel, KeysT = cache.MemoryKeysT, KeysTHeadStride = HeadDim * cache.KeysTStride, KeysTStride = cache.KeysTStride, Values = cache.MemoryValues, ValueStride = DModel, Output = s.Context + (long)first * DModel, OutputStride = DModel, QueryCount = lengths[k], KeyCount = cache.MemoryLength, CausalOffset = -1, Scores = s.Scores, ScoresStride = s.KeysTStride, Probabilities = crossAttentionWeights }};");
+                    w.Line("Attention.Run(ref memory);");
+                }
+                EmitSubLayerEnd(w, post, $"{g.AttentionOutput}.Run(s.Context, rows, weights.CrossAttention.Output, ", "weights.Norm2", "rows");
             }
             string ffnNorm = cross ? "weights.Norm3" : "weights.Norm2";
             w.Line($"// Feed forward: {m.Activation}(y·W1ᵀ + b1)·W2ᵀ + b2.");
             if (!post)
             {
-                w.Line($"AddNorm.Run(y, null, {ffnNorm}.Gamma, {ffnNorm}.Beta, s.Normed, length);");
+                w.Line($"AddNorm.Run(y, null, {ffnNorm}.Gamma, {ffnNorm}.Beta, s.Normed, rows);");
             }
-            w.Line($"{g.FfnUp}.Run({(post ? "y" : "s.Normed")}, length, weights.FeedForward.Up, null, s.Hidden);");
-            EmitSubLayerEnd(w, post, $"{g.FfnDown}.Run(s.Hidden, length, weights.FeedForward.Down, ", ffnNorm, "length");
+            w.Line($"{g.FfnUp}.Run({(post ? "y" : "s.Normed")}, rows, weights.FeedForward.Up, null, s.Hidden);");
+            EmitSubLayerEnd(w, post, $"{g.FfnDown}.Run(s.Hidden, rows, weights.FeedForward.Down, ", ffnNorm, "rows");
+        }
+        w.Line();
+        w.Line("/// <summary>Rejects decoder segments that do not fit the declared shape, their caches or the scratch; returns their total rows.</summary>");
+        using (w.Block($"private static int CheckDecoderSegments(global::System.ReadOnlySpan<int> starts, global::System.ReadOnlySpan<int> lengths, global::System.ReadOnlySpan<{Runtime}DecoderLayerCache> caches, {Runtime}BlockScratch scratch, bool singleSegmentOutput)"))
+        {
+            w.Line("if (lengths.IsEmpty) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), 0, \"At least one segment is needed.\");");
+            w.Line("if (starts.Length != lengths.Length || caches.Length != lengths.Length) throw new global::System.ArgumentException($\"starts ({starts.Length}), lengths ({lengths.Length}) and caches ({caches.Length}) must have one entry per segment.\", nameof(caches));");
+            w.Line("if (singleSegmentOutput && lengths.Length != 1) throw new global::System.ArgumentException(\"Cross-attention weights can be reported for one segment only.\", \"crossAttentionWeights\");");
+            w.Line("long rows = 0;");
+            using (w.Block("for (int k = 0; k < lengths.Length; k++)"))
+            {
+                w.Line("if (lengths[k] < 1 || starts[k] < 0 || (long)starts[k] + lengths[k] > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), $\"Segment {k}: positions [{starts[k]}, {(long)starts[k] + lengths[k]}) do not fit 1..{MaxSeqLen}.\");");
+                w.Line("global::System.ArgumentNullException.ThrowIfNull(caches[k], nameof(caches));");
+                if (m.EncoderLayers > 0)
+                {
+                    w.Line("if (caches[k].MemoryLength < 1) throw new global::System.InvalidOperationException(\"Call PrepareCrossAttention with the encoder output before decoding.\");");
+                }
+                w.Line("for (int j = 0; j < k; j++) if (ReferenceEquals(caches[j], caches[k])) throw new global::System.ArgumentException($\"Segments {j} and {k} share a cache; each sequence needs its own.\", nameof(caches));");
+                w.Line("rows += lengths[k];");
+            }
+            w.Line("if (rows > scratch.MaxRows) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), rows, $\"Scratch holds {scratch.MaxRows} rows; the segments have {rows}.\");");
+            w.Line("return (int)rows;");
         }
         w.Line();
     }

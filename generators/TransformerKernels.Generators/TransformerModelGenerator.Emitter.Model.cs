@@ -293,12 +293,13 @@ public sealed partial class TransformerModelGenerator
 
     private static void EmitTranslate(SourceWriter w, ModelSpec m)
     {
-        w.Line($"private readonly global::TransformerKernels.BeamSearch _beamSearch = new();");
+        w.Line("private readonly global::TransformerKernels.BeamSearch _beamSearch = new();");
+        w.Line("private readonly global::TransformerKernels.GreedySearch _greedySearch = new();");
         w.Line("private float* _crossAttention;");
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// Translates source ids into target ids, token by token: the encoder runs once, then each step feeds the tokens so far");
-        w.Line("/// (one new row, earlier ones cached) through the decoder, the final linear picks the next token, until");
+        w.Line("/// (one new row per beam, earlier ones cached) through the decoder, the final linear picks the next token, until");
         w.Line("/// <paramref name=\"endToken\"/> or <paramref name=\"maxLength\"/>. Greedy with <paramref name=\"beamWidth\"/> 1, beam search above.");
         w.Line("/// </summary>");
         w.Line("/// <param name=\"source\">Source token ids.</param>");
@@ -315,88 +316,197 @@ public sealed partial class TransformerModelGenerator
             w.Line("Enter();");
             using (w.TryFinally("Exit();"))
             {
-                w.Line("CheckSource(source);");
-                w.Line("if ((uint)startToken >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(startToken), startToken, $\"Must be a target id in [0, {DecoderVocab}).\");");
-                w.Line("if ((uint)endToken >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(endToken), endToken, $\"Must be a target id in [0, {DecoderVocab}).\");");
-                w.Line("if (beamWidth < 1 || beamWidth > global::TransformerKernels.BeamSearch.MaxWidth) throw new global::System.ArgumentOutOfRangeException(nameof(beamWidth), beamWidth, $\"Must be 1 (greedy) to {(global::TransformerKernels.BeamSearch.MaxWidth)} beams.\");");
-                w.Line("if (maxLength < 0 || maxLength > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(maxLength), maxLength, $\"0 (as long as fits) or 1..{MaxSeqLen}.\");");
-                w.Line("int limit = global::System.Math.Min(maxLength == 0 ? MaxSeqLen : maxLength, target.Length);");
+                w.Line("CheckSource(source, nameof(source));");
+                w.Line("int limit = CheckDecodingOptions(startToken, endToken, beamWidth, maxLength);");
+                w.Line("limit = global::System.Math.Min(limit, target.Length);");
                 w.Line("if (limit < 1) throw new global::System.ArgumentException(\"The target span is empty.\", nameof(target));");
-                w.Line("StartDecodingCore(source, beamWidth == 1 ? 1 : 2 * beamWidth);");
-                using (w.Block("if (beamWidth > 1)"))
-                {
-                    w.Line("return _beamSearch.Run(this, startToken, endToken, beamWidth, lengthPenalty, limit, target);");
-                }
-                w.Line("// Greedy: the most probable token at each step (softmax is monotonic, so argmax of the logits).");
-                w.Line("int token = startToken;");
-                using (w.Block("for (int position = 0; position < limit; position++)"))
-                {
-                    w.Line("token = global::TransformerKernels.RowSoftmax.ArgMax(StepCore(0, token, position));");
-                    w.Line("if (token == endToken) return position;");
-                    w.Line("target[position] = token;");
-                }
-                w.Line("return limit;");
+                w.Line("int sourceLength = source.Length, length = 0;");
+                w.Line("TranslateCore(source, new global::System.ReadOnlySpan<int>(in sourceLength), target, limit, new global::System.Span<int>(ref length), startToken, endToken, beamWidth, lengthPenalty);");
+                w.Line("return length;");
+            }
+        }
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Translates many sentences at once, with the same results as <see cref=\"Translate\"/> one by one: the encoder runs over");
+        w.Line("/// the sources packed back to back, then every decoding step feeds one row per live beam of every sentence still");
+        w.Line("/// running through the decoder in one pass over the weights; finished sentences leave the batch. Sentences go in chunks");
+        w.Line("/// of up to the model's maxBatch (and 256 decoder slots: one per sentence greedy, two per beam).");
+        w.Line("/// </summary>");
+        w.Line("/// <param name=\"sources\">Source ids of every sentence, back to back [Σ sourceLengths].</param>");
+        w.Line("/// <param name=\"sourceLengths\">Tokens of each source (each 1..MaxSeqLen).</param>");
+        w.Line("/// <param name=\"targets\">[sentences, limit] with limit = <paramref name=\"maxLength\"/> (MaxSeqLen when 0): row k receives sentence k's ids.</param>");
+        w.Line("/// <param name=\"targetLengths\">Receives each sentence's target length [sentences] (the end token is not written).</param>");
+        w.Line("/// <param name=\"startToken\">The target id that starts decoding.</param>");
+        w.Line("/// <param name=\"endToken\">The target id that ends it.</param>");
+        w.Line("/// <param name=\"beamWidth\">1: greedy; more: beam search with that many beams per sentence.</param>");
+        w.Line("/// <param name=\"lengthPenalty\">Beam scores are divided by length^lengthPenalty.</param>");
+        w.Line("/// <param name=\"maxLength\">Most target tokens (0: MaxSeqLen); also the row stride of <paramref name=\"targets\"/>.</param>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">An id outside the vocabulary, an empty or too long source, bad options.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\">Spans whose sizes do not match.</exception>");
+        using (w.Block("public void TranslateBatch(global::System.ReadOnlySpan<int> sources, global::System.ReadOnlySpan<int> sourceLengths, global::System.Span<int> targets, global::System.Span<int> targetLengths, int startToken, int endToken, int beamWidth = 1, float lengthPenalty = 1f, int maxLength = 0)"))
+        {
+            w.Line("Enter();");
+            using (w.TryFinally("Exit();"))
+            {
+                w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
+                w.Line("int limit = CheckDecodingOptions(startToken, endToken, beamWidth, maxLength);");
+                w.Line("if (sourceLengths.IsEmpty) return;");
+                w.Line("long total = 0;");
+                w.Line("foreach (int length in sourceLengths) { if (length < 1 || length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(sourceLengths), length, $\"Each source must have 1..{MaxSeqLen} tokens.\"); total += length; }");
+                w.Line("CheckSpan(sources.Length, total, nameof(sources), exact: true);");
+                w.Line("CheckIds(sources, EncoderVocab, nameof(sources));");
+                w.Line("CheckSpan(targets.Length, (long)sourceLengths.Length * limit, nameof(targets), exact: false);");
+                w.Line("CheckSpan(targetLengths.Length, sourceLengths.Length, nameof(targetLengths), exact: false);");
+                w.Line("TranslateCore(sources, sourceLengths, targets, limit, targetLengths, startToken, endToken, beamWidth, lengthPenalty);");
+            }
+        }
+        w.Line();
+        w.Line("/// <summary>Checks the decoding options; returns the target limit (maxLength, or MaxSeqLen for 0).</summary>");
+        using (w.Block("private static int CheckDecodingOptions(int startToken, int endToken, int beamWidth, int maxLength)"))
+        {
+            w.Line("if ((uint)startToken >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(startToken), startToken, $\"Must be a target id in [0, {DecoderVocab}).\");");
+            w.Line("if ((uint)endToken >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(endToken), endToken, $\"Must be a target id in [0, {DecoderVocab}).\");");
+            w.Line("if (beamWidth < 1 || beamWidth > global::TransformerKernels.BeamSearch.MaxWidth) throw new global::System.ArgumentOutOfRangeException(nameof(beamWidth), beamWidth, $\"Must be 1 (greedy) to {(global::TransformerKernels.BeamSearch.MaxWidth)} beams.\");");
+            w.Line("if (maxLength < 0 || maxLength > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(maxLength), maxLength, $\"0 (as long as fits) or 1..{MaxSeqLen}.\");");
+            w.Line("return maxLength == 0 ? MaxSeqLen : maxLength;");
+        }
+        w.Line();
+        w.Line("/// <summary>Checked sentences in chunks: encoder packed per chunk, then greedy or beam search over all of its sentences.</summary>");
+        using (w.Block("private void TranslateCore(global::System.ReadOnlySpan<int> sources, global::System.ReadOnlySpan<int> sourceLengths, global::System.Span<int> targets, int stride, global::System.Span<int> targetLengths, int startToken, int endToken, int beamWidth, float lengthPenalty)"))
+        {
+            w.Line("int slotsPerSentence = beamWidth == 1 ? 1 : 2 * beamWidth;");
+            w.Line("int chunk = global::System.Math.Max(1, global::System.Math.Min(_state.MaxBatch, global::TransformerKernels.ModelRunState.MaxSlots / slotsPerSentence));");
+            using (w.Block("for (int first = 0, offset = 0; first < sourceLengths.Length;)"))
+            {
+                w.Line("int count = global::System.Math.Min(chunk, sourceLengths.Length - first), tokens = 0;");
+                w.Line("global::System.ReadOnlySpan<int> lengths = sourceLengths.Slice(first, count);");
+                w.Line("foreach (int length in lengths) tokens += length;");
+                w.Line("PrepareSources(sources.Slice(offset, tokens), lengths, slotsPerSentence);");
+                w.Line("global::System.Span<int> output = targets.Slice(first * stride), outputLengths = targetLengths.Slice(first, count);");
+                w.Line("if (beamWidth == 1) _greedySearch.Run(this, count, startToken, endToken, stride, output, stride, outputLengths);");
+                w.Line("else _beamSearch.RunBatch(this, count, startToken, endToken, beamWidth, lengthPenalty, stride, output, stride, outputLengths);");
+                w.Line("first += count;");
+                w.Line("offset += tokens;");
             }
         }
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// Runs the encoder on <paramref name=\"source\"/> and prepares the cross-attention keys and values of every decoder block in");
-        w.Line("/// beam slots [0, <paramref name=\"slots\"/>); <see cref=\"Step\"/> then decodes token by token (Translate does both).");
+        w.Line("/// slots [0, <paramref name=\"slots\"/>); <see cref=\"Step(int, int, int)\"/> then decodes token by token (Translate does both).");
         w.Line("/// </summary>");
         w.Line("/// <param name=\"source\">Source token ids.</param>");
-        w.Line("/// <param name=\"slots\">Beam slots to prepare.</param>");
-        w.Line("public void StartDecoding(global::System.ReadOnlySpan<int> source, int slots = 1) { Enter(); try { StartDecodingCore(source, slots); } finally { Exit(); } }");
-        w.Line();
-        using (w.Block("private void StartDecodingCore(global::System.ReadOnlySpan<int> source, int slots)"))
+        w.Line("/// <param name=\"slots\">Slots to prepare (1..256).</param>");
+        using (w.Block("public void StartDecoding(global::System.ReadOnlySpan<int> source, int slots = 1)"))
         {
-            w.Line("CheckSource(source);");
-            w.Line("if (slots < 1 || slots > 2 * global::TransformerKernels.BeamSearch.MaxWidth) throw new global::System.ArgumentOutOfRangeException(nameof(slots), slots, $\"Must be 1..{(2 * global::TransformerKernels.BeamSearch.MaxWidth)} (two per beam).\");");
-            w.Line("// Encoder: embeddings + positions → encoder blocks → memory.");
-            w.Line("float* memory = _state.Rows.Pointer;");
-            w.Line("Embed(_weights.SourceEmbedding!.Pointer, source, 0, default, memory);");
-            w.Line("RunEncoder(memory, 1, source.Length, default);");
-            w.Line("// Cross-attention keys and values, once per source, for every beam slot that will be used.");
-            using (w.Block("for (int slot = 0; slot < slots; slot++)"))
+            w.Line("Enter();");
+            using (w.TryFinally("Exit();"))
             {
-                w.Line($"{Runtime}DecoderLayerCache[] caches = _state.Caches(slot);");
-                w.Line("for (int layer = 0; layer < DecoderLayers; layer++) Kernels.PrepareCrossAttention(memory, source.Length, source.Length, _weights.Decoder[layer], caches[layer]);");
+                w.Line("CheckSource(source, nameof(source));");
+                w.Line("if (slots < 1 || slots > global::TransformerKernels.ModelRunState.MaxSlots) throw new global::System.ArgumentOutOfRangeException(nameof(slots), slots, $\"Must be 1..{(global::TransformerKernels.ModelRunState.MaxSlots)} (two per beam).\");");
+                w.Line("int length = source.Length;");
+                w.Line("PrepareSources(source, new global::System.ReadOnlySpan<int>(in length), slots);");
             }
-        }
-        w.Line();
-        using (w.Block("private void CheckSource(global::System.ReadOnlySpan<int> source)"))
-        {
-            w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
-            w.Line("if (source.Length < 1 || source.Length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(source), source.Length, $\"The source must have 1..{MaxSeqLen} tokens.\");");
-            w.Line("CheckIds(source, EncoderVocab, nameof(source));");
         }
         w.Line();
         w.Line("/// <summary>");
-        w.Line("/// One decoding step in beam slot <paramref name=\"slot\"/>: embed <paramref name=\"token\"/> at <paramref name=\"position\"/>, run it");
+        w.Line("/// Encoder over the sources packed back to back (embeddings + positions → encoder blocks → memory), then each decoder");
+        w.Line("/// block's cross-attention keys and values: projected once per source into its first slot, copied to its other slots.");
+        w.Line("/// Source k owns slots [k·slotsPerSource, (k + 1)·slotsPerSource).");
+        w.Line("/// </summary>");
+        using (w.Block("private void PrepareSources(global::System.ReadOnlySpan<int> sources, global::System.ReadOnlySpan<int> lengths, int slotsPerSource)"))
+        {
+            w.Line("float* memory = _state.Rows.Pointer;");
+            w.Line("int rows = 0;");
+            w.Line("foreach (int length in lengths) { Embed(_weights.SourceEmbedding!.Pointer, sources.Slice(rows, length), 0, default, memory + (long)rows * DModel); rows += length; }");
+            w.Line("for (int layer = 0; layer < EncoderLayers; layer++) Kernels.EncoderBlockPacked(memory, lengths, _weights.Encoder[layer], _state.Scratch);");
+            w.Line("if (_weights.EncoderNorm is { } norm) Kernels.AddNorm.Run(memory, null, norm.Gamma, norm.Beta, memory, rows);");
+            using (w.Block("for (int k = 0, first = 0; k < lengths.Length; first += lengths[k], k++)"))
+            {
+                w.Line($"{Runtime}DecoderLayerCache[] prepared = _state.Caches(k * slotsPerSource);");
+                w.Line("for (int layer = 0; layer < DecoderLayers; layer++) Kernels.PrepareCrossAttention(memory + (long)first * DModel, lengths[k], lengths[k], _weights.Decoder[layer], prepared[layer]);");
+                using (w.Block("for (int slot = 1; slot < slotsPerSource; slot++)"))
+                {
+                    w.Line($"{Runtime}DecoderLayerCache[] copy = _state.Caches(k * slotsPerSource + slot);");
+                    w.Line("for (int layer = 0; layer < DecoderLayers; layer++) copy[layer].CopyMemoryFrom(prepared[layer]);");
+                }
+            }
+        }
+        w.Line();
+        using (w.Block("private void CheckSource(global::System.ReadOnlySpan<int> source, string name)"))
+        {
+            w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
+            w.Line("if (source.Length < 1 || source.Length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(name, source.Length, $\"The source must have 1..{MaxSeqLen} tokens.\");");
+            w.Line("CheckIds(source, EncoderVocab, name);");
+        }
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// One decoding step in slot <paramref name=\"slot\"/>: embed <paramref name=\"token\"/> at <paramref name=\"position\"/>, run it");
         w.Line("/// through every decoder block against the cache, final norm, final linear. Returns the logits [DecoderVocab].");
         w.Line("/// </summary>");
-        w.Line("/// <param name=\"slot\">Beam slot (0 for greedy decoding).</param>");
+        w.Line("/// <param name=\"slot\">Slot (0 for greedy decoding of one sentence).</param>");
         w.Line("/// <param name=\"token\">The previous target token.</param>");
         w.Line("/// <param name=\"position\">Its position; the slot's cache must hold positions [0, position).</param>");
-        w.Line("public global::System.Span<float> Step(int slot, int token, int position) { Enter(); try { return StepCore(slot, token, position); } finally { Exit(); } }");
-        w.Line();
-        w.Line("global::System.Span<float> global::TransformerKernels.ITokenDecoder.Step(int slot, int token, int position) => StepCore(slot, token, position);");
-        w.Line();
-        using (w.Block("private global::System.Span<float> StepCore(int slot, int token, int position)"))
+        using (w.Block("public global::System.Span<float> Step(int slot, int token, int position)"))
         {
-            w.Line("if ((uint)token >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(token), token, $\"Must be a target id in [0, {DecoderVocab}).\");");
-            w.Line("if ((uint)position >= MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(position), position, $\"Must be in [0, {MaxSeqLen}).\");");
-            w.Line("float* y = _state.DecoderRows.Pointer;");
-            w.Line("Embed(_weights.TargetEmbedding!.Pointer, new global::System.ReadOnlySpan<int>(&token, 1), position, default, y);");
-            w.Line($"{Runtime}DecoderLayerCache[] caches = _state.Caches(slot);");
-            using (w.Block("for (int layer = 0; layer < DecoderLayers; layer++)"))
+            w.Line("Enter();");
+            using (w.TryFinally("Exit();"))
             {
-                w.Line("// The last block can report its cross-attention weights (the seed's picture of what attends to what).");
-                w.Line("Kernels.DecoderBlock(y, 1, position, _weights.Decoder[layer], caches[layer], _state.Scratch, layer == DecoderLayers - 1 ? _crossAttention : null);");
+                w.Line("return StepCore(new global::System.ReadOnlySpan<int>(in slot), new global::System.ReadOnlySpan<int>(in token), new global::System.ReadOnlySpan<int>(in position));");
             }
-            w.Line("if (_weights.DecoderNorm is { } norm) Kernels.AddNorm.Run(y, null, norm.Gamma, norm.Beta, y, 1);");
-            w.Line("// Final linear to the vocabulary.");
-            w.Line($"Kernels.{m.Layers.OutputProjection}.Run(y, 1, _weights.Generator!, null, _state.Logits.Pointer);");
-            w.Line("return new global::System.Span<float>(_state.Logits.Pointer, DecoderVocab);");
+        }
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// One decoding step of several sequences: row i feeds <paramref name=\"tokens\"/>[i] at <paramref name=\"positions\"/>[i] through");
+        w.Line("/// the decoder of slot <paramref name=\"slots\"/>[i]. The linear layers run once over all rows; attention per row against");
+        w.Line("/// its slot's cache. Returns the logits [rows, DecoderVocab], valid until the next call.");
+        w.Line("/// </summary>");
+        w.Line("/// <param name=\"slots\">Distinct slots (1..256 rows).</param>");
+        w.Line("/// <param name=\"tokens\">The previous token of each row.</param>");
+        w.Line("/// <param name=\"positions\">Each row's position; its slot's cache must hold positions [0, position).</param>");
+        using (w.Block("public global::System.Span<float> Step(global::System.ReadOnlySpan<int> slots, global::System.ReadOnlySpan<int> tokens, global::System.ReadOnlySpan<int> positions)"))
+        {
+            w.Line("Enter();");
+            using (w.TryFinally("Exit();"))
+            {
+                w.Line("return StepCore(slots, tokens, positions);");
+            }
+        }
+        w.Line();
+        w.Line("int global::TransformerKernels.ITokenDecoder.Vocabulary => DecoderVocab;");
+        w.Line();
+        w.Line("global::System.Span<float> global::TransformerKernels.ITokenDecoder.Step(global::System.ReadOnlySpan<int> slots, global::System.ReadOnlySpan<int> tokens, global::System.ReadOnlySpan<int> positions) => StepCore(slots, tokens, positions);");
+        w.Line();
+        using (w.Block("private global::System.Span<float> StepCore(scoped global::System.ReadOnlySpan<int> slots, scoped global::System.ReadOnlySpan<int> tokens, scoped global::System.ReadOnlySpan<int> positions)"))
+        {
+            w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
+            w.Line("int n = slots.Length;");
+            w.Line("if (n < 1 || n > global::TransformerKernels.ModelRunState.MaxSlots) throw new global::System.ArgumentOutOfRangeException(nameof(slots), n, $\"A step takes 1..{(global::TransformerKernels.ModelRunState.MaxSlots)} rows.\");");
+            w.Line("if (tokens.Length != n || positions.Length != n) throw new global::System.ArgumentException($\"slots ({n}), tokens ({tokens.Length}) and positions ({positions.Length}) must have one entry per row.\", nameof(tokens));");
+            using (w.Block("for (int i = 0; i < n; i++)"))
+            {
+                w.Line("if ((uint)tokens[i] >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(tokens), tokens[i], $\"Row {i}: must be a target id in [0, {DecoderVocab}).\");");
+                w.Line("if ((uint)positions[i] >= MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(positions), positions[i], $\"Row {i}: must be in [0, {MaxSeqLen}).\");");
+            }
+            w.Line("float* logits = _state.Logits(n);");
+            w.Line("// Rows go through in groups the scratch holds (all at once unless the model was created for a small batch).");
+            using (w.Block("for (int first = 0; first < n; first += _state.MaxStepRows)"))
+            {
+                w.Line("int rows = global::System.Math.Min(_state.MaxStepRows, n - first);");
+                w.Line("float* y = _state.DecoderRows.Pointer;");
+                w.Line("for (int i = 0; i < rows; i++) Embed(_weights.TargetEmbedding!.Pointer, tokens.Slice(first + i, 1), positions[first + i], default, y + (long)i * DModel);");
+                w.Line($"global::System.Span<{Runtime}DecoderLayerCache> caches = _state.SegmentCaches.AsSpan(0, rows);");
+                using (w.Block("for (int layer = 0; layer < DecoderLayers; layer++)"))
+                {
+                    w.Line("for (int i = 0; i < rows; i++) caches[i] = _state.Caches(slots[first + i])[layer];");
+                    w.Line("// The last block can report a single row's cross-attention weights (the seed's picture of what attends to what).");
+                    w.Line("float* crossAttention = n == 1 && layer == DecoderLayers - 1 ? _crossAttention : null;");
+                    w.Line("Kernels.DecoderBlock(y, positions.Slice(first, rows), _state.SegmentLengths.AsSpan(0, rows), caches, _weights.Decoder[layer], _state.Scratch, crossAttention);");
+                }
+                w.Line("if (_weights.DecoderNorm is { } norm) Kernels.AddNorm.Run(y, null, norm.Gamma, norm.Beta, y, rows);");
+                w.Line("// Final linear to the vocabulary.");
+                w.Line($"Kernels.{m.Layers.OutputProjection}.Run(y, rows, _weights.Generator!, null, logits + (long)first * DecoderVocab);");
+            }
+            w.Line("return new global::System.Span<float>(logits, n * DecoderVocab);");
         }
         w.Line();
         w.Line("/// <inheritdoc/>");
@@ -407,8 +517,8 @@ public sealed partial class TransformerModelGenerator
         }
         w.Line();
         w.Line("/// <summary>");
-        w.Line("/// Where each <see cref=\"Step\"/> writes the last decoder block's cross-attention weights [Heads, memory length] (null: nowhere).");
-        w.Line("/// The caller owns the memory and keeps it alive while set.");
+        w.Line("/// Where each single-row <see cref=\"Step(int, int, int)\"/> writes the last decoder block's cross-attention weights");
+        w.Line("/// [Heads, memory length] (null: nowhere). The caller owns the memory and keeps it alive while set.");
         w.Line("/// </summary>");
         using (w.Block("public float* CrossAttentionOutput"))
         {

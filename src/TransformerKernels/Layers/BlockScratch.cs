@@ -127,6 +127,26 @@ public sealed unsafe class DecoderLayerCache : IDisposable
         new Span<float>(other.Values, positions * d).CopyTo(new Span<float>(Values, positions * d));
     }
 
+    /// <summary>
+    /// Copies another cache's encoder-output keys and values (and <see cref="MemoryLength"/>): every beam of one source
+    /// shares them, so they are projected once and copied rather than projected per beam.
+    /// </summary>
+    public void CopyMemoryFrom(DecoderLayerCache other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other._maxSeqLen != _maxSeqLen || other._dModel != _dModel)
+        {
+            throw new ArgumentException("Caches of different shapes.", nameof(other));
+        }
+        int d = _dModel, length = other.MemoryLength;
+        for (int row = 0; row < d; row++)
+        {
+            new Span<float>(other.MemoryKeysT + (long)row * KeysTStride, length).CopyTo(new Span<float>(MemoryKeysT + (long)row * KeysTStride, length));
+        }
+        new Span<float>(other.MemoryValues, length * d).CopyTo(new Span<float>(MemoryValues, length * d));
+        MemoryLength = length;
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {

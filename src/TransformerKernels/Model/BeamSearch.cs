@@ -1,19 +1,11 @@
 namespace TransformerKernels;
 
-/// <summary>One decoding step of a model with a key/value cache per beam slot; implemented by generated encoder–decoder models.</summary>
-public interface ITokenDecoder
-{
-    /// <summary>Feeds <paramref name="token"/> at <paramref name="position"/> through the decoder of beam slot <paramref name="slot"/>; returns the logits.</summary>
-    Span<float> Step(int slot, int token, int position);
-
-    /// <summary>Copies slot <paramref name="from"/>'s cached keys and values for positions [0, <paramref name="positions"/>) into slot <paramref name="to"/>.</summary>
-    void CopySlot(int from, int to, int positions);
-}
-
 /// <summary>
-/// Beam search over an <see cref="ITokenDecoder"/>: keeps the <c>width</c> best partial translations by summed
-/// log-probability, moves a hypothesis to the finished list when it emits the end token, stops once <c>width</c> have
-/// finished, and returns the finished one with the best score / length^lengthPenalty. Buffers are allocated for a width on first use and then reused.
+/// Beam search over an <see cref="ITokenDecoder"/>, for one sequence or many at once: keeps each sequence's <c>width</c> best
+/// partial translations by summed log-probability, moves a hypothesis to the finished list when it emits the end token,
+/// stops a sequence once <c>width</c> of its hypotheses have finished, and returns the finished one with the best
+/// score / length^lengthPenalty. Every live beam of every running sequence is one row of a single batched decoder step
+/// (one pass over the weights per step, not one per beam). Buffers grow on first use and are then reused.
 /// </summary>
 public sealed class BeamSearch
 {
@@ -23,123 +15,214 @@ public sealed class BeamSearch
     /// </summary>
     public const int MaxWidth = 128;
 
-    private int _width = -1, _maxLength;
-    private int[][] _tokens = [], _nextTokens = [];
-    private float[] _scores = [], _nextScores = [];
+    // Flat per-sequence state: hypotheses [count, width, _maxLength], scores [count, width], candidates [count, 2·width];
+    // _maxLength is the row stride (the longest run so far), the run's own maxLength its limit.
+    private int _count, _width, _maxLength;
+    private int[] _tokens = [], _nextTokens = [], _best = [], _live = [], _finished = [], _bestLength = [], _candidateCount = [];
+    private float[] _scores = [], _nextScores = [], _bestScores = [];
     private (float Score, int Beam, int Token)[] _candidates = [];
-    private int[] _best = [];
+    private int[] _rowSlots = [], _rowTokens = [], _rowPositions = [], _rowSequence = [];
 
     /// <summary>
-    /// The score of the hypothesis the last <see cref="Run"/> returned: its summed log-probability (the end token's
-    /// included) divided by length^lengthPenalty, the length counting the end token; for a hypothesis that did not finish
-    /// within maxLength, its summed log-probability divided by maxLength^lengthPenalty.
+    /// The score of the hypothesis the last <see cref="Run"/> returned (the first sequence's, after <see cref="RunBatch"/>):
+    /// its summed log-probability (the end token's included) divided by length^lengthPenalty, the length counting the end
+    /// token; for a hypothesis that did not finish within maxLength, its summed log-probability divided by maxLength^lengthPenalty.
     /// </summary>
-    public float BestScore { get; private set; } = float.NaN;
+    public float BestScore => _count > 0 ? _bestScores[0] : float.NaN;
+
+    /// <summary>The score of each sequence's returned hypothesis after the last run, as <see cref="BestScore"/> defines it.</summary>
+    public ReadOnlySpan<float> BestScores => _bestScores.AsSpan(0, _count);
 
     /// <summary>Decodes from <paramref name="startToken"/> and writes the best hypothesis (without the end token) to <paramref name="output"/>; returns its length.</summary>
     /// <remarks>Beam slots used: [0, 2·width): the current beams and the next ones, swapped every step.</remarks>
     public int Run(ITokenDecoder decoder, int startToken, int endToken, int width, float lengthPenalty, int maxLength, Span<int> output)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(width, MaxWidth);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
-        Allocate(width, maxLength);
-        int live = 1, current = 0;
-        _scores[0] = 0f;
-        int bestLength = -1, finished = 0;
-        float bestScore = float.NegativeInfinity;
-        for (int position = 0; position < maxLength && live > 0; position++)
-        {
-            int candidates = 0;
-            for (int beam = 0; beam < live; beam++)
-            {
-                int input = position == 0 ? startToken : _tokens[beam][position - 1];
-                Span<float> logits = decoder.Step(current * width + beam, input, position);
-                RowSoftmax.LogSoftmax(logits);
-                for (int token = 0; token < logits.Length; token++)
-                {
-                    candidates = Insert((_scores[beam] + logits[token], beam, token), candidates);
-                }
-            }
-            int next = 0;
-            for (int c = 0; c < candidates && next < width; c++)
-            {
-                (float score, int beam, int token) = _candidates[c];
-                if (token == endToken)
-                {
-                    finished++;
-                    float normalized = score / MathF.Pow(position + 1, lengthPenalty);
-                    if (normalized > bestScore)
-                    {
-                        bestScore = normalized;
-                        bestLength = position;
-                        Array.Copy(_tokens[beam], _best, position);
-                    }
-                    continue;
-                }
-                Array.Copy(_tokens[beam], _nextTokens[next], position);
-                _nextTokens[next][position] = token;
-                _nextScores[next] = score;
-                decoder.CopySlot(current * width + beam, (1 - current) * width + next, position + 1);
-                next++;
-            }
-            // Stop once as many hypotheses have finished as there are beams (early stopping, as Hugging Face's default beam search).
-            if (finished >= width)
-            {
-                break;
-            }
-            (_tokens, _nextTokens) = (_nextTokens, _tokens);
-            (_scores, _nextScores) = (_nextScores, _scores);
-            live = next;
-            current = 1 - current;
-        }
-        if (bestLength < 0)
-        {
-            // Nothing finished within maxLength: return the best live hypothesis.
-            bestLength = maxLength;
-            Array.Copy(_tokens[0], _best, maxLength);
-            bestScore = _scores[0] / MathF.Pow(maxLength, lengthPenalty);
-        }
-        BestScore = bestScore;
-        int count = Math.Min(bestLength, output.Length);
-        _best.AsSpan(0, count).CopyTo(output);
+        Span<int> tokens = maxLength <= 256 ? stackalloc int[maxLength] : new int[maxLength];
+        int length = 0;
+        RunBatch(decoder, 1, startToken, endToken, width, lengthPenalty, maxLength, tokens, maxLength, new Span<int>(ref length));
+        int count = Math.Min(length, output.Length);
+        tokens[..count].CopyTo(output);
         return count;
     }
 
-    /// <summary>Keeps the 2·width best candidates sorted by descending score.</summary>
-    private int Insert((float Score, int Beam, int Token) candidate, int count)
+    /// <summary>
+    /// Beam search of <paramref name="count"/> sequences at once; sequence k uses slots [k·2·width, (k + 1)·2·width), which
+    /// the caller prepared (encoder output, empty self-attention caches).
+    /// </summary>
+    /// <param name="decoder">The model.</param>
+    /// <param name="count">Sequences.</param>
+    /// <param name="startToken">The token every sequence starts from.</param>
+    /// <param name="endToken">The token that ends a hypothesis (not written).</param>
+    /// <param name="width">Beams per sequence (1..<see cref="MaxWidth"/>).</param>
+    /// <param name="lengthPenalty">Finished scores are divided by length^lengthPenalty.</param>
+    /// <param name="maxLength">Most tokens per sequence.</param>
+    /// <param name="outputs">[count, <paramref name="outputStride"/>]: row k receives sequence k's best hypothesis.</param>
+    /// <param name="outputStride">Elements per output row (at least <paramref name="maxLength"/>).</param>
+    /// <param name="lengths">Receives each sequence's token count [count].</param>
+    public void RunBatch(ITokenDecoder decoder, int count, int startToken, int endToken, int width, float lengthPenalty, int maxLength, Span<int> outputs, int outputStride, Span<int> lengths)
     {
-        int capacity = _candidates.Length;
-        if (count == capacity && candidate.Score <= _candidates[count - 1].Score)
+        ArgumentNullException.ThrowIfNull(decoder);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(width, MaxWidth);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputStride, maxLength);
+        if (outputs.Length < (long)count * outputStride || lengths.Length < count)
         {
-            return count;
+            throw new ArgumentException($"{count} sequences need {(long)count * outputStride} output elements and {count} lengths.", nameof(outputs));
         }
-        int at = Math.Min(count, capacity - 1);
-        while (at > 0 && _candidates[at - 1].Score < candidate.Score)
+        Allocate(count, width, maxLength);
+        int vocabulary = decoder.Vocabulary, current = 0, running = count;
+        for (int k = 0; k < count; k++)
         {
-            if (at < capacity)
+            _live[k] = 1;
+            _scores[k * width] = 0f;
+            _finished[k] = 0;
+            _bestLength[k] = -1;
+            _bestScores[k] = float.NegativeInfinity;
+        }
+        for (int position = 0; position < maxLength && running > 0; position++)
+        {
+            // One batched step: every live beam of every running sequence is a row.
+            int rows = 0;
+            for (int k = 0; k < count; k++)
             {
-                _candidates[at] = _candidates[at - 1];
+                for (int beam = 0; beam < _live[k]; beam++, rows++)
+                {
+                    _rowSlots[rows] = Slot(k, current, beam);
+                    _rowTokens[rows] = position == 0 ? startToken : _tokens[Hypothesis(k, beam) + position - 1];
+                    _rowPositions[rows] = position;
+                    _rowSequence[rows] = k;
+                }
             }
-            at--;
+            Span<float> logits = decoder.Step(_rowSlots.AsSpan(0, rows), _rowTokens.AsSpan(0, rows), _rowPositions.AsSpan(0, rows));
+            for (int k = 0; k < count; k++)
+            {
+                _candidateCount[k] = 0;
+            }
+            for (int row = 0; row < rows; row++)
+            {
+                int k = _rowSequence[row], beam = _rowSlots[row] - Slot(k, current, 0);
+                Span<float> rowLogits = logits.Slice(row * vocabulary, vocabulary);
+                RowSoftmax.LogSoftmax(rowLogits);
+                float score = _scores[k * width + beam];
+                for (int token = 0; token < vocabulary; token++)
+                {
+                    Insert(k, (score + rowLogits[token], beam, token));
+                }
+            }
+            running = 0;
+            for (int k = 0; k < count; k++)
+            {
+                if (_live[k] == 0)
+                {
+                    continue;
+                }
+                _live[k] = Select(decoder, k, position, endToken, lengthPenalty, current);
+                // Stop once as many hypotheses have finished as there are beams (early stopping, as Hugging Face's default beam search).
+                if (_finished[k] >= width)
+                {
+                    _live[k] = 0;
+                }
+                running += _live[k] > 0 ? 1 : 0;
+            }
+            (_tokens, _nextTokens) = (_nextTokens, _tokens);
+            (_scores, _nextScores) = (_nextScores, _scores);
+            current = 1 - current;
         }
-        _candidates[at] = candidate;
-        return Math.Min(count + 1, capacity);
+        for (int k = 0; k < count; k++)
+        {
+            if (_bestLength[k] < 0)
+            {
+                // Nothing finished within maxLength: return the best live hypothesis.
+                _bestLength[k] = maxLength;
+                Array.Copy(_tokens, Hypothesis(k, 0), _best, k * _maxLength, maxLength);
+                _bestScores[k] = _scores[k * width] / MathF.Pow(maxLength, lengthPenalty);
+            }
+            lengths[k] = _bestLength[k];
+            _best.AsSpan(k * _maxLength, _bestLength[k]).CopyTo(outputs.Slice(k * outputStride));
+        }
     }
 
-    private void Allocate(int width, int maxLength)
+    /// <summary>Takes sequence <paramref name="k"/>'s best candidates into the next beams or the finished list; returns the next live count.</summary>
+    private int Select(ITokenDecoder decoder, int k, int position, int endToken, float lengthPenalty, int current)
     {
-        if (width == _width && maxLength <= _maxLength)
+        int width = _width, next = 0;
+        for (int c = 0; c < _candidateCount[k] && next < width; c++)
+        {
+            (float score, int beam, int token) = _candidates[k * 2 * width + c];
+            if (token == endToken)
+            {
+                _finished[k]++;
+                float normalized = score / MathF.Pow(position + 1, lengthPenalty);
+                if (normalized > _bestScores[k])
+                {
+                    _bestScores[k] = normalized;
+                    _bestLength[k] = position;
+                    Array.Copy(_tokens, Hypothesis(k, beam), _best, k * _maxLength, position);
+                }
+                continue;
+            }
+            Array.Copy(_tokens, Hypothesis(k, beam), _nextTokens, Hypothesis(k, next), position);
+            _nextTokens[Hypothesis(k, next) + position] = token;
+            _nextScores[k * width + next] = score;
+            decoder.CopySlot(Slot(k, current, beam), Slot(k, 1 - current, next), position + 1);
+            next++;
+        }
+        return next;
+    }
+
+    private int Slot(int sequence, int half, int beam) => sequence * 2 * _width + half * _width + beam;
+
+    private int Hypothesis(int sequence, int beam) => (sequence * _width + beam) * _maxLength;
+
+    /// <summary>Keeps sequence <paramref name="k"/>'s 2·width best candidates sorted by descending score.</summary>
+    private void Insert(int k, (float Score, int Beam, int Token) candidate)
+    {
+        int capacity = 2 * _width, count = _candidateCount[k];
+        Span<(float Score, int Beam, int Token)> candidates = _candidates.AsSpan(k * capacity, capacity);
+        if (count == capacity && candidate.Score <= candidates[count - 1].Score)
         {
             return;
         }
+        int at = Math.Min(count, capacity - 1);
+        while (at > 0 && candidates[at - 1].Score < candidate.Score)
+        {
+            if (at < capacity)
+            {
+                candidates[at] = candidates[at - 1];
+            }
+            at--;
+        }
+        candidates[at] = candidate;
+        _candidateCount[k] = Math.Min(count + 1, capacity);
+    }
+
+    private void Allocate(int count, int width, int maxLength)
+    {
+        _count = count;
+        if (width == _width && maxLength <= _maxLength && count <= _live.Length)
+        {
+            return;
+        }
+        int sequences = Math.Max(count, _live.Length);
+        _maxLength = width == _width ? Math.Max(maxLength, _maxLength) : maxLength;
         _width = width;
-        _maxLength = maxLength;
-        _tokens = Enumerable.Range(0, width).Select(_ => new int[maxLength]).ToArray();
-        _nextTokens = Enumerable.Range(0, width).Select(_ => new int[maxLength]).ToArray();
-        _scores = new float[width];
-        _nextScores = new float[width];
-        _candidates = new (float, int, int)[2 * width];
-        _best = new int[maxLength];
+        _tokens = new int[sequences * width * _maxLength];
+        _nextTokens = new int[sequences * width * _maxLength];
+        _best = new int[sequences * _maxLength];
+        _scores = new float[sequences * width];
+        _nextScores = new float[sequences * width];
+        _bestScores = new float[sequences];
+        _candidates = new (float, int, int)[sequences * 2 * width];
+        _live = new int[sequences];
+        _finished = new int[sequences];
+        _bestLength = new int[sequences];
+        _candidateCount = new int[sequences];
+        _rowSlots = new int[sequences * width];
+        _rowTokens = new int[sequences * width];
+        _rowPositions = new int[sequences * width];
+        _rowSequence = new int[sequences * width];
     }
 }

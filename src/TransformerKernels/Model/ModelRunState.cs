@@ -10,6 +10,8 @@ public sealed unsafe class ModelRunState : IDisposable
 {
     private readonly ModelShape _shape;
     private DecoderLayerCache[][] _caches = [];
+    private NativeBuffer? _logits;
+    private int _logitRows;
 
     /// <summary>Allocates scratch for batches of up to <paramref name="maxBatch"/> sequences.</summary>
     public ModelRunState(ModelShape shape, int maxBatch)
@@ -19,9 +21,28 @@ public sealed unsafe class ModelRunState : IDisposable
         MaxBatch = maxBatch;
         Scratch = new BlockScratch(shape, maxBatch);
         Rows = new NativeBuffer((long)maxBatch * shape.MaxSeqLen * shape.DModel);
-        DecoderRows = new NativeBuffer((long)shape.MaxSeqLen * shape.DModel);
-        Logits = new NativeBuffer(Math.Max(1, shape.DecoderVocab));
+        MaxStepRows = Math.Min(MaxSlots, Scratch.MaxRows);
+        DecoderRows = new NativeBuffer((long)Math.Max(shape.MaxSeqLen, MaxStepRows) * shape.DModel);
+        SegmentCaches = new DecoderLayerCache[MaxSlots];
+        SegmentStarts = new int[MaxSlots];
+        SegmentLengths = new int[MaxSlots];
+        Array.Fill(SegmentLengths, 1);
     }
+
+    /// <summary>Decoder cache slots: 256, two per beam of the widest beam search.</summary>
+    public const int MaxSlots = 2 * BeamSearch.MaxWidth;
+
+    /// <summary>Most rows one batched decoding step takes: one per slot, within the scratch.</summary>
+    public int MaxStepRows { get; }
+
+    /// <summary>Per-segment cache of one layer, filled before each batched decoder block call [MaxSlots].</summary>
+    public DecoderLayerCache[] SegmentCaches { get; }
+
+    /// <summary>Per-segment first positions for batched decoder calls [MaxSlots].</summary>
+    public int[] SegmentStarts { get; }
+
+    /// <summary>Per-segment row counts for batched decoder calls [MaxSlots]; all 1 unless a caller changes them (decoding steps).</summary>
+    public int[] SegmentLengths { get; }
 
     /// <summary>Largest batch.</summary>
     public int MaxBatch { get; }
@@ -32,19 +53,31 @@ public sealed unsafe class ModelRunState : IDisposable
     /// <summary>Encoder rows [MaxBatch·MaxSeqLen, DModel] for the token-level API.</summary>
     public NativeBuffer Rows { get; }
 
-    /// <summary>Decoder rows [MaxSeqLen, DModel] for decoding.</summary>
+    /// <summary>Decoder rows [max(MaxSeqLen, MaxStepRows), DModel] for decoding.</summary>
     public NativeBuffer DecoderRows { get; }
 
-    /// <summary>One row of output logits [DecoderVocab].</summary>
-    public NativeBuffer Logits { get; }
+    /// <summary>
+    /// Output logits [rows, DecoderVocab], grown on first use to the most rows asked for so far (a large vocabulary times
+    /// every possible step row would be gigabytes); later steps of that size allocate nothing.
+    /// </summary>
+    public float* Logits(int rows)
+    {
+        if (rows > _logitRows)
+        {
+            _logits?.Dispose();
+            _logits = new NativeBuffer((long)rows * Math.Max(1, _shape.DecoderVocab));
+            _logitRows = rows;
+        }
+        return _logits!.Pointer;
+    }
 
     /// <summary>The caches of slot <paramref name="slot"/> (one per decoder layer), allocating slots up to it on first use.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A slot outside [0, 2·<see cref="BeamSearch.MaxWidth"/>).</exception>
     public DecoderLayerCache[] Caches(int slot)
     {
-        if ((uint)slot >= 2 * BeamSearch.MaxWidth)
+        if ((uint)slot >= MaxSlots)
         {
-            throw new ArgumentOutOfRangeException(nameof(slot), slot, $"Beam slots are 0..{2 * BeamSearch.MaxWidth - 1} (two per beam).");
+            throw new ArgumentOutOfRangeException(nameof(slot), slot, $"Decoder slots are 0..{MaxSlots - 1} (two per beam).");
         }
         if (slot >= _caches.Length)
         {
@@ -69,7 +102,7 @@ public sealed unsafe class ModelRunState : IDisposable
         Scratch.Dispose();
         Rows.Dispose();
         DecoderRows.Dispose();
-        Logits.Dispose();
+        _logits?.Dispose();
         foreach (DecoderLayerCache[] slot in _caches)
         {
             foreach (DecoderLayerCache cache in slot)
