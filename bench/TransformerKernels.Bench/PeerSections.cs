@@ -51,6 +51,7 @@ internal static class PeerSections
         md.AppendLine();
 
         AppendCorpus(md, reports);
+        AppendTranslationBatches(md, reports);
 
         JsonElement? torch = ReadJson("pytorch-results.json");
         md.AppendLine("## vs PyTorch (bench/pytorch_bench.py, same session)");
@@ -158,6 +159,33 @@ internal static class PeerSections
             double packed = Rate(nameof(CorpusBenchmarks.Packed)), padded = Rate(nameof(CorpusBenchmarks.Padded)), sorted = Rate(nameof(CorpusBenchmarks.PaddedSorted));
             double ort = Rate(nameof(CorpusBenchmarks.OnnxRuntimePadded)), ortSorted = Rate(nameof(CorpusBenchmarks.OnnxRuntimePaddedSorted));
             md.AppendLine(string.Create(Invariant, $"| {group.Key} | {packed:F0} | {padded:F0} | {sorted:F0} | {ort:F0} | {ortSorted:F0} | {packed / padded:F2}× | {packed / Math.Max(ort, ortSorted):F2}× |"));
+        }
+        md.AppendLine();
+    }
+
+    /// <summary>Sentences per second translating the held-out set: one at a time against batched decoding.</summary>
+    private static void AppendTranslationBatches(StringBuilder md, BenchmarkReport[] reports)
+    {
+        BenchmarkReport[] runs = reports.Where(r => r.BenchmarkCase.Descriptor.Type == typeof(TranslationBatchBenchmarks)).ToArray();
+        if (runs.Length == 0)
+        {
+            return;
+        }
+        int sentences = TranslationBatchBenchmarks.SentenceCount;
+        md.AppendLine($"## Translating {sentences} held-out sentences: one at a time vs batched");
+        md.AppendLine();
+        md.AppendLine($"Sentences per second (higher is better). Batched: `TranslateBatch` in batches of {ChineseEnglish.SentenceTranslator.DefaultBatch} " +
+                      "(encoder packed; each decoding step one pass over the weights for every live beam of every running sentence).");
+        md.AppendLine();
+        md.AppendLine("| threads | beams | one at a time | batched | batched ÷ one at a time |");
+        md.AppendLine("|---:|---:|---:|---:|---:|");
+        foreach (var group in runs.GroupBy(r => (Threads: r.BenchmarkCase.Parameters["Threads"]?.ToString() ?? "", Beam: r.BenchmarkCase.Parameters["Beam"]?.ToString() ?? ""))
+                     .OrderBy(g => g.Key.Threads, StringComparer.Ordinal).ThenBy(g => g.Key.Beam, StringComparer.Ordinal))
+        {
+            double Rate(string method) => group.Where(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method)
+                .Select(r => sentences / (r.ResultStatistics!.Mean / 1e9)).DefaultIfEmpty(double.NaN).First();
+            double single = Rate(nameof(TranslationBatchBenchmarks.OneAtATime)), batched = Rate(nameof(TranslationBatchBenchmarks.Batched));
+            md.AppendLine(string.Create(Invariant, $"| {group.Key.Threads} | {group.Key.Beam} | {single:F0} | {batched:F0} | {batched / single:F2}× |"));
         }
         md.AppendLine();
     }

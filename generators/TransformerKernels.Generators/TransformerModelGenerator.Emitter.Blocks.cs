@@ -252,13 +252,17 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// <param name=\"validLength\">Rows that are real tokens (the rest is padding the decoder must not see).</param>");
         w.Line("/// <param name=\"weights\">The block's packed weights.</param>");
         w.Line("/// <param name=\"cache\">The block's cache for this sequence.</param>");
-        using (w.Block($"public static unsafe void PrepareCrossAttention(float* memory, int memoryLength, int validLength, {Runtime}DecoderLayerWeights weights, {Runtime}DecoderLayerCache cache)"))
+        w.Line("/// <param name=\"scratch\">Block scratch (its Q·K·V rows hold the fused K·V projection on the way).</param>");
+        using (w.Block($"public static unsafe void PrepareCrossAttention(float* memory, int memoryLength, int validLength, {Runtime}DecoderLayerWeights weights, {Runtime}DecoderLayerCache cache, {Runtime}BlockScratch scratch)"))
         {
             w.Line("if (memoryLength < 1 || memoryLength > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(memoryLength), memoryLength, $\"The encoder output must have 1..{MaxSeqLen} rows.\");");
             w.Line("if (validLength < 1 || validLength > memoryLength) throw new global::System.ArgumentOutOfRangeException(nameof(validLength), validLength, \"Valid rows must be 1..memoryLength.\");");
-            w.Line($"{g.CrossKeyValue}.Run(memory, memoryLength, weights.CrossAttention!.KeyValue, null, cache.MemoryKeyValue);");
-            w.Line("Attention.TransposeKeys(cache.MemoryKeyValue, 2 * DModel, memoryLength, cache.MemoryKeysT, HeadDim * cache.KeysTStride, cache.KeysTStride, 0);");
-            w.Line("for (int i = 0; i < memoryLength; i++) new global::System.Span<float>(cache.MemoryKeyValue + (long)i * 2 * DModel + DModel, DModel).CopyTo(new global::System.Span<float>(cache.MemoryValues + (long)i * DModel, DModel));");
+            w.Line("cache.ShareMemoryOf(null); // write this cache's own buffers, not another's it was sharing");
+            w.Line("if (memoryLength > scratch.MaxRows) throw new global::System.ArgumentOutOfRangeException(nameof(memoryLength), memoryLength, $\"Scratch holds {scratch.MaxRows} rows.\");");
+            w.Line("float* keyValue = scratch.QueryKeyValue;");
+            w.Line($"{g.CrossKeyValue}.Run(memory, memoryLength, weights.CrossAttention!.KeyValue, null, keyValue);");
+            w.Line("Attention.TransposeKeys(keyValue, 2 * DModel, memoryLength, cache.MemoryKeysT, HeadDim * cache.KeysTStride, cache.KeysTStride, 0);");
+            w.Line("for (int i = 0; i < memoryLength; i++) new global::System.Span<float>(keyValue + (long)i * 2 * DModel + DModel, DModel).CopyTo(new global::System.Span<float>(cache.MemoryValues + (long)i * DModel, DModel));");
             w.Line("cache.MemoryLength = validLength;");
         }
         w.Line();

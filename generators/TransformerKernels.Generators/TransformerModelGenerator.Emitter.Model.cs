@@ -193,7 +193,7 @@ public sealed partial class TransformerModelGenerator
                     {
                         w.Line("// Keys and values of this sequence's encoder output, for every block's cross-attention.");
                         w.Line("int valid = memoryLengths.IsEmpty ? memoryLength : memoryLengths[b];");
-                        w.Line("for (int layer = 0; layer < DecoderLayers; layer++) Kernels.PrepareCrossAttention(m0 + (long)b * memoryLength * DModel, memoryLength, valid, _weights.Decoder[layer], caches[layer]);");
+                        w.Line("for (int layer = 0; layer < DecoderLayers; layer++) Kernels.PrepareCrossAttention(m0 + (long)b * memoryLength * DModel, memoryLength, valid, _weights.Decoder[layer], caches[layer], _state.Scratch);");
                     }
                     w.Line("for (int layer = 0; layer < DecoderLayers; layer++) Kernels.DecoderBlock(y, targetLength, 0, _weights.Decoder[layer], caches[layer], _state.Scratch);");
                     w.Line("if (_weights.DecoderNorm is { } norm) Kernels.AddNorm.Run(y, null, norm.Gamma, norm.Beta, y, targetLength);");
@@ -410,7 +410,7 @@ public sealed partial class TransformerModelGenerator
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// Encoder over the sources packed back to back (embeddings + positions → encoder blocks → memory), then each decoder");
-        w.Line("/// block's cross-attention keys and values: projected once per source into its first slot, copied to its other slots.");
+        w.Line("/// block's cross-attention keys and values: projected once per source into its first slot, shared by its other slots.");
         w.Line("/// Source k owns slots [k·slotsPerSource, (k + 1)·slotsPerSource).");
         w.Line("/// </summary>");
         using (w.Block("private void PrepareSources(global::System.ReadOnlySpan<int> sources, global::System.ReadOnlySpan<int> lengths, int slotsPerSource)"))
@@ -423,11 +423,11 @@ public sealed partial class TransformerModelGenerator
             using (w.Block("for (int k = 0, first = 0; k < lengths.Length; first += lengths[k], k++)"))
             {
                 w.Line($"{Runtime}DecoderLayerCache[] prepared = _state.Caches(k * slotsPerSource);");
-                w.Line("for (int layer = 0; layer < DecoderLayers; layer++) Kernels.PrepareCrossAttention(memory + (long)first * DModel, lengths[k], lengths[k], _weights.Decoder[layer], prepared[layer]);");
+                w.Line("for (int layer = 0; layer < DecoderLayers; layer++) Kernels.PrepareCrossAttention(memory + (long)first * DModel, lengths[k], lengths[k], _weights.Decoder[layer], prepared[layer], _state.Scratch);");
                 using (w.Block("for (int slot = 1; slot < slotsPerSource; slot++)"))
                 {
-                    w.Line($"{Runtime}DecoderLayerCache[] copy = _state.Caches(k * slotsPerSource + slot);");
-                    w.Line("for (int layer = 0; layer < DecoderLayers; layer++) copy[layer].CopyMemoryFrom(prepared[layer]);");
+                    w.Line($"{Runtime}DecoderLayerCache[] sharing = _state.Caches(k * slotsPerSource + slot);");
+                    w.Line("for (int layer = 0; layer < DecoderLayers; layer++) sharing[layer].ShareMemoryOf(prepared[layer]);");
                 }
             }
         }

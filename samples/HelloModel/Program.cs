@@ -37,7 +37,7 @@ unsafe
     fixed (float* x = source, y = target)
     {
         Tiny.Kernels.EncoderBlock(x, 1, sourceLength, default, encoder, scratch);
-        Tiny.Kernels.PrepareCrossAttention(x, sourceLength, sourceLength, decoder, cache);
+        Tiny.Kernels.PrepareCrossAttention(x, sourceLength, sourceLength, decoder, cache, scratch);
         for (int position = 0; position < steps; position++)
         {
             // One new row per step: its keys and values join the cache, earlier rows are not recomputed.

@@ -63,19 +63,28 @@ namespace Translate
                 {
                     return Evaluate(translator, Path.Combine(modelDirectory, TranslatorFiles.HeldOutFileName), options.Beam);
                 }
+                var parsed = new List<int[]>();
                 foreach (string sentence in options.Sentences)
                 {
                     if (!translator.TryParse(sentence, out int[] ids, out string? problem))
                     {
                         return CommandErrors.Usage(Tool, problem!);
                     }
-                    if (options.AttentionPath is not null || options.Verbose)
+                    parsed.Add(ids);
+                }
+                if (options.AttentionPath is not null || options.Verbose)
+                {
+                    for (int i = 0; i < parsed.Count; i++)
                     {
-                        Console.WriteLine(translator.TranslateStepByStep(ids, options.Verbose ? Console.Out : null, options.AttentionPath, sentence));
+                        Console.WriteLine(translator.TranslateStepByStep(parsed[i], options.Verbose ? Console.Out : null, options.AttentionPath, options.Sentences[i]));
                     }
-                    else
+                }
+                else
+                {
+                    // All sentences in one batch: each decoding step is one pass over the weights for all of them.
+                    foreach (string english in translator.TranslateMany(parsed, options.Beam))
                     {
-                        Console.WriteLine(translator.Translate(ids, options.Beam));
+                        Console.WriteLine(english);
                     }
                 }
             }
@@ -195,17 +204,21 @@ namespace Translate
         private static int Evaluate(SentenceTranslator translator, string path, int beam)
         {
             var pairs = File.ReadAllLines(path).Where(l => l.Contains('\t')).Select(l => l.Split('\t')).ToArray();
-            int correct = 0;
+            var parsed = pairs.Select(p => translator.TryParse(p[0], out int[] ids, out _) ? ids : null).ToArray();
+            int[][] translatable = parsed.OfType<int[]>().ToArray();
             var clock = Stopwatch.StartNew();
-            foreach (string[] pair in pairs)
+            string[] translations = translator.TranslateMany(translatable, beam);
+            double milliseconds = clock.Elapsed.TotalMilliseconds;
+            int correct = 0;
+            for (int i = 0, t = 0; i < pairs.Length; i++)
             {
-                if (translator.TryParse(pair[0], out int[] ids, out _) && translator.Translate(ids, beam) == Vocabulary.SentenceCase(pair[1]))
+                if (parsed[i] is not null && translations[t++] == Vocabulary.SentenceCase(pairs[i][1]))
                 {
                     correct++;
                 }
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"held-out exact match: {correct}/{pairs.Length} = {100.0 * correct / pairs.Length:F1}% (beam {beam}, {clock.Elapsed.TotalMilliseconds / pairs.Length:F2} ms per sentence)"));
+                $"held-out exact match: {correct}/{pairs.Length} = {100.0 * correct / pairs.Length:F1}% (beam {beam}, batches of {SentenceTranslator.DefaultBatch}: {milliseconds / pairs.Length:F3} ms per sentence, {pairs.Length / (milliseconds / 1000):F0} sentences/s)"));
             return 0;
         }
 
@@ -232,6 +245,15 @@ namespace Translate
                     failures += ok ? 0 : 1;
                     Console.WriteLine($"{(ok ? "ok  " : "FAIL")} beam {beam}: {chinese} → {actual}{(ok ? "" : $" (expected {english})")}");
                 }
+            }
+            // The same sentences as one batch: batched decoding must give what one-at-a-time decoding gives.
+            int[][] batch = SelfTestCases.Select(c => translator.TryParse(c.Chinese, out int[] ids, out _) ? ids : []).ToArray();
+            foreach (int beam in new[] { 1, 3 })
+            {
+                string[] actual = translator.TranslateMany(batch, beam);
+                int wrong = actual.Where((english, i) => english != SelfTestCases[i].English).Count();
+                failures += wrong;
+                Console.WriteLine($"{(wrong == 0 ? "ok  " : "FAIL")} beam {beam}: {batch.Length} sentences as one batch{(wrong == 0 ? "" : $" ({wrong} differ)")}");
             }
             string where = $"{KernelPaths.Active}, weights {Precisions.Describe(precision)}";
             Console.WriteLine(failures == 0 ? $"self-test passed on {where}" : $"self-test: {failures} mismatches on {where}");

@@ -11,6 +11,14 @@ public sealed unsafe class SentenceTranslator(ChineseEnglishTranslator model, Vo
     /// <summary>Characters of a sentence quoted in an error message; longer ones are cut with "…".</summary>
     public const int QuotedCharacters = 40;
 
+    /// <summary>
+    /// Sentences decoded together by <see cref="TranslateMany"/> when the model is loaded by <see cref="TranslatorFiles.Load"/>:
+    /// 8. This model is small (d 128): its GEMMs reach the FMA peak from 4 rows on, so wider batches add no arithmetic
+    /// efficiency, only key/value caches that no longer fit in L2 (measured on Zen 4: batches of 4–16 fastest, 64 slower
+    /// by 8–10%; see bench/results/translation-batch-zen4.md).
+    /// </summary>
+    public const int DefaultBatch = 8;
+
     private readonly int[] _output = new int[ChineseEnglishTranslator.MaxSeqLen];
 
     /// <summary>The model.</summary>
@@ -54,6 +62,28 @@ public sealed unsafe class SentenceTranslator(ChineseEnglishTranslator model, Vo
     {
         int count = model.Translate(ids, _output, Vocabulary.Start, Vocabulary.End, beamWidth: beam);
         return vocabulary.Decode(_output.AsSpan(0, count));
+    }
+
+    /// <summary>
+    /// Translates many sentences at once (<see cref="ChineseEnglishTranslator.TranslateBatch"/>): the same results as
+    /// <see cref="Translate"/> one by one, in input order, with the sentences of a batch sharing every pass over the weights.
+    /// </summary>
+    /// <param name="sentences">Source ids of each sentence (from <see cref="TryParse"/>).</param>
+    /// <param name="beam">1: greedy; more: beam search.</param>
+    public string[] TranslateMany(IReadOnlyList<int[]> sentences, int beam = 1)
+    {
+        ArgumentNullException.ThrowIfNull(sentences);
+        if (sentences.Count == 0)
+        {
+            return [];
+        }
+        int[] lengths = sentences.Select(s => s.Length).ToArray();
+        int[] sources = sentences.SelectMany(s => s).ToArray();
+        int limit = ChineseEnglishTranslator.MaxSeqLen;
+        var targets = new int[sentences.Count * limit];
+        var targetLengths = new int[sentences.Count];
+        model.TranslateBatch(sources, lengths, targets, targetLengths, Vocabulary.Start, Vocabulary.End, beamWidth: beam);
+        return Enumerable.Range(0, sentences.Count).Select(k => vocabulary.Decode(targets.AsSpan(k * limit, targetLengths[k]))).ToArray();
     }
 
     /// <summary>

@@ -16,13 +16,16 @@ public static class TranslatorFiles
     /// <summary>The committed model, copied beside the application's binaries.</summary>
     public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "model");
 
-    /// <summary>Loads the vocabularies and the weights from <paramref name="directory"/> and returns them as one translator.</summary>
+    /// <summary>
+    /// Loads the vocabularies and the weights from <paramref name="directory"/> and returns them as one translator whose
+    /// <see cref="SentenceTranslator.TranslateMany"/> decodes up to <paramref name="maxBatch"/> sentences per batch.
+    /// </summary>
     /// <exception cref="DirectoryNotFoundException">No such directory.</exception>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
     /// <exception cref="InvalidDataException">A vocabulary is empty, damaged or of another size than the declared model's.</exception>
     /// <exception cref="SafeTensorsFormatException">The weights file is truncated, not safetensors, or a directory.</exception>
     /// <exception cref="ModelWeightsException">The weights are of another shape than the declared model.</exception>
-    public static SentenceTranslator Load(string? directory = null, WeightPrecision precision = WeightPrecision.Fp32)
+    public static SentenceTranslator Load(string? directory = null, WeightPrecision precision = WeightPrecision.Fp32, int maxBatch = SentenceTranslator.DefaultBatch)
     {
         directory ??= DefaultDirectory;
         if (!Directory.Exists(directory))
@@ -30,7 +33,7 @@ public static class TranslatorFiles
             throw new DirectoryNotFoundException($"model directory '{directory}' does not exist");
         }
         Vocabulary vocabulary = Vocabulary.Load(directory);
-        ChineseEnglishTranslator model = ChineseEnglishTranslator.Load(Path.Combine(directory, WeightsFileName), precision: precision);
+        ChineseEnglishTranslator model = ChineseEnglishTranslator.Load(Path.Combine(directory, WeightsFileName), maxBatch: maxBatch, precision: precision);
         return new SentenceTranslator(model, vocabulary);
     }
 }

@@ -66,12 +66,15 @@ public sealed unsafe class BlockScratch : IDisposable
 
 /// <summary>
 /// What one decoder block keeps between decoding steps for one sequence: its own keys (transposed per head) and values
-/// for every position so far, and the keys and values of the encoder output, projected once per source.
+/// for every position so far, and (with an encoder) the keys and values of the encoder output, projected once per source.
 /// </summary>
 public sealed unsafe class DecoderLayerCache : IDisposable
 {
-    private readonly NativeBuffer _keysT, _values, _memoryKeysT, _memoryValues, _memoryKeyValue;
+    private readonly NativeBuffer _keysT, _values;
+    private readonly NativeBuffer? _memoryKeysT, _memoryValues;
     private readonly int _dModel, _maxSeqLen;
+    private DecoderLayerCache? _memoryOwner;
+    private int _memoryLength;
 
     /// <summary>Allocates a cache for sequences and sources of up to the shape's MaxSeqLen.</summary>
     public DecoderLayerCache(ModelShape shape)
@@ -81,9 +84,12 @@ public sealed unsafe class DecoderLayerCache : IDisposable
         KeysTStride = (shape.MaxSeqLen + 15) / 16 * 16;
         _keysT = new NativeBuffer((long)d * KeysTStride);
         _values = new NativeBuffer((long)shape.MaxSeqLen * d);
-        _memoryKeysT = new NativeBuffer((long)d * KeysTStride);
-        _memoryValues = new NativeBuffer((long)shape.MaxSeqLen * d);
-        _memoryKeyValue = new NativeBuffer((long)shape.MaxSeqLen * 2 * d);
+        if (shape.EncoderLayers > 0)
+        {
+            // Only a decoder with an encoder has cross-attention: a decoder-only model's caches hold no encoder state.
+            _memoryKeysT = new NativeBuffer((long)d * KeysTStride);
+            _memoryValues = new NativeBuffer((long)shape.MaxSeqLen * d);
+        }
     }
 
     /// <summary>Self-attention keys [Heads, HeadDim, KeysTStride].</summary>
@@ -92,20 +98,28 @@ public sealed unsafe class DecoderLayerCache : IDisposable
     /// <summary>Self-attention values [MaxSeqLen, DModel].</summary>
     public float* Values => _values.Pointer;
 
-    /// <summary>Encoder-output keys [Heads, HeadDim, KeysTStride].</summary>
-    public float* MemoryKeysT => _memoryKeysT.Pointer;
+    /// <summary>Encoder-output keys [Heads, HeadDim, KeysTStride] (the owner's, when shared).</summary>
+    public float* MemoryKeysT => (_memoryOwner ?? this)._memoryKeysT is { } buffer ? buffer.Pointer : null;
 
-    /// <summary>Encoder-output values [MaxSeqLen, DModel].</summary>
-    public float* MemoryValues => _memoryValues.Pointer;
-
-    /// <summary>Scratch for the fused K·V projection of the encoder output [MaxSeqLen, 2·DModel].</summary>
-    public float* MemoryKeyValue => _memoryKeyValue.Pointer;
+    /// <summary>Encoder-output values [MaxSeqLen, DModel] (the owner's, when shared).</summary>
+    public float* MemoryValues => (_memoryOwner ?? this)._memoryValues is { } buffer ? buffer.Pointer : null;
 
     /// <summary>MaxSeqLen rounded up to 16.</summary>
     public int KeysTStride { get; }
 
-    /// <summary>Encoder positions the cross-attention may see (set by PrepareCrossAttention).</summary>
-    public int MemoryLength { get; set; }
+    /// <summary>Encoder positions the cross-attention may see (set by PrepareCrossAttention; the owner's, when shared).</summary>
+    public int MemoryLength
+    {
+        get => _memoryOwner?._memoryLength ?? _memoryLength;
+        set
+        {
+            if (_memoryOwner is not null)
+            {
+                throw new InvalidOperationException("This cache shares another's encoder output; call ShareMemoryOf(null) first.");
+            }
+            _memoryLength = value;
+        }
+    }
 
     /// <summary>
     /// Copies another cache's self-attention keys and values for positions [0, <paramref name="positions"/>): beam search
@@ -128,23 +142,18 @@ public sealed unsafe class DecoderLayerCache : IDisposable
     }
 
     /// <summary>
-    /// Copies another cache's encoder-output keys and values (and <see cref="MemoryLength"/>): every beam of one source
-    /// shares them, so they are projected once and copied rather than projected per beam.
+    /// Makes this cache read its encoder-output keys and values from <paramref name="owner"/> (null: from its own buffers
+    /// again). Every beam of one source attends to the same encoder output, so beams share their first slot's projection
+    /// instead of each holding a copy. PrepareCrossAttention calls <c>ShareMemoryOf(null)</c> before writing.
     /// </summary>
-    public void CopyMemoryFrom(DecoderLayerCache other)
+    /// <exception cref="ArgumentException">A cache of another shape, or one that itself shares another's memory.</exception>
+    public void ShareMemoryOf(DecoderLayerCache? owner)
     {
-        ArgumentNullException.ThrowIfNull(other);
-        if (other._maxSeqLen != _maxSeqLen || other._dModel != _dModel)
+        if (owner is not null && (owner._maxSeqLen != _maxSeqLen || owner._dModel != _dModel || owner._memoryOwner is not null))
         {
-            throw new ArgumentException("Caches of different shapes.", nameof(other));
+            throw new ArgumentException("The owner must be a cache of the same shape holding its own encoder output.", nameof(owner));
         }
-        int d = _dModel, length = other.MemoryLength;
-        for (int row = 0; row < d; row++)
-        {
-            new Span<float>(other.MemoryKeysT + (long)row * KeysTStride, length).CopyTo(new Span<float>(MemoryKeysT + (long)row * KeysTStride, length));
-        }
-        new Span<float>(other.MemoryValues, length * d).CopyTo(new Span<float>(MemoryValues, length * d));
-        MemoryLength = length;
+        _memoryOwner = ReferenceEquals(owner, this) ? null : owner;
     }
 
     /// <inheritdoc/>
@@ -152,8 +161,7 @@ public sealed unsafe class DecoderLayerCache : IDisposable
     {
         _keysT.Dispose();
         _values.Dispose();
-        _memoryKeysT.Dispose();
-        _memoryValues.Dispose();
-        _memoryKeyValue.Dispose();
+        _memoryKeysT?.Dispose();
+        _memoryValues?.Dispose();
     }
 }

@@ -21,7 +21,9 @@ public sealed class BeamSearch
     private int[] _tokens = [], _nextTokens = [], _best = [], _live = [], _finished = [], _bestLength = [], _candidateCount = [];
     private float[] _scores = [], _nextScores = [], _bestScores = [];
     private (float Score, int Beam, int Token)[] _candidates = [];
-    private int[] _rowSlots = [], _rowTokens = [], _rowPositions = [], _rowSequence = [];
+    private int[] _rowSlots = [], _rowTokens = [], _rowPositions = [], _rowSequence = [], _rowBeam = [];
+    // The decoder slot of each live beam [count, width], now and after the step being selected.
+    private int[] _beamSlots = [], _nextBeamSlots = [];
 
     /// <summary>
     /// The score of the hypothesis the last <see cref="Run"/> returned (the first sequence's, after <see cref="RunBatch"/>):
@@ -34,7 +36,7 @@ public sealed class BeamSearch
     public ReadOnlySpan<float> BestScores => _bestScores.AsSpan(0, _count);
 
     /// <summary>Decodes from <paramref name="startToken"/> and writes the best hypothesis (without the end token) to <paramref name="output"/>; returns its length.</summary>
-    /// <remarks>Beam slots used: [0, 2·width): the current beams and the next ones, swapped every step.</remarks>
+    /// <remarks>Decoder slots used: [0, 2·width), slot 0 prepared by the caller.</remarks>
     public int Run(ITokenDecoder decoder, int startToken, int endToken, int width, float lengthPenalty, int maxLength, Span<int> output)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
@@ -47,8 +49,10 @@ public sealed class BeamSearch
     }
 
     /// <summary>
-    /// Beam search of <paramref name="count"/> sequences at once; sequence k uses slots [k·2·width, (k + 1)·2·width), which
-    /// the caller prepared (encoder output, empty self-attention caches).
+    /// Beam search of <paramref name="count"/> sequences at once; sequence k uses slots [k·2·width, (k + 1)·2·width), all
+    /// prepared by the caller with its encoder output. A beam keeps its slot: the first child of a beam inherits the parent's
+    /// slot and cache as they are, and only further children get a free slot with a copy of the parent's prefix (most beams
+    /// have one child, so most steps copy nothing).
     /// </summary>
     /// <param name="decoder">The model.</param>
     /// <param name="count">Sequences.</param>
@@ -73,10 +77,11 @@ public sealed class BeamSearch
             throw new ArgumentException($"{count} sequences need {(long)count * outputStride} output elements and {count} lengths.", nameof(outputs));
         }
         Allocate(count, width, maxLength);
-        int vocabulary = decoder.Vocabulary, current = 0, running = count;
+        int vocabulary = decoder.Vocabulary, running = count;
         for (int k = 0; k < count; k++)
         {
             _live[k] = 1;
+            _beamSlots[k * width] = k * 2 * width;
             _scores[k * width] = 0f;
             _finished[k] = 0;
             _bestLength[k] = -1;
@@ -90,7 +95,8 @@ public sealed class BeamSearch
             {
                 for (int beam = 0; beam < _live[k]; beam++, rows++)
                 {
-                    _rowSlots[rows] = Slot(k, current, beam);
+                    _rowSlots[rows] = _beamSlots[k * width + beam];
+                    _rowBeam[rows] = beam;
                     _rowTokens[rows] = position == 0 ? startToken : _tokens[Hypothesis(k, beam) + position - 1];
                     _rowPositions[rows] = position;
                     _rowSequence[rows] = k;
@@ -103,7 +109,7 @@ public sealed class BeamSearch
             }
             for (int row = 0; row < rows; row++)
             {
-                int k = _rowSequence[row], beam = _rowSlots[row] - Slot(k, current, 0);
+                int k = _rowSequence[row], beam = _rowBeam[row];
                 Span<float> rowLogits = logits.Slice(row * vocabulary, vocabulary);
                 RowSoftmax.LogSoftmax(rowLogits);
                 float score = _scores[k * width + beam];
@@ -119,7 +125,7 @@ public sealed class BeamSearch
                 {
                     continue;
                 }
-                _live[k] = Select(decoder, k, position, endToken, lengthPenalty, current);
+                _live[k] = Select(decoder, k, position, endToken, lengthPenalty);
                 // Stop once as many hypotheses have finished as there are beams (early stopping, as Hugging Face's default beam search).
                 if (_finished[k] >= width)
                 {
@@ -129,7 +135,7 @@ public sealed class BeamSearch
             }
             (_tokens, _nextTokens) = (_nextTokens, _tokens);
             (_scores, _nextScores) = (_nextScores, _scores);
-            current = 1 - current;
+            (_beamSlots, _nextBeamSlots) = (_nextBeamSlots, _beamSlots);
         }
         for (int k = 0; k < count; k++)
         {
@@ -146,9 +152,15 @@ public sealed class BeamSearch
     }
 
     /// <summary>Takes sequence <paramref name="k"/>'s best candidates into the next beams or the finished list; returns the next live count.</summary>
-    private int Select(ITokenDecoder decoder, int k, int position, int endToken, float lengthPenalty, int current)
+    private int Select(ITokenDecoder decoder, int k, int position, int endToken, float lengthPenalty)
     {
-        int width = _width, next = 0;
+        int width = _width, next = 0, firstSlot = k * 2 * width, free = 0;
+        // Slots held by the current beams are taken; a beam's first child inherits its slot, the others copy into free ones.
+        Span<bool> taken = stackalloc bool[2 * width], inherited = stackalloc bool[width];
+        for (int beam = 0; beam < _live[k]; beam++)
+        {
+            taken[_beamSlots[k * width + beam] - firstSlot] = true;
+        }
         for (int c = 0; c < _candidateCount[k] && next < width; c++)
         {
             (float score, int beam, int token) = _candidates[k * 2 * width + c];
@@ -167,13 +179,23 @@ public sealed class BeamSearch
             Array.Copy(_tokens, Hypothesis(k, beam), _nextTokens, Hypothesis(k, next), position);
             _nextTokens[Hypothesis(k, next) + position] = token;
             _nextScores[k * width + next] = score;
-            decoder.CopySlot(Slot(k, current, beam), Slot(k, 1 - current, next), position + 1);
+            int parent = _beamSlots[k * width + beam], slot = parent;
+            if (inherited[beam])
+            {
+                while (taken[free])
+                {
+                    free++;
+                }
+                taken[free] = true;
+                slot = firstSlot + free;
+                decoder.CopySlot(parent, slot, position + 1);
+            }
+            inherited[beam] = true;
+            _nextBeamSlots[k * width + next] = slot;
             next++;
         }
         return next;
     }
-
-    private int Slot(int sequence, int half, int beam) => sequence * 2 * _width + half * _width + beam;
 
     private int Hypothesis(int sequence, int beam) => (sequence * _width + beam) * _maxLength;
 
@@ -224,5 +246,8 @@ public sealed class BeamSearch
         _rowTokens = new int[sequences * width];
         _rowPositions = new int[sequences * width];
         _rowSequence = new int[sequences * width];
+        _rowBeam = new int[sequences * width];
+        _beamSlots = new int[sequences * width];
+        _nextBeamSlots = new int[sequences * width];
     }
 }
