@@ -13,7 +13,8 @@ public sealed partial class TransformerModelGenerator
     {
         var w = new SourceWriter();
         bool encoder = m.EncoderLayers > 0, decoder = m.DecoderLayers > 0, translates = encoder && decoder && m.EncoderVocab > 0 && m.DecoderVocab > 0;
-        string interfaces = "global::System.IDisposable" + (translates ? ", global::TransformerKernels.ITokenDecoder" : "");
+        bool generates = !encoder && decoder && m.DecoderVocab > 0;
+        string interfaces = "global::System.IDisposable" + (translates ? ", global::TransformerKernels.ITokenDecoder" : generates ? ", global::TransformerKernels.IPromptDecoder" : "");
         using (OpenModelClassAs(w, m, null, $"unsafe partial class {m.ClassName} : {interfaces}"))
         {
             EmitModelLifetime(w, m);
@@ -36,6 +37,11 @@ public sealed partial class TransformerModelGenerator
             if (translates)
             {
                 EmitTranslate(w, m);
+            }
+            if (generates)
+            {
+                EmitPrefill(w, m);
+                EmitDecodingSteps(w, m, cross: false);
             }
             EmitModelChecks(w);
         }
@@ -439,6 +445,75 @@ public sealed partial class TransformerModelGenerator
             w.Line("CheckIds(source, EncoderVocab, name);");
         }
         w.Line();
+        EmitDecodingSteps(w, m, cross: true);
+    }
+
+    /// <summary>
+    /// The batched decoding step (ITokenDecoder): Step over slots, CopySlot; with <paramref name="cross"/> the rows also attend
+    /// to their slot's encoder output and a single-row step can report its cross-attention weights.
+    /// </summary>
+    private static void EmitPrefill(SourceWriter w, ModelSpec m)
+    {
+        w.Line("/// <summary>");
+        w.Line("/// Runs prompts through the decoder in one pass — the GEMM rows are all prompt tokens, attention runs per prompt under");
+        w.Line("/// the causal mask — and fills the key/value caches of slots [firstSlot, firstSlot + prompts): prompt k's keys and");
+        w.Line("/// values for positions [0, length) go to slot firstSlot + k. Returns the logits of each prompt's last position");
+        w.Line("/// [prompts, DecoderVocab], valid until the next call; <see cref=\"Step(global::System.ReadOnlySpan{int}, global::System.ReadOnlySpan{int}, global::System.ReadOnlySpan{int})\"/> continues from position length.");
+        w.Line("/// </summary>");
+        w.Line("/// <param name=\"prompts\">Token ids of every prompt, back to back [Σ promptLengths].</param>");
+        w.Line("/// <param name=\"promptLengths\">Tokens of each prompt (each 1..MaxSeqLen; in total at most maxBatch·MaxSeqLen).</param>");
+        w.Line("/// <param name=\"firstSlot\">Slot of the first prompt.</param>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">An id outside the vocabulary, a prompt of 0 or more than MaxSeqLen tokens, too many tokens or slots.</exception>");
+        using (w.Block("public global::System.Span<float> Prefill(global::System.ReadOnlySpan<int> prompts, global::System.ReadOnlySpan<int> promptLengths, int firstSlot = 0)"))
+        {
+            w.Line("Enter();");
+            using (w.TryFinally("Exit();"))
+            {
+                w.Line("return PrefillCore(prompts, promptLengths, firstSlot);");
+            }
+        }
+        w.Line();
+        w.Line("int global::TransformerKernels.IPromptDecoder.MaxSequenceLength => MaxSeqLen;");
+        w.Line();
+        w.Line("global::System.Span<float> global::TransformerKernels.IPromptDecoder.Prefill(global::System.ReadOnlySpan<int> prompts, global::System.ReadOnlySpan<int> promptLengths, int firstSlot) => PrefillCore(prompts, promptLengths, firstSlot);");
+        w.Line();
+        using (w.Block("private global::System.Span<float> PrefillCore(scoped global::System.ReadOnlySpan<int> prompts, scoped global::System.ReadOnlySpan<int> promptLengths, int firstSlot)"))
+        {
+            w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
+            w.Line("int n = promptLengths.Length;");
+            w.Line("if (n < 1 || n > global::System.Math.Min(_state.MaxStepRows, global::TransformerKernels.ModelRunState.MaxSlots)) throw new global::System.ArgumentOutOfRangeException(nameof(promptLengths), n, $\"1..{(global::System.Math.Min(_state.MaxStepRows, global::TransformerKernels.ModelRunState.MaxSlots))} prompts per call.\");");
+            w.Line("if (firstSlot < 0 || firstSlot + n > global::TransformerKernels.ModelRunState.MaxSlots) throw new global::System.ArgumentOutOfRangeException(nameof(firstSlot), firstSlot, $\"Slots [{firstSlot}, {firstSlot + n}) do not fit 0..{(global::TransformerKernels.ModelRunState.MaxSlots)}.\");");
+            w.Line("long total = 0;");
+            w.Line("foreach (int length in promptLengths) { if (length < 1 || length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(promptLengths), length, $\"Each prompt must have 1..{MaxSeqLen} tokens (MaxSeqLen).\"); total += length; }");
+            w.Line("if (total > _state.Scratch.MaxRows) throw new global::System.ArgumentOutOfRangeException(nameof(promptLengths), total, $\"The prompts have {total} tokens; this model holds {_state.Scratch.MaxRows} per call (maxBatch × MaxSeqLen).\");");
+            w.Line("CheckSpan(prompts.Length, total, nameof(prompts), exact: true);");
+            w.Line("CheckIds(prompts, DecoderVocab, nameof(prompts));");
+            w.Line("// Embeddings + positions of every prompt token, back to back.");
+            w.Line("float* y = _state.Rows.Pointer;");
+            w.Line("int rows = 0;");
+            w.Line("foreach (int length in promptLengths) { Embed(_weights.TargetEmbedding!.Pointer, prompts.Slice(rows, length), 0, default, y + (long)rows * DModel); rows += length; }");
+            w.Line("global::System.Span<int> starts = global::System.MemoryExtensions.AsSpan(_state.SegmentStarts, 0, n);");
+            w.Line("starts.Clear();");
+            w.Line($"global::System.Span<{Runtime}DecoderLayerCache> caches = global::System.MemoryExtensions.AsSpan(_state.SegmentCaches, 0, n);");
+            using (w.Block("for (int layer = 0; layer < DecoderLayers; layer++)"))
+            {
+                w.Line("for (int k = 0; k < n; k++) caches[k] = _state.Caches(firstSlot + k)[layer];");
+                w.Line("Kernels.DecoderBlock(y, starts, promptLengths, caches, _weights.Decoder[layer], _state.Scratch);");
+            }
+            w.Line("// Only each prompt's last row goes on to the final norm and the vocabulary.");
+            w.Line("float* last = _state.DecoderRows.Pointer;");
+            w.Line("rows = 0;");
+            w.Line("for (int k = 0; k < n; k++) { rows += promptLengths[k]; new global::System.Span<float>(y + (long)(rows - 1) * DModel, DModel).CopyTo(new global::System.Span<float>(last + (long)k * DModel, DModel)); }");
+            w.Line("if (_weights.DecoderNorm is { } norm) Kernels.AddNorm.Run(last, null, norm.Gamma, norm.Beta, last, n);");
+            w.Line("float* logits = _state.Logits(n);");
+            w.Line($"Kernels.{m.Layers.OutputProjection}.Run(last, n, _weights.Generator!, null, logits);");
+            w.Line("return new global::System.Span<float>(logits, n * DecoderVocab);");
+        }
+        w.Line();
+    }
+
+    private static void EmitDecodingSteps(SourceWriter w, ModelSpec m, bool cross)
+    {
         w.Line("/// <summary>");
         w.Line("/// One decoding step in slot <paramref name=\"slot\"/>: embed <paramref name=\"token\"/> at <paramref name=\"position\"/>, run it");
         w.Line("/// through every decoder block against the cache, final norm, final linear. Returns the logits [DecoderVocab].");
@@ -494,13 +569,20 @@ public sealed partial class TransformerModelGenerator
                 w.Line("int rows = global::System.Math.Min(_state.MaxStepRows, n - first);");
                 w.Line("float* y = _state.DecoderRows.Pointer;");
                 w.Line("for (int i = 0; i < rows; i++) Embed(_weights.TargetEmbedding!.Pointer, tokens.Slice(first + i, 1), positions[first + i], default, y + (long)i * DModel);");
-                w.Line($"global::System.Span<{Runtime}DecoderLayerCache> caches = _state.SegmentCaches.AsSpan(0, rows);");
+                w.Line($"global::System.Span<{Runtime}DecoderLayerCache> caches = global::System.MemoryExtensions.AsSpan(_state.SegmentCaches, 0, rows);");
                 using (w.Block("for (int layer = 0; layer < DecoderLayers; layer++)"))
                 {
                     w.Line("for (int i = 0; i < rows; i++) caches[i] = _state.Caches(slots[first + i])[layer];");
-                    w.Line("// The last block can report a single row's cross-attention weights (the seed's picture of what attends to what).");
-                    w.Line("float* crossAttention = n == 1 && layer == DecoderLayers - 1 ? _crossAttention : null;");
-                    w.Line("Kernels.DecoderBlock(y, positions.Slice(first, rows), _state.SegmentLengths.AsSpan(0, rows), caches, _weights.Decoder[layer], _state.Scratch, crossAttention);");
+                    if (cross)
+                    {
+                        w.Line("// The last block can report a single row's cross-attention weights (the seed's picture of what attends to what).");
+                        w.Line("float* crossAttention = n == 1 && layer == DecoderLayers - 1 ? _crossAttention : null;");
+                        w.Line("Kernels.DecoderBlock(y, positions.Slice(first, rows), global::System.MemoryExtensions.AsSpan(_state.SegmentLengths, 0, rows), caches, _weights.Decoder[layer], _state.Scratch, crossAttention);");
+                    }
+                    else
+                    {
+                        w.Line("Kernels.DecoderBlock(y, positions.Slice(first, rows), global::System.MemoryExtensions.AsSpan(_state.SegmentLengths, 0, rows), caches, _weights.Decoder[layer], _state.Scratch);");
+                    }
                 }
                 w.Line("if (_weights.DecoderNorm is { } norm) Kernels.AddNorm.Run(y, null, norm.Gamma, norm.Beta, y, rows);");
                 w.Line("// Final linear to the vocabulary.");
@@ -516,6 +598,10 @@ public sealed partial class TransformerModelGenerator
             w.Line("for (int layer = 0; layer < DecoderLayers; layer++) destination[layer].CopySelfAttentionFrom(source[layer], positions);");
         }
         w.Line();
+        if (!cross)
+        {
+            return;
+        }
         w.Line("/// <summary>");
         w.Line("/// Where each single-row <see cref=\"Step(int, int, int)\"/> writes the last decoder block's cross-attention weights");
         w.Line("/// [Heads, memory length] (null: nowhere). The caller owns the memory and keeps it alive while set.");

@@ -30,3 +30,11 @@ public partial class FixtureDecoderOnlyPreGelu;
 /// <summary>Decoder-only: 3 post-norm ReLU layers, d24, 2 heads of 12, no final norm.</summary>
 [TransformerModel(DModel = 24, Heads = 2, EncoderLayers = 0, DecoderLayers = 3, FfnDim = 40, MaxSeqLen = 16, Positions = PositionEncoding.None)]
 public partial class FixtureDecoderOnlyPostRelu;
+
+/// <summary>
+/// Decoder-only language model: the decoder_only_pre_gelu stack (checked against PyTorch) with token embeddings for a
+/// vocabulary of 50 and an output projection; no positions, so a reference forward pass is embeddings → DecodeEmbeddings → linear.
+/// </summary>
+[TransformerModel(DModel = 32, Heads = 4, EncoderLayers = 0, DecoderLayers = 2, FfnDim = 64, MaxSeqLen = 16, Norm = NormPlacement.Pre,
+                  Activation = Activation.Gelu, LayerNormEpsilon = 1e-6, Positions = PositionEncoding.None, Vocab = 50)]
+public partial class FixtureLanguageModel;
