@@ -13,12 +13,23 @@ public sealed partial class TransformerModelGenerator
         using (OpenModelClass(w, model, "using global::System.Runtime.Intrinsics;", "using global::System.Runtime.Intrinsics.X86;"))
         using (w.Block("partial class Kernels"))
         {
-            w.Line($"/// <summary>Add &amp; Norm: y = LayerNorm(x + residual)·γ + β over rows of {model.DModel}, ε = {FloatLiteral((float)model.LayerNormEpsilon)}.</summary>");
-            w.Line("/// <remarks>");
-            w.Line($"/// Three passes over a row that stays in L1: sum (storing x + residual into y), centered sum of squares (two-pass");
-            w.Line($"/// variance: no cancellation on rows with a large mean), then normalize. A row is {row.FullVectors512} Vector512" +
-                   (row.Tail512 > 0 ? $" + {row.Tail512} scalar lanes" : "") + $" or {row.FullVectors256} Vector256" + (row.Tail256 > 0 ? $" + {row.Tail256} scalar lanes." : "."));
-            w.Line("/// </remarks>");
+            bool rms = model.Norm == "RmsNorm";
+            string vectors = $"{row.FullVectors512} Vector512" + (row.Tail512 > 0 ? $" + {row.Tail512} scalar lanes" : "") + $" or {row.FullVectors256} Vector256" + (row.Tail256 > 0 ? $" + {row.Tail256} scalar lanes." : ".");
+            if (rms)
+            {
+                w.Line($"/// <summary>Add &amp; Norm with RMSNorm: y = (x + residual)/√(mean((x + residual)²) + ε)·γ over rows of {model.DModel}, ε = {FloatLiteral((float)model.LayerNormEpsilon)}; β is ignored (RMSNorm has none).</summary>");
+                w.Line("/// <remarks>");
+                w.Line($"/// Two passes over a row that stays in L1: sum of squares (storing x + residual into y), then scale. A row is {vectors}");
+                w.Line("/// </remarks>");
+            }
+            else
+            {
+                w.Line($"/// <summary>Add &amp; Norm: y = LayerNorm(x + residual)·γ + β over rows of {model.DModel}, ε = {FloatLiteral((float)model.LayerNormEpsilon)}.</summary>");
+                w.Line("/// <remarks>");
+                w.Line($"/// Three passes over a row that stays in L1: sum (storing x + residual into y), centered sum of squares (two-pass");
+                w.Line($"/// variance: no cancellation on rows with a large mean), then normalize. A row is {vectors}");
+                w.Line("/// </remarks>");
+            }
             using (w.Block("public static unsafe class AddNorm"))
             {
                 w.Line($"/// <summary>Row width.</summary>");
@@ -32,9 +43,18 @@ public sealed partial class TransformerModelGenerator
                     EmitPathSwitch(w, int8: false, ("Avx512", Rows("Avx512")), ("Avx2", Rows("Avx2")), (null, Rows("Scalar")));
                 }
                 w.Line();
-                EmitNormRow(w, "Avx512", "Vector512", 16, row.FullVectors512, "Avx512F.FusedMultiplyAdd");
-                EmitNormRow(w, "Avx2", "Vector256", 8, row.FullVectors256, "Fma.MultiplyAdd");
-                EmitNormRowScalar(w);
+                if (rms)
+                {
+                    EmitRmsNormRow(w, "Avx512", "Vector512", 16, row.FullVectors512, "Avx512F.FusedMultiplyAdd");
+                    EmitRmsNormRow(w, "Avx2", "Vector256", 8, row.FullVectors256, "Fma.MultiplyAdd");
+                    EmitRmsNormRowScalar(w);
+                }
+                else
+                {
+                    EmitNormRow(w, "Avx512", "Vector512", 16, row.FullVectors512, "Avx512F.FusedMultiplyAdd");
+                    EmitNormRow(w, "Avx2", "Vector256", 8, row.FullVectors256, "Fma.MultiplyAdd");
+                    EmitNormRowScalar(w);
+                }
             }
         }
         return w.ToString();
@@ -86,6 +106,37 @@ public sealed partial class TransformerModelGenerator
             w.Line("for (int i = 0; i < Width; i++) { float c = y[i] - mean; squares += c * c; }");
             w.Line("float inverseStd = 1f / global::System.MathF.Sqrt(squares / Width + Epsilon);");
             w.Line("for (int i = 0; i < Width; i++) y[i] = (y[i] - mean) * inverseStd * gamma[i] + beta[i];");
+        }
+    }
+
+    private static void EmitRmsNormRow(SourceWriter w, string isa, string v, int lanes, int fullVectors, string fma)
+    {
+        int vectorEnd = fullVectors * lanes;
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        using (w.Block($"private static void Row{isa}(float* x, float* residual, float* gamma, float* beta, float* y)"))
+        {
+            w.Line("// Add: y = x + residual, its squares summed.");
+            w.Line($"{v}<float> squares = {v}<float>.Zero;");
+            w.Line("float tailSquares = 0f;");
+            w.Line($"for (int i = 0; i < {vectorEnd}; i += {lanes}) {{ {v}<float> s = residual == null ? {v}.Load(x + i) : {v}.Load(x + i) + {v}.Load(residual + i); {v}.Store(s, y + i); squares = {fma}(s, s, squares); }}");
+            w.Line($"for (int i = {vectorEnd}; i < Width; i++) {{ float s = residual == null ? x[i] : x[i] + residual[i]; y[i] = s; tailSquares += s * s; }}");
+            w.Line("float inverseRms = 1f / global::System.MathF.Sqrt((global::TransformerKernels.HorizontalMath.Sum(squares) + tailSquares) / Width + Epsilon);");
+            w.Line($"{v}<float> scale = {v}.Create(inverseRms);");
+            w.Line("// Norm: y/rms·γ.");
+            w.Line($"for (int i = 0; i < {vectorEnd}; i += {lanes}) {v}.Store({v}.Load(y + i) * scale * {v}.Load(gamma + i), y + i);");
+            w.Line($"for (int i = {vectorEnd}; i < Width; i++) y[i] = y[i] * inverseRms * gamma[i];");
+        }
+        w.Line();
+    }
+
+    private static void EmitRmsNormRowScalar(SourceWriter w)
+    {
+        using (w.Block("private static void RowScalar(float* x, float* residual, float* gamma, float* beta, float* y)"))
+        {
+            w.Line("float squares = 0f;");
+            w.Line("for (int i = 0; i < Width; i++) { y[i] = residual == null ? x[i] : x[i] + residual[i]; squares += y[i] * y[i]; }");
+            w.Line("float inverseRms = 1f / global::System.MathF.Sqrt(squares / Width + Epsilon);");
+            w.Line("for (int i = 0; i < Width; i++) y[i] = y[i] * inverseRms * gamma[i];");
         }
     }
 }

@@ -16,7 +16,7 @@ public sealed partial class TransformerModelGenerator
             : m.DecoderLayers == 0 ? $"encoder-only ({m.EncoderLayers} blocks)" : $"decoder-only ({m.DecoderLayers} blocks)";
         using (OpenModelClass(w, m, remarks: new[]
                {
-                   $"{m.ClassName}: {stack}, d_model {m.DModel}, {m.Heads} heads of {m.HeadDim}, FFN {m.FfnDim} ({m.Activation}), {m.Norm}-norm, {m.Positions} positions, up to {m.MaxSeqLen} tokens.",
+                   $"{m.ClassName}: {stack}, d_model {m.DModel}, {m.Heads} heads of {m.HeadDim}, FFN {m.FfnDim} ({m.Activation}), {(m.Norm == "RmsNorm" ? "RMSNorm pre" : m.Norm)}-norm, {m.Positions} positions, up to {m.MaxSeqLen} tokens.",
                    "Kernels (nested class <c>Kernels</c>), each with Avx512 / Avx2 / Scalar paths chosen once per process:",
                }.Concat(m.Gemms.Select(g => $"  {g.Name}: [m×{g.K}]·[{g.K}×{g.N}] in {g.Panels} packed panels — {g.Roles}."))
                 .Concat(new[]

@@ -23,7 +23,7 @@ public sealed partial class TransformerModelGenerator
     internal const int MaxFfnWidth = 32768;
     internal const int MaxVocabulary = 250_000;
 
-    private static readonly string[] NormNames = { "Post", "Pre" };
+    private static readonly string[] NormNames = { "Post", "Pre", "RmsNorm" };
     private static readonly string[] ActivationNames = { "Relu", "Gelu", "GeluTanh" };
     private static readonly string[] PositionNames = { "Sinusoidal", "Learned", "None" };
 

@@ -68,6 +68,12 @@ public enum NormPlacement
 
     /// <summary><c>x = x + Sublayer(LayerNorm(x))</c>, the pre-norm variant (<c>norm_first=True</c> in PyTorch).</summary>
     Pre = 1,
+
+    /// <summary>
+    /// <c>x = x + Sublayer(RMSNorm(x))</c>, pre-norm with RMSNorm as Llama uses it: x/√(mean(x²) + ε)·γ — no mean
+    /// subtracted, no β (a checkpoint's norms have weights only). <see cref="TransformerModelAttribute.LayerNormEpsilon"/> is its ε.
+    /// </summary>
+    RmsNorm = 2,
 }
 
 /// <summary>FFN activation.</summary>

@@ -179,6 +179,31 @@ public static class Reference
 
     // ---- Normalization ----
 
+    /// <summary>RMSNorm over each row of d, as Llama: x/√(mean(x²) + ε)·γ (no mean, no β).</summary>
+    public static float[] RmsNorm(float[] x, int rows, int d, float[] gamma, double epsilon)
+    {
+        var y = new float[rows * d];
+        for (int r = 0; r < rows; r++)
+        {
+            double squares = 0;
+            for (int j = 0; j < d; j++)
+            {
+                squares += (double)x[r * d + j] * x[r * d + j];
+            }
+            double inverse = 1.0 / Math.Sqrt(squares / d + epsilon);
+            for (int j = 0; j < d; j++)
+            {
+                y[r * d + j] = (float)(x[r * d + j] * inverse * gamma[j]);
+            }
+        }
+        return y;
+    }
+
+    /// <summary>The norm of a pre-norm block: LayerNorm, or RMSNorm (β unused) for <see cref="NormPlacement.RmsNorm"/>.</summary>
+    private static float[] PreNorm(float[] x, int rows, ModelShape shape, NormWeights norm) => shape.Norm == NormPlacement.RmsNorm
+        ? RmsNorm(x, rows, shape.DModel, norm.Gamma, shape.LayerNormEpsilon)
+        : LayerNorm(x, rows, shape.DModel, norm.Gamma, norm.Beta, shape.LayerNormEpsilon);
+
     /// <summary>LayerNorm over each row of d: (x − mean)/√(var + ε)·γ + β, biased variance as PyTorch.</summary>
     public static float[] LayerNorm(float[] x, int rows, int d, float[] gamma, float[] beta, double epsilon)
     {
@@ -314,9 +339,9 @@ public static class Reference
         }
         else
         {
-            float[] n1 = LayerNorm(x, length, d, w.Norm1.Gamma, w.Norm1.Beta, eps);
+            float[] n1 = PreNorm(x, length, shape, w.Norm1);
             float[] h = Add(x, MultiHeadAttention(n1, length, n1, length, d, shape.Heads, w.SelfAttention, padding));
-            float[] n2 = LayerNorm(h, length, d, w.Norm2.Gamma, w.Norm2.Beta, eps);
+            float[] n2 = PreNorm(h, length, shape, w.Norm2);
             return Add(h, FeedForward(n2, length, d, shape.FfnDim, w.Ffn, shape.Activation));
         }
     }
@@ -340,11 +365,11 @@ public static class Reference
         }
         else
         {
-            float[] n1 = LayerNorm(y, length, d, w.Norm1.Gamma, w.Norm1.Beta, eps);
+            float[] n1 = PreNorm(y, length, shape, w.Norm1);
             float[] h1 = Add(y, MultiHeadAttention(n1, length, n1, length, d, shape.Heads, w.SelfAttention, causal));
-            float[] n2 = LayerNorm(h1, length, d, w.Norm2.Gamma, w.Norm2.Beta, eps);
+            float[] n2 = PreNorm(h1, length, shape, w.Norm2);
             float[] h2 = Add(h1, MultiHeadAttention(n2, length, memory, memoryLength, d, shape.Heads, w.CrossAttention, padding));
-            float[] n3 = LayerNorm(h2, length, d, w.Norm3.Gamma, w.Norm3.Beta, eps);
+            float[] n3 = PreNorm(h2, length, shape, w.Norm3);
             return Add(h2, FeedForward(n3, length, d, shape.FfnDim, w.Ffn, shape.Activation));
         }
     }

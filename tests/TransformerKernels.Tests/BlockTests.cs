@@ -43,6 +43,8 @@ public class BlockTests
     [InlineData(nameof(OddModel), 1)]
     [InlineData(nameof(OddModel), 40)]
     [InlineData(nameof(TinyModel), 9)]
+    [InlineData(nameof(RmsNormModel), 1)]
+    [InlineData(nameof(RmsNormModel), 20)]
     public unsafe void EncoderBlockMatchesOracle(string model, int length)
     {
         Type type = typeof(BlockTests).Assembly.GetType("TransformerKernels.Tests." + model)!;
@@ -72,6 +74,11 @@ public class BlockTests
     public unsafe void PreNormDecoderBlockWithTailsMatchesOracle() =>
         CheckDecoder(OddModel.Shape, (y, length, start, w, cache, s) => OddModel.Kernels.DecoderBlock(y, length, start, w, cache, s),
             (memory, length, valid, w, cache, s) => OddModel.Kernels.PrepareCrossAttention(memory, length, valid, w, cache, s), "odd");
+
+    [Fact]
+    public unsafe void RmsNormDecoderBlockMatchesOracle() =>
+        CheckDecoder(RmsNormModel.Shape, (y, length, start, w, cache, s) => RmsNormModel.Kernels.DecoderBlock(y, length, start, w, cache, s),
+            (memory, length, valid, w, cache, s) => RmsNormModel.Kernels.PrepareCrossAttention(memory, length, valid, w, cache, s), "rms");
 
     private unsafe delegate void DecoderCall(float* y, int length, int start, TransformerKernels.DecoderLayerWeights w, DecoderLayerCache cache, BlockScratch s);
 

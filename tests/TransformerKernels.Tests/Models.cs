@@ -25,3 +25,8 @@ public partial class TinyModel;
 /// <summary>Odd inner dimensions: d45, 5 heads of 9, FFN 37 — K is odd and not a multiple of 4 (BF16 pairs and int8 groups end part-filled).</summary>
 [TransformerModel(DModel = 45, Heads = 5, EncoderLayers = 1, FfnDim = 37, MaxSeqLen = 13, Positions = PositionEncoding.None)]
 public partial class OddInnerModel;
+
+/// <summary>RMSNorm pre-norm (Llama's norm) on an awkward width: d72, 3 heads of 24, FFN 100 — vector tails everywhere.</summary>
+[TransformerModel(DModel = 72, Heads = 3, EncoderLayers = 1, DecoderLayers = 1, FfnDim = 100, MaxSeqLen = 20, Norm = NormPlacement.RmsNorm,
+                  Activation = Activation.Gelu, LayerNormEpsilon = 1e-6, Positions = PositionEncoding.None)]
+public partial class RmsNormModel;

@@ -11,6 +11,7 @@ internal static class PyTorchNames
 {
     public static void Load(TransformerWeights weights, TensorSource source, ModelShape shape, SafeTensorsFile file)
     {
+        bool rms = shape.Norm == NormPlacement.RmsNorm;
         int d = shape.DModel, f = shape.FfnDim;
         string? encoderPrefix = shape.EncoderLayers > 0 ? FindStack(source, file, shape.DecoderLayers == 0, "encoder") : null;
         string? decoderPrefix = shape.DecoderLayers > 0 ? FindStack(source, file, shape.EncoderLayers == 0, "decoder") : null;
@@ -19,8 +20,8 @@ internal static class PyTorchNames
         for (int i = 0; i < encoder.Length; i++)
         {
             string p = $"{encoderPrefix}layers.{i}.";
-            encoder[i] = new EncoderLayerWeights(SelfAttention(source, p + "self_attn.", d), Norm(source, p + "norm1.", d),
-                FeedForward(source, p, d, f), Norm(source, p + "norm2.", d));
+            encoder[i] = new EncoderLayerWeights(SelfAttention(source, p + "self_attn.", d), Norm(source, p + "norm1.", d, rms),
+                FeedForward(source, p, d, f), Norm(source, p + "norm2.", d, rms));
         }
         var decoder = new DecoderLayerWeights[shape.DecoderLayers];
         for (int i = 0; i < decoder.Length; i++)
@@ -30,11 +31,11 @@ internal static class PyTorchNames
                 ? new CrossAttentionWeights(source.Read(p + "multihead_attn.in_proj_weight", 3 * d, d), source.Read(p + "multihead_attn.in_proj_bias", 3 * d),
                     source.Read(p + "multihead_attn.out_proj.weight", d, d), source.Read(p + "multihead_attn.out_proj.bias", d), d)
                 : null;
-            decoder[i] = new DecoderLayerWeights(SelfAttention(source, p + "self_attn.", d), Norm(source, p + "norm1.", d), cross,
-                Norm(source, p + "norm2.", d), FeedForward(source, p, d, f), shape.EncoderLayers > 0 ? Norm(source, p + "norm3.", d) : Norm(source, p + "norm2.", d));
+            decoder[i] = new DecoderLayerWeights(SelfAttention(source, p + "self_attn.", d), Norm(source, p + "norm1.", d, rms), cross,
+                Norm(source, p + "norm2.", d, rms), FeedForward(source, p, d, f), shape.EncoderLayers > 0 ? Norm(source, p + "norm3.", d, rms) : Norm(source, p + "norm2.", d, rms));
         }
-        LayerNormWeights? encoderNorm = encoderPrefix is not null && source.Has(encoderPrefix + "norm.weight") ? Norm(source, encoderPrefix + "norm.", d) : null;
-        LayerNormWeights? decoderNorm = decoderPrefix is not null && source.Has(decoderPrefix + "norm.weight") ? Norm(source, decoderPrefix + "norm.", d) : null;
+        LayerNormWeights? encoderNorm = encoderPrefix is not null && source.Has(encoderPrefix + "norm.weight") ? Norm(source, encoderPrefix + "norm.", d, rms) : null;
+        LayerNormWeights? decoderNorm = decoderPrefix is not null && source.Has(decoderPrefix + "norm.weight") ? Norm(source, decoderPrefix + "norm.", d, rms) : null;
 
         NativeBuffer? sourceEmbedding = shape.EncoderVocab > 0 ? source.ReadBuffer("src_embedding.weight", shape.EncoderVocab, d) : null;
         NativeBuffer? targetEmbedding = shape.DecoderVocab > 0 ? source.ReadBuffer("tgt_embedding.weight", shape.DecoderVocab, d) : null;
@@ -77,5 +78,7 @@ internal static class PyTorchNames
     private static FeedForwardWeights FeedForward(TensorSource source, string p, int d, int f) =>
         new(source.Read(p + "linear1.weight", f, d), source.Read(p + "linear1.bias", f), source.Read(p + "linear2.weight", d, f), source.Read(p + "linear2.bias", d), d, f);
 
-    private static LayerNormWeights Norm(TensorSource source, string p, int d) => new(source.Read(p + "weight", d), source.Read(p + "bias", d), d);
+    /// <summary>A LayerNorm's weight and bias; an RMSNorm's weight only (β = 0, which its kernel ignores; a bias in the file is an unused tensor).</summary>
+    private static LayerNormWeights Norm(TensorSource source, string p, int d, bool rms) =>
+        new(source.Read(p + "weight", d), rms ? new float[d] : source.Read(p + "bias", d), d);
 }
