@@ -46,8 +46,8 @@ public sealed partial class TransformerModelGenerator
             Const(w, "int", "MaxSeqPadded", m.MaxSeqPadded, "MaxSeqLen rounded up to 16: the row length of transposed keys and attention scores.");
             Const(w, "int", "ActivationSize", Mul(m.MaxSeqLen, m.DModel), "One activation matrix [MaxSeqLen, DModel].");
             Const(w, "int", "QkvSize", Mul(m.MaxSeqLen, 3 * m.DModel), "Fused Q·K·V projection output [MaxSeqLen, 3·DModel].");
-            Const(w, "int", "FfnHiddenStride", Strides.Padded(m.FfnDim), "Floats between rows of the FFN hidden activations (FfnDim, padded when rows would be a multiple of 4 KiB apart).");
-            Const(w, "int", "FfnHiddenSize", Mul(m.MaxSeqLen, Strides.Padded(m.FfnDim)), "FFN hidden activations [MaxSeqLen, FfnHiddenStride].");
+            Const(w, "int", "FfnHiddenStride", Strides.Padded(m.FfnUpWidth), "Floats between rows of the FFN hidden activations (FfnDim, or 2·FfnDim for gate and up when gated; padded when rows would be a multiple of 4 KiB apart).");
+            Const(w, "int", "FfnHiddenSize", Mul(m.MaxSeqLen, Strides.Padded(m.FfnUpWidth)), "FFN hidden activations [MaxSeqLen, FfnHiddenStride].");
             Const(w, "int", "KeysTransposedSize", Mul(m.Heads, m.HeadDim, m.MaxSeqPadded), "Keys of one layer transposed per head [Heads, HeadDim, MaxSeqPadded].");
             Const(w, "int", "ScoresSize", Mul(m.Heads, m.MaxSeqPadded), "One score row per head [Heads, MaxSeqPadded].");
             Const(w, "int", "LogitsSize", Mul(m.MaxSeqLen, m.DecoderVocab), "Output logits [MaxSeqLen, DecoderVocab].");
@@ -68,7 +68,7 @@ public sealed partial class TransformerModelGenerator
     }
 
     private static long ParametersPerEncoderLayer(ModelSpec m) =>
-        4L * m.DModel * m.DModel + 4L * m.DModel + 2L * m.DModel * m.FfnDim + m.FfnDim + m.DModel + 4L * m.DModel;
+        4L * m.DModel * m.DModel + 4L * m.DModel + (long)m.DModel * (m.FfnUpWidth + m.FfnDim) + m.FfnUpWidth + m.DModel + 4L * m.DModel;
 
     private static long ParametersPerDecoderLayer(ModelSpec m) =>
         ParametersPerEncoderLayer(m) + 4L * m.DModel * m.DModel + 4L * m.DModel + 2L * m.DModel;

@@ -24,7 +24,7 @@ public sealed partial class TransformerModelGenerator
     internal const int MaxVocabulary = 250_000;
 
     private static readonly string[] NormNames = { "Post", "Pre", "RmsNorm" };
-    private static readonly string[] ActivationNames = { "Relu", "Gelu", "GeluTanh" };
+    private static readonly string[] ActivationNames = { "Relu", "Gelu", "GeluTanh", "SwiGlu" };
     private static readonly string[] PositionNames = { "Sinusoidal", "Learned", "None" };
 
     /// <summary>Turns the attribute and its class into a <see cref="ModelSpec"/> (symbols → data; nothing of Roslyn kept).</summary>
@@ -140,9 +140,9 @@ public sealed partial class TransformerModelGenerator
         string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
         string accessibility = type.DeclaredAccessibility == Accessibility.Public ? "public" : "internal";
         int headDim = dModel / heads;
-        var ffnActivation = activation switch { 1 => EpilogueActivation.Gelu, 2 => EpilogueActivation.GeluTanh, _ => EpilogueActivation.Relu };
+        var ffnActivation = activation switch { 1 => EpilogueActivation.Gelu, 2 => EpilogueActivation.GeluTanh, 3 => EpilogueActivation.None, _ => EpilogueActivation.Relu };
         int outputVocab = decoderLayers > 0 ? (encoderLayers > 0 ? targetVocab : vocab) : 0;
-        (EquatableArray<GemmSpec> gemms, LayerGemms layers) = PlanGemms(dModel, ffn, ffnActivation, decoderLayers > 0, encoderLayers > 0 && decoderLayers > 0, outputVocab);
+        (EquatableArray<GemmSpec> gemms, LayerGemms layers) = PlanGemms(dModel, ffn, ffnActivation, gated: activation == 3, decoderLayers > 0, encoderLayers > 0 && decoderLayers > 0, outputVocab);
 
         var model = new ModelSpec(
             ns, type.Name, accessibility,
@@ -205,11 +205,12 @@ public sealed partial class TransformerModelGenerator
     }
 
     /// <summary>Lists the distinct weight shapes of the model; linear layers of the same shape and activation share a GEMM.</summary>
-    private static (EquatableArray<GemmSpec>, LayerGemms) PlanGemms(int d, int ffn, EpilogueActivation ffnActivation, bool hasDecoder, bool hasCross, int outputVocab)
+    private static (EquatableArray<GemmSpec>, LayerGemms) PlanGemms(int d, int ffn, EpilogueActivation ffnActivation, bool gated, bool hasDecoder, bool hasCross, int outputVocab)
     {
         var byKey = new Dictionary<(int K, int N, EpilogueActivation Act, int Lda, int Ldc), List<string>>();
         var order = new List<(int K, int N, EpilogueActivation Act, int Lda, int Ldc)>();
-        int hiddenStride = Strides.Padded(ffn);
+        // Gated (SwiGLU): the first GEMM writes gate and up side by side [rows, 2·ffn]; SiLU(gate)·up goes into the first ffn columns.
+        int hiddenStride = Strides.Padded(gated ? 2 * ffn : ffn);
         string Use(int k, int n, EpilogueActivation act, string role, int lda = 0, int ldc = 0)
         {
             var key = (k, n, act, lda == 0 ? k : lda, ldc == 0 ? n : ldc);
@@ -224,7 +225,8 @@ public sealed partial class TransformerModelGenerator
 
         string qkv = Use(d, 3 * d, EpilogueActivation.None, "self-attention Q·K·V projection");
         string output = Use(d, d, EpilogueActivation.None, "attention output projection");
-        string up = Use(d, ffn, ffnActivation, "FFN first linear + activation", ldc: hiddenStride);
+        string up = gated ? Use(d, 2 * ffn, EpilogueActivation.None, "FFN gate and up projections (SwiGLU)", ldc: hiddenStride)
+                          : Use(d, ffn, ffnActivation, "FFN first linear + activation", ldc: hiddenStride);
         string down = Use(ffn, d, EpilogueActivation.None, "FFN second linear", lda: hiddenStride);
         string? crossQuery = hasCross ? Use(d, d, EpilogueActivation.None, "cross-attention query projection") : null;
         string? crossKeyValue = hasCross ? Use(d, 2 * d, EpilogueActivation.None, "cross-attention K·V projection of the encoder output") : null;

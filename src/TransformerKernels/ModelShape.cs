@@ -23,8 +23,11 @@ public sealed record ModelShape(
     /// <summary>Width of one head.</summary>
     public int HeadDim => DModel / Heads;
 
+    /// <summary>Outputs of the FFN's first linear layer: 2·FfnDim (gate and up) for <see cref="Activation.SwiGlu"/>, else FfnDim.</summary>
+    public int FfnUpWidth => Activation == Activation.SwiGlu ? 2 * FfnDim : FfnDim;
+
     /// <summary>Floats between rows of the FFN hidden activations (the generated <c>FfnHiddenStride</c>).</summary>
-    public int FfnHiddenStride => PaddedStride(FfnDim);
+    public int FfnHiddenStride => PaddedStride(FfnUpWidth);
 
     /// <summary>
     /// A row width padded by 16 floats when rows would be a multiple of 4 KiB apart: such rows share one L1 set, and the

@@ -87,6 +87,12 @@ public enum Activation
 
     /// <summary>The tanh approximation of GELU (PyTorch <c>approximate="tanh"</c>, GPT-2).</summary>
     GeluTanh = 2,
+
+    /// <summary>
+    /// The gated SiLU feed-forward of Llama: FFN(x) = (SiLU(x·W_gateᵀ) ⊙ x·W_upᵀ)·W_downᵀ. The first linear layer has
+    /// 2·FfnDim outputs, the gate's rows first, then the up projection's; one GEMM computes both.
+    /// </summary>
+    SwiGlu = 3,
 }
 
 /// <summary>How positions are encoded.</summary>

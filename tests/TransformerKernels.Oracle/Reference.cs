@@ -317,8 +317,25 @@ public static class Reference
     // ---- Blocks ----
 
     /// <summary>Position-wise FFN: linear2(act(linear1(x))).</summary>
-    public static float[] FeedForward(float[] x, int rows, int d, int ffn, FfnWeights w, Activation activation) =>
-        Linear(Activate(Linear(x, rows, d, w.Linear1, w.Bias1, ffn), activation), rows, ffn, w.Linear2, w.Bias2, d);
+    public static float[] FeedForward(float[] x, int rows, int d, int ffn, FfnWeights w, Activation activation)
+    {
+        if (activation != Activation.SwiGlu)
+        {
+            return Linear(Activate(Linear(x, rows, d, w.Linear1, w.Bias1, ffn), activation), rows, ffn, w.Linear2, w.Bias2, d);
+        }
+        // Llama's MLP: down(SiLU(gate(x)) ⊙ up(x)), with linear1 = [gate; up].
+        float[] gateUp = Linear(x, rows, d, w.Linear1, w.Bias1, 2 * ffn);
+        var hidden = new float[rows * ffn];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < ffn; j++)
+            {
+                double gate = gateUp[r * 2 * ffn + j], up = gateUp[r * 2 * ffn + ffn + j];
+                hidden[r * ffn + j] = (float)(gate / (1.0 + Math.Exp(-gate)) * up);
+            }
+        }
+        return Linear(hidden, rows, ffn, w.Linear2, w.Bias2, d);
+    }
 
     /// <summary>
     /// Encoder block: self-attention → Add &amp; Norm → FFN → Add &amp; Norm (post-norm), or x + SA(LN(x)), x + FFN(LN(x))

@@ -45,6 +45,8 @@ public class BlockTests
     [InlineData(nameof(TinyModel), 9)]
     [InlineData(nameof(RmsNormModel), 1)]
     [InlineData(nameof(RmsNormModel), 20)]
+    [InlineData(nameof(SwiGluModel), 1)]
+    [InlineData(nameof(SwiGluModel), 17)]
     public unsafe void EncoderBlockMatchesOracle(string model, int length)
     {
         Type type = typeof(BlockTests).Assembly.GetType("TransformerKernels.Tests." + model)!;
@@ -79,6 +81,11 @@ public class BlockTests
     public unsafe void RmsNormDecoderBlockMatchesOracle() =>
         CheckDecoder(RmsNormModel.Shape, (y, length, start, w, cache, s) => RmsNormModel.Kernels.DecoderBlock(y, length, start, w, cache, s),
             (memory, length, valid, w, cache, s) => RmsNormModel.Kernels.PrepareCrossAttention(memory, length, valid, w, cache, s), "rms");
+
+    [Fact]
+    public unsafe void SwiGluDecoderBlockMatchesOracle() =>
+        CheckDecoder(SwiGluModel.Shape, (y, length, start, w, cache, s) => SwiGluModel.Kernels.DecoderBlock(y, length, start, w, cache, s),
+            (memory, length, valid, w, cache, s) => SwiGluModel.Kernels.PrepareCrossAttention(memory, length, valid, w, cache, s), "swiglu");
 
     private unsafe delegate void DecoderCall(float* y, int length, int start, TransformerKernels.DecoderLayerWeights w, DecoderLayerCache cache, BlockScratch s);
 

@@ -30,3 +30,8 @@ public partial class OddInnerModel;
 [TransformerModel(DModel = 72, Heads = 3, EncoderLayers = 1, DecoderLayers = 1, FfnDim = 100, MaxSeqLen = 20, Norm = NormPlacement.RmsNorm,
                   Activation = Activation.Gelu, LayerNormEpsilon = 1e-6, Positions = PositionEncoding.None)]
 public partial class RmsNormModel;
+
+/// <summary>Llama's FFN and norm on an awkward width: SwiGLU (gate and up in one GEMM), RMSNorm; d72, FFN 100 (tails).</summary>
+[TransformerModel(DModel = 72, Heads = 3, EncoderLayers = 1, DecoderLayers = 1, FfnDim = 100, MaxSeqLen = 20, Norm = NormPlacement.RmsNorm,
+                  Activation = Activation.SwiGlu, LayerNormEpsilon = 1e-6, Positions = PositionEncoding.None)]
+public partial class SwiGluModel;

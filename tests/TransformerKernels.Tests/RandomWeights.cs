@@ -14,16 +14,16 @@ internal static class RandomWeights
     public static NormWeights Norm(int d, int seed) =>
         new(TestData.Uniform(d, seed, 0.2f).Select(v => 1f + v).ToArray(), TestData.Uniform(d, seed + 1, 0.1f));
 
-    public static FfnWeights Ffn(int d, int f, int seed) => new(
-        TestData.Uniform(f * d, seed, 1f / MathF.Sqrt(d)), TestData.Uniform(f, seed + 1, 0.1f),
+    public static FfnWeights Ffn(int d, int f, int seed, int up = 0) => new(
+        TestData.Uniform((up == 0 ? f : up) * d, seed, 1f / MathF.Sqrt(d)), TestData.Uniform(up == 0 ? f : up, seed + 1, 0.1f),
         TestData.Uniform(d * f, seed + 2, 1f / MathF.Sqrt(f)), TestData.Uniform(d, seed + 3, 0.1f));
 
     public static OracleEncoder Encoder(ModelShape shape, int seed) => new(
-        Attention(shape.DModel, seed), Norm(shape.DModel, seed + 10), Ffn(shape.DModel, shape.FfnDim, seed + 20), Norm(shape.DModel, seed + 30));
+        Attention(shape.DModel, seed), Norm(shape.DModel, seed + 10), Ffn(shape.DModel, shape.FfnDim, seed + 20, shape.FfnUpWidth), Norm(shape.DModel, seed + 30));
 
     public static OracleDecoder Decoder(ModelShape shape, int seed) => new(
         Attention(shape.DModel, seed), Norm(shape.DModel, seed + 10), Attention(shape.DModel, seed + 20), Norm(shape.DModel, seed + 30),
-        Ffn(shape.DModel, shape.FfnDim, seed + 40), Norm(shape.DModel, seed + 50));
+        Ffn(shape.DModel, shape.FfnDim, seed + 40, shape.FfnUpWidth), Norm(shape.DModel, seed + 50));
 
     public static TransformerKernels.EncoderLayerWeights Pack(OracleEncoder w, ModelShape shape) => new(
         new SelfAttentionWeights(w.SelfAttention.InProj, w.SelfAttention.InProjBias, w.SelfAttention.OutProj, w.SelfAttention.OutProjBias, shape.DModel),
@@ -37,5 +37,5 @@ internal static class RandomWeights
 
     private static LayerNormWeights Pack(NormWeights n, ModelShape shape) => new(n.Gamma, n.Beta, shape.DModel);
 
-    private static FeedForwardWeights Pack(FfnWeights f, ModelShape shape) => new(f.Linear1, f.Bias1, f.Linear2, f.Bias2, shape.DModel, shape.FfnDim);
+    private static FeedForwardWeights Pack(FfnWeights f, ModelShape shape) => new(f.Linear1, f.Bias1, f.Linear2, f.Bias2, shape.DModel, shape.FfnDim, gated: shape.Activation == Activation.SwiGlu);
 }

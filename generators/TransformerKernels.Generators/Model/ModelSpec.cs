@@ -35,6 +35,12 @@ internal sealed record ModelSpec(
     /// <summary>Embedding rows of the encoder input (0 = float-level input only).</summary>
     public int EncoderVocab => EncoderLayers > 0 ? (DecoderLayers > 0 ? SourceVocab : Vocab) : 0;
 
+    /// <summary>True for the gated SiLU feed-forward (SwiGLU): the first FFN GEMM has 2·FfnDim outputs.</summary>
+    public bool Gated => Activation == "SwiGlu";
+
+    /// <summary>Outputs of the FFN's first linear layer.</summary>
+    public int FfnUpWidth => Gated ? 2 * FfnDim : FfnDim;
+
     /// <summary>Embedding rows of the decoder input and width of the output projection (0 = none).</summary>
     public int DecoderVocab => DecoderLayers > 0 ? (EncoderLayers > 0 ? TargetVocab : Vocab) : 0;
 }

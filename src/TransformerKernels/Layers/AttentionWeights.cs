@@ -75,13 +75,16 @@ public sealed class CrossAttentionWeights : IDisposable
     }
 }
 
-/// <summary>Position-wise FFN: DModel → FfnDim (+ activation) → DModel.</summary>
+/// <summary>Position-wise FFN: DModel → FfnDim (+ activation) → DModel; gated (SwiGLU): DModel → 2·FfnDim → FfnDim → DModel.</summary>
 public sealed class FeedForwardWeights : IDisposable
 {
-    /// <summary>Packs <c>linear1</c> [f, d] + bias [f] and <c>linear2</c> [d, f] + bias [d].</summary>
-    public FeedForwardWeights(ReadOnlySpan<float> linear1, ReadOnlySpan<float> bias1, ReadOnlySpan<float> linear2, ReadOnlySpan<float> bias2, int dModel, int ffnDim)
+    /// <summary>
+    /// Packs <c>linear1</c> [f, d] + bias [f] (gated: [2f, d], gate rows then up rows) and <c>linear2</c> [d, f] + bias [d].
+    /// Empty biases are zeros.
+    /// </summary>
+    public FeedForwardWeights(ReadOnlySpan<float> linear1, ReadOnlySpan<float> bias1, ReadOnlySpan<float> linear2, ReadOnlySpan<float> bias2, int dModel, int ffnDim, bool gated = false)
     {
-        Up = PackedLinear.Pack(linear1, bias1, ffnDim, dModel);
+        Up = PackedLinear.Pack(linear1, bias1, gated ? 2 * ffnDim : ffnDim, dModel);
         Down = PackedLinear.Pack(linear2, bias2, dModel, ffnDim);
     }
 

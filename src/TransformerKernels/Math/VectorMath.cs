@@ -75,6 +75,17 @@ public static class VectorMath
 
     // ---- activations ----
 
+    /// <summary>SiLU (swish): x·σ(x) = x / (1 + e^−x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Silu(Vector512<float> x) => x / (Vector512<float>.One + Exp(-x));
+
+    /// <inheritdoc cref="Silu(Vector512{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Silu(Vector256<float> x) => x / (Vector256<float>.One + Exp(-x));
+
+    /// <inheritdoc cref="Silu(Vector512{float})"/>
+    public static float Silu(float x) => x / (1f + MathF.Exp(-x));
+
     /// <summary>max(0, x).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Relu(Vector512<float> x) => Vector512.Max(x, Vector512<float>.Zero);

@@ -21,7 +21,7 @@ internal static class PyTorchNames
         {
             string p = $"{encoderPrefix}layers.{i}.";
             encoder[i] = new EncoderLayerWeights(SelfAttention(source, p + "self_attn.", d), Norm(source, p + "norm1.", d, rms),
-                FeedForward(source, p, d, f), Norm(source, p + "norm2.", d, rms));
+                FeedForward(source, p, d, f, shape.FfnUpWidth), Norm(source, p + "norm2.", d, rms));
         }
         var decoder = new DecoderLayerWeights[shape.DecoderLayers];
         for (int i = 0; i < decoder.Length; i++)
@@ -32,7 +32,7 @@ internal static class PyTorchNames
                     source.Read(p + "multihead_attn.out_proj.weight", d, d), source.Read(p + "multihead_attn.out_proj.bias", d), d)
                 : null;
             decoder[i] = new DecoderLayerWeights(SelfAttention(source, p + "self_attn.", d), Norm(source, p + "norm1.", d, rms), cross,
-                Norm(source, p + "norm2.", d, rms), FeedForward(source, p, d, f), shape.EncoderLayers > 0 ? Norm(source, p + "norm3.", d, rms) : Norm(source, p + "norm2.", d, rms));
+                Norm(source, p + "norm2.", d, rms), FeedForward(source, p, d, f, shape.FfnUpWidth), shape.EncoderLayers > 0 ? Norm(source, p + "norm3.", d, rms) : Norm(source, p + "norm2.", d, rms));
         }
         LayerNormWeights? encoderNorm = encoderPrefix is not null && source.Has(encoderPrefix + "norm.weight") ? Norm(source, encoderPrefix + "norm.", d, rms) : null;
         LayerNormWeights? decoderNorm = decoderPrefix is not null && source.Has(decoderPrefix + "norm.weight") ? Norm(source, decoderPrefix + "norm.", d, rms) : null;
@@ -75,8 +75,9 @@ internal static class PyTorchNames
     private static SelfAttentionWeights SelfAttention(TensorSource source, string p, int d) =>
         new(source.Read(p + "in_proj_weight", 3 * d, d), source.Read(p + "in_proj_bias", 3 * d), source.Read(p + "out_proj.weight", d, d), source.Read(p + "out_proj.bias", d), d);
 
-    private static FeedForwardWeights FeedForward(TensorSource source, string p, int d, int f) =>
-        new(source.Read(p + "linear1.weight", f, d), source.Read(p + "linear1.bias", f), source.Read(p + "linear2.weight", d, f), source.Read(p + "linear2.bias", d), d, f);
+    /// <summary>The FFN's linear1 (gated: [2f, d], gate rows then up rows) and linear2.</summary>
+    private static FeedForwardWeights FeedForward(TensorSource source, string p, int d, int f, int up) =>
+        new(source.Read(p + "linear1.weight", up, d), source.Read(p + "linear1.bias", up), source.Read(p + "linear2.weight", d, f), source.Read(p + "linear2.bias", d), d, f, gated: up != f);
 
     /// <summary>A LayerNorm's weight and bias; an RMSNorm's weight only (β = 0, which its kernel ignores; a bias in the file is an unused tensor).</summary>
     private static LayerNormWeights Norm(TensorSource source, string p, int d, bool rms) =>
