@@ -1,3 +1,4 @@
+using System.Globalization;
 using TransformerKernels.Generators.Helpers;
 using TransformerKernels.Generators.Model;
 
@@ -35,6 +36,10 @@ public sealed partial class TransformerModelGenerator
             if (m.Gated)
             {
                 EmitSwiGlu(w, m);
+            }
+            if (m.RotaryDimensions > 0)
+            {
+                EmitRotary(w, m);
             }
         }
         return w.ToString();
@@ -176,6 +181,11 @@ public sealed partial class TransformerModelGenerator
                 w.Line("int start = starts[k], length = lengths[k];");
                 w.Line($"{Runtime}DecoderLayerCache cache = caches[k];");
                 w.Line("float* qkv = s.QueryKeyValue + (long)first * 3 * DModel;");
+                if (m.RotaryDimensions > 0)
+                {
+                    w.Line("// Rotary positions: rotate this segment's queries and keys by their positions before the keys join the cache.");
+                    w.Line("Rotary.Apply(qkv, 3 * DModel, length, start);");
+                }
                 w.Line("Attention.TransposeKeys(qkv + DModel, 3 * DModel, length, cache.KeysT, HeadDim * cache.KeysTStride, cache.KeysTStride, start);");
                 w.Line("for (int i = 0; i < length; i++) new global::System.Span<float>(qkv + (long)i * 3 * DModel + 2 * DModel, DModel).CopyTo(new global::System.Span<float>(cache.Values + (long)(start + i) * DModel, DModel));");
                 w.Line("// The causal mask: row i (position start + i) sees keys 0 … start + i.");
@@ -310,6 +320,53 @@ public sealed partial class TransformerModelGenerator
                 w.Line();
             }
             w.Line("private static void RowScalar(float* h) { for (int j = 0; j < Width; j++) h[j] = global::TransformerKernels.VectorMath.Silu(h[j]) * h[Width + j]; }");
+        }
+        w.Line();
+    }
+
+    private static void EmitRotary(SourceWriter w, ModelSpec m)
+    {
+        int r = m.RotaryDimensions, half = r / 2;
+        w.Line($"/// <summary>");
+        w.Line($"/// Rotary positions (RoPE, Hugging Face's rotate-half): in each head's query and key, dimension i &lt; {half} pairs with i + {half};");
+        w.Line($"/// at position p both rotate by p·θ^(−2i/{r}), θ = {m.RotaryTheta.ToString(CultureInfo.InvariantCulture)}" + (r < m.HeadDim ? $"; dimensions {r}…{m.HeadDim - 1} stay as they are." : "."));
+        w.Line($"/// </summary>");
+        w.Line("/// <remarks>");
+        w.Line("/// The angles are tabulated once per process in double precision. The rotation is a few multiply-adds per query and key");
+        w.Line("/// element against a Q·K·V GEMM of 3·DModel multiply-adds each, so it runs as a plain loop over rows that are still in cache.");
+        w.Line("/// </remarks>");
+        using (w.Block("public static unsafe class Rotary"))
+        {
+            w.Line($"/// <summary>Rotated dimensions of each head.</summary>");
+            w.Line($"public const int Dimensions = {r};");
+            w.Line($"private const int Half = {half};");
+            w.Line("private static readonly float[] s_cos = new float[MaxSeqLen * Half], s_sin = new float[MaxSeqLen * Half];");
+            w.Line();
+            using (w.Block("static Rotary()"))
+            {
+                using (w.Block("for (int i = 0; i < Half; i++)"))
+                {
+                    w.Line($"double frequency = 1.0 / global::System.Math.Pow({m.RotaryTheta.ToString("R", CultureInfo.InvariantCulture)}, 2.0 * i / Dimensions);");
+                    w.Line("for (int p = 0; p < MaxSeqLen; p++) { double angle = p * frequency; s_cos[p * Half + i] = (float)global::System.Math.Cos(angle); s_sin[p * Half + i] = (float)global::System.Math.Sin(angle); }");
+                }
+            }
+            w.Line();
+            w.Line("/// <summary>Rotates the queries (columns [0, DModel)) and keys (columns [DModel, 2·DModel)) of <paramref name=\"rows\"/> rows at positions firstPosition, firstPosition + 1, ….</summary>");
+            using (w.Block("public static void Apply(float* qkv, int stride, int rows, int firstPosition)"))
+            {
+                w.Line("if (firstPosition < 0 || firstPosition + rows > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(firstPosition), firstPosition, $\"Positions [{firstPosition}, {firstPosition + rows}) do not fit 0..{MaxSeqLen}.\");");
+                using (w.Block("fixed (float* cosines = s_cos, sines = s_sin)"))
+                using (w.Block("for (int i = 0; i < rows; i++)"))
+                {
+                    w.Line("float* cos = cosines + (long)(firstPosition + i) * Half, sin = sines + (long)(firstPosition + i) * Half;");
+                    w.Line("float* row = qkv + (long)i * stride;");
+                    using (w.Block("for (int head = 0; head < 2 * Heads; head++)"))
+                    {
+                        w.Line("float* x = row + head * HeadDim; // heads 0…Heads−1 are queries, then the keys'");
+                        w.Line("for (int j = 0; j < Half; j++) { float x1 = x[j], x2 = x[j + Half]; x[j] = x1 * cos[j] - x2 * sin[j]; x[j + Half] = x2 * cos[j] + x1 * sin[j]; }");
+                    }
+                }
+            }
         }
         w.Line();
     }

@@ -25,7 +25,7 @@ public sealed partial class TransformerModelGenerator
 
     private static readonly string[] NormNames = { "Post", "Pre", "RmsNorm" };
     private static readonly string[] ActivationNames = { "Relu", "Gelu", "GeluTanh", "SwiGlu" };
-    private static readonly string[] PositionNames = { "Sinusoidal", "Learned", "None" };
+    private static readonly string[] PositionNames = { "Sinusoidal", "Learned", "None", "Rotary" };
 
     /// <summary>Turns the attribute and its class into a <see cref="ModelSpec"/> (symbols → data; nothing of Roslyn kept).</summary>
     internal static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
@@ -58,6 +58,8 @@ public sealed partial class TransformerModelGenerator
         int vocab = Int("Vocab"), sourceVocab = Int("SourceVocab"), targetVocab = Int("TargetVocab");
         int tokenTypes = Int("TokenTypes"), positionTable = Int("PositionTableSize");
         double epsilon = args.TryGetValue("LayerNormEpsilon", out object? e) && e is double d ? d : 1e-5;
+        double rotaryTheta = args.TryGetValue("RotaryTheta", out object? t) && t is double theta ? theta : 10000;
+        int rotaryDimensions = Int("RotaryDimensions");
         int norm = Int("Norm"), activation = Int("Activation"), positions = Int("Positions");
 
         foreach ((string name, int value) in new[] { ("DModel", dModel), ("Heads", heads), ("FfnDim", ffn), ("MaxSeqLen", maxSeq) })
@@ -125,6 +127,18 @@ public sealed partial class TransformerModelGenerator
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OddModelForSinusoidal, location, dModel));
         }
+        if (positions == 3 && dModel > 0 && heads > 0 && dModel % heads == 0)
+        {
+            int head = dModel / heads;
+            string? rotaryProblem = encoderLayers > 0 ? "they are supported in decoder-only models (EncoderLayers = 0)"
+                : rotaryDimensions < 0 || rotaryDimensions > head || rotaryDimensions % 2 == 1 ? $"RotaryDimensions = {rotaryDimensions} must be even and 0..{head} (the head width; 0 = all)"
+                : double.IsNaN(rotaryTheta) || double.IsInfinity(rotaryTheta) || rotaryTheta <= 1 ? $"RotaryTheta = {rotaryTheta} must be a finite number above 1"
+                : null;
+            if (rotaryProblem is not null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadRotary, location, rotaryProblem));
+            }
+        }
         string? vocabProblem = CheckVocabulary(encoderLayers, decoderLayers, vocab, sourceVocab, targetVocab, positions, tokenTypes, positionTable, maxSeq);
         if (vocabProblem is not null)
         {
@@ -153,7 +167,9 @@ public sealed partial class TransformerModelGenerator
             NormNames[norm], ActivationNames[activation], PositionNames[positions], epsilon,
             new AttentionSpec(headDim, VectorTiling.For(headDim), (float)(1.0 / System.Math.Sqrt(headDim))),
             VectorTiling.For(dModel),
-            gemms, layers);
+            gemms, layers,
+            RotaryDimensions: positions == 3 ? (rotaryDimensions == 0 ? dModel / heads : rotaryDimensions) : 0,
+            RotaryTheta: rotaryTheta);
         return new ParseResult(model, ImmutableArray<DiagnosticInfo>.Empty, LocationInfo.From(location));
 
         void CheckEnum(string name, int value, string[] names)

@@ -56,6 +56,12 @@ public sealed class TransformerModelAttribute : Attribute
     /// <summary>How token positions enter the input.</summary>
     public PositionEncoding Positions { get; set; } = PositionEncoding.Sinusoidal;
 
+    /// <summary>Rotary positions: the base θ of the rotation frequencies θ^(−2i/d) (Llama 10000; Llama 3 uses 500000).</summary>
+    public double RotaryTheta { get; set; } = 10000;
+
+    /// <summary>Rotary positions: how many leading dimensions of each head rotate (even, at most the head width); 0 = the whole head.</summary>
+    public int RotaryDimensions { get; set; }
+
     /// <summary>Epsilon added to the variance in every LayerNorm (PyTorch default 1e-5, BERT 1e-12).</summary>
     public double LayerNormEpsilon { get; set; } = 1e-5;
 }
@@ -106,4 +112,11 @@ public enum PositionEncoding
 
     /// <summary>No positional information is added (the caller supplies it in the float-level API).</summary>
     None = 2,
+
+    /// <summary>
+    /// Rotary position embeddings (RoPE) as Hugging Face's Llama applies them: each head's queries and keys rotated by their
+    /// position, in the "rotate half" convention (dimension i pairs with i + r/2 of the r rotated dimensions, frequency
+    /// θ^(−2i/r)). Nothing is added to the embeddings. Decoder-only models.
+    /// </summary>
+    Rotary = 3,
 }

@@ -24,7 +24,11 @@ public class DiagnosticTests
         { "TK0009", "DModel = 63, Heads = 7, EncoderLayers = 1, FfnDim = 128, MaxSeqLen = 16", "public partial class Model;", "use an even DModel" },
         { "TK0010", Valid + ", LayerNormEpsilon = 0", "public partial class Model;", "PyTorch uses 1e-5" },
         { "TK0011", "DModel = 64, Heads = 4, EncoderLayers = 1, FfnDim = 100000, MaxSeqLen = 16", "public partial class Model;", "FfnDim = 100000 exceeds the supported 32768" },
-        { "TK0013", Valid + ", Activation = (Activation)7", "public partial class Model;", "use one of Relu, Gelu, GeluTanh" },
+        { "TK0013", Valid + ", Activation = (Activation)7", "public partial class Model;", "use one of Relu, Gelu, GeluTanh, SwiGlu" },
+        { "TK0014", Valid + ", Positions = PositionEncoding.Rotary", "public partial class Model;", "decoder-only models (EncoderLayers = 0)" },
+        { "TK0014", "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 128, MaxSeqLen = 16, Positions = PositionEncoding.Rotary, RotaryDimensions = 7", "public partial class Model;", "RotaryDimensions = 7 must be even and 0..16" },
+        { "TK0014", "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 128, MaxSeqLen = 16, Positions = PositionEncoding.Rotary, RotaryDimensions = 32", "public partial class Model;", "RotaryDimensions = 32 must be even and 0..16" },
+        { "TK0014", "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 128, MaxSeqLen = 16, Positions = PositionEncoding.Rotary, RotaryTheta = 0.5", "public partial class Model;", "RotaryTheta = 0.5 must be a finite number above 1" },
     };
 
     [Theory]

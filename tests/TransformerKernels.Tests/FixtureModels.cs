@@ -38,3 +38,8 @@ public partial class FixtureDecoderOnlyPostRelu;
 [TransformerModel(DModel = 32, Heads = 4, EncoderLayers = 0, DecoderLayers = 2, FfnDim = 64, MaxSeqLen = 16, Norm = NormPlacement.Pre,
                   Activation = Activation.Gelu, LayerNormEpsilon = 1e-6, Positions = PositionEncoding.None, Vocab = 50)]
 public partial class FixtureLanguageModel;
+
+/// <summary>Llama-style (tools/fixtures/llama_reference.py): RMSNorm, rotary positions, SwiGLU; d64, 4 heads of 16, 2 layers.</summary>
+[TransformerModel(DModel = 64, Heads = 4, EncoderLayers = 0, DecoderLayers = 2, FfnDim = 96, MaxSeqLen = 24, Vocab = 61, Norm = NormPlacement.RmsNorm,
+                  Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, RotaryTheta = 10000, LayerNormEpsilon = 1e-6)]
+public partial class FixtureLlama;

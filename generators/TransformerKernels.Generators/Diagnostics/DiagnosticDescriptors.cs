@@ -59,6 +59,10 @@ internal static class DiagnosticDescriptors
         "TK0012", "Unsafe code must be enabled",
         "The generated kernels for '{0}' use pointers over pinned weights; set <AllowUnsafeBlocks>true</AllowUnsafeBlocks> in the project file");
 
+    public static readonly DiagnosticDescriptor BadRotary = Error(
+        "TK0014", "Rotary positions do not fit the declaration",
+        "Rotary positions: {0}");
+
     public static readonly DiagnosticDescriptor UnknownEnumValue = Error(
         "TK0013", "Unknown option value",
         "{0} = {1} is not a defined value; use one of {2}");

@@ -30,7 +30,9 @@ internal sealed record ModelSpec(
     AttentionSpec Attention,
     VectorTiling ModelRow,
     EquatableArray<GemmSpec> Gemms,
-    LayerGemms Layers)
+    LayerGemms Layers,
+    int RotaryDimensions,
+    double RotaryTheta)
 {
     /// <summary>Embedding rows of the encoder input (0 = float-level input only).</summary>
     public int EncoderVocab => EncoderLayers > 0 ? (DecoderLayers > 0 ? SourceVocab : Vocab) : 0;

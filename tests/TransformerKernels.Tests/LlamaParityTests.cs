@@ -1,0 +1,86 @@
+namespace TransformerKernels.Tests;
+
+/// <summary>
+/// A Llama-style decoder-only model (RMSNorm, rotary positions, SwiGLU) against tools/fixtures/llama_reference.py, a plain
+/// PyTorch module written from the Hugging Face definitions: logits at every prompt position, the logits of every greedy
+/// step, and the greedy continuations of a batch of prompts of different lengths.
+/// </summary>
+public sealed class LlamaParityTests : IDisposable
+{
+    // Logits of magnitude up to ~6 against PyTorch's float32 (whose rotary angles are float32 too; ours are tabulated in
+    // double): measured at most 1.9e-6 on the Avx512, Avx2 and scalar paths; 1e-5 keeps a margin of 5× (the bound: 1e-4).
+    private const double Tolerance = 1e-5;
+    private const int Vocab = FixtureLlama.DecoderVocab;
+
+    private readonly FixtureLlama _model = FixtureLlama.Load(PyTorchParityTests.Fixture("llama_tiny.safetensors"), maxBatch: 3);
+    private readonly SafeTensorsFile _io = SafeTensorsFile.Open(PyTorchParityTests.Fixture("llama_tiny.io.safetensors"));
+
+    public void Dispose()
+    {
+        _io.Dispose();
+        _model.Dispose();
+    }
+
+    private int[] Ints(string name) => [.. _io.ReadArray(name).Select(v => (int)v)];
+
+    private int[][] Prompts()
+    {
+        int[] ids = Ints("prompts"), lengths = Ints("prompt_lengths");
+        var prompts = new int[lengths.Length][];
+        for (int k = 0, offset = 0; k < lengths.Length; offset += lengths[k], k++)
+        {
+            prompts[k] = ids[offset..(offset + lengths[k])];
+        }
+        return prompts;
+    }
+
+    [Fact]
+    public void LogitsAtEveryPromptPositionMatchPyTorch()
+    {
+        // One prompt at a time, every prefix: the prefill's last-position logits at each length are the logits at that position.
+        float[] expected = _io.ReadArray("prompt_logits");
+        int row = 0;
+        foreach (int[] prompt in Prompts())
+        {
+            for (int length = 1; length <= prompt.Length; length++, row++)
+            {
+                float[] logits = _model.Prefill(prompt[..length], [length]).ToArray();
+                TestData.AssertClose(expected[(row * Vocab)..((row + 1) * Vocab)], logits, Tolerance, $"prompt of {prompt.Length}, position {length - 1}");
+            }
+        }
+    }
+
+    [Fact]
+    public void CachedGreedyStepsOfABatchMatchPyTorch()
+    {
+        int[][] prompts = Prompts();
+        int[] continuations = Ints("continuations");
+        float[] stepLogits = _io.ReadArray("step_logits");
+        int steps = continuations.Length / prompts.Length;
+        // The whole batch prefilled in one pass, then stepped together with the cache.
+        float[] logits = _model.Prefill([.. prompts.SelectMany(p => p)], [.. prompts.Select(p => p.Length)]).ToArray();
+        int[] slots = [.. Enumerable.Range(0, prompts.Length)];
+        for (int step = 0; step < steps; step++)
+        {
+            var tokens = new int[prompts.Length];
+            var positions = new int[prompts.Length];
+            for (int k = 0; k < prompts.Length; k++)
+            {
+                int row = k * steps + step;
+                TestData.AssertClose(stepLogits[(row * Vocab)..((row + 1) * Vocab)], logits.AsSpan(k * Vocab, Vocab), Tolerance, $"prompt {k}, step {step}");
+                tokens[k] = continuations[row];
+                positions[k] = prompts[k].Length + step;
+            }
+            if (step < steps - 1)
+            {
+                logits = _model.Step(slots, tokens, positions).ToArray();
+            }
+        }
+        var generator = new TokenGenerator(_model);
+        int[][] generated = generator.Generate(prompts, new GenerationOptions { MaxNewTokens = steps });
+        for (int k = 0; k < prompts.Length; k++)
+        {
+            Assert.Equal(continuations[(k * steps)..((k + 1) * steps)], generated[k]);
+        }
+    }
+}
