@@ -75,12 +75,12 @@ public unsafe class LayerBenchmarks
         };
         if (_shape == SeedTransformer.Shape)
         {
-            SeedTransformer.Kernels.Attention.TransposeKeys(_scratch.QueryKeyValue + d, 3 * d, Length, _scratch.KeysT, args.KeysTHeadStride, args.KeysTStride, 0);
+            SeedTransformer.Kernels.Attention.TransposeKeys(_scratch.QueryKeyValue + d, 3 * d, Length, SeedTransformer.Heads, _scratch.KeysT, args.KeysTHeadStride, args.KeysTStride, 0);
             SeedTransformer.Kernels.Attention.Run(ref args);
         }
         else
         {
-            MiniLm.Kernels.Attention.TransposeKeys(_scratch.QueryKeyValue + d, 3 * d, Length, _scratch.KeysT, args.KeysTHeadStride, args.KeysTStride, 0);
+            MiniLm.Kernels.Attention.TransposeKeys(_scratch.QueryKeyValue + d, 3 * d, Length, MiniLm.Heads, _scratch.KeysT, args.KeysTHeadStride, args.KeysTStride, 0);
             MiniLm.Kernels.Attention.Run(ref args);
         }
     }

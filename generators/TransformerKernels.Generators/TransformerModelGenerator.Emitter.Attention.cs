@@ -29,6 +29,7 @@ public sealed partial class TransformerModelGenerator
                 w.Line($"/// <summary>Heads.</summary>");
                 w.Line($"public const int Heads = {model.Heads};");
                 w.Line($"private const float Scale = {FloatLiteral(spec.Scale)}; // 1/√HeadDim");
+                w.Line($"private const int KvGroup = {model.Heads / model.KvHeads}; // query heads per key/value head (1: multi-head attention)");
                 w.Line();
                 EmitAttentionRun(w, model);
                 EmitAttentionAvx512(w, spec);
@@ -80,7 +81,7 @@ public sealed partial class TransformerModelGenerator
             }
             using (w.Block("for (int head = headStart; head < headEnd; head++)"))
             {
-                w.Line("float* keysT = p->KeysT + (long)head * p->KeysTHeadStride;");
+                w.Line("float* keysT = p->KeysT + (long)(head / KvGroup) * p->KeysTHeadStride; // query heads share a key/value head in groups of KvGroup");
                 w.Line("float* scores = p->Scores + (long)head * p->ScoresStride;");
                 w.Line("int keysTStride = p->KeysTStride;");
                 using (w.Block("for (int i = 0; i < p->QueryCount; i++)"))
@@ -145,7 +146,7 @@ public sealed partial class TransformerModelGenerator
                     {
                         w.Line($"for (int t = 0; t < {tail}; t++) tailSums[t] = 0f;");
                     }
-                    w.Line("float* value = p->Values + head * HeadDim;");
+                    w.Line("float* value = p->Values + head / KvGroup * HeadDim;");
                     w.Line("int valueStride = p->ValueStride;");
                     w.Line("int key = 0;");
                     if (sets > 1 && fullVectors > 0)
@@ -221,7 +222,7 @@ public sealed partial class TransformerModelGenerator
             w.Line("float* sums = stackalloc float[HeadDim];");
             using (w.Block("for (int head = headStart; head < headEnd; head++)"))
             {
-                w.Line("float* keysT = p->KeysT + (long)head * p->KeysTHeadStride;");
+                w.Line("float* keysT = p->KeysT + (long)(head / KvGroup) * p->KeysTHeadStride; // query heads share a key/value head in groups of KvGroup");
                 w.Line("float* scores = p->Scores + (long)head * p->ScoresStride;");
                 using (w.Block("for (int i = 0; i < p->QueryCount; i++)"))
                 {
@@ -242,7 +243,7 @@ public sealed partial class TransformerModelGenerator
                     w.Line("float inverseSum = 1f / sum;");
                     w.Line("// Step 4: output = weights·V.");
                     w.Line("for (int d = 0; d < HeadDim; d++) sums[d] = 0f;");
-                    w.Line("float* value = p->Values + head * HeadDim;");
+                    w.Line("float* value = p->Values + head / KvGroup * HeadDim;");
                     using (w.Block("for (int j = 0; j < visible; j++, value += p->ValueStride)"))
                     {
                         w.Line("for (int d = 0; d < HeadDim; d++) sums[d] += scores[j] * value[d];");
@@ -263,10 +264,10 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// per-head transposed layout the attention kernel reads, starting at key position <paramref name=\"firstPosition\"/>");
         w.Line("/// (a decode step appends one key to its cache this way).");
         w.Line("/// </summary>");
-        using (w.Block("public static void TransposeKeys(float* keys, int keyStride, int count, float* keysT, int keysTHeadStride, int keysTStride, int firstPosition)"))
+        using (w.Block("public static void TransposeKeys(float* keys, int keyStride, int count, int heads, float* keysT, int keysTHeadStride, int keysTStride, int firstPosition)"))
         {
             w.Line("// Destination rows are written in order; the source rows (one cache line holds 16 dimensions) stay in L1 across d.");
-            using (w.Block("for (int head = 0; head < Heads; head++)"))
+            using (w.Block("for (int head = 0; head < heads; head++)"))
             {
                 using (w.Block("for (int d = 0; d < HeadDim; d++)"))
                 {

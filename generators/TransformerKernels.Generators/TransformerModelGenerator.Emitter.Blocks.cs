@@ -65,7 +65,7 @@ public sealed partial class TransformerModelGenerator
             w.Line("CheckRows(batch, length, validLengths, scratch);");
             w.Line("int rows = batch * length;");
             EmitEncoderBlockBody(w, m, g, post,
-                "for (int b = 0; b < batch; b++) SelfAttend(s.QueryKeyValue + (long)b * length * 3 * DModel, length, validLengths.IsEmpty ? length : validLengths[b], s.Context + (long)b * length * DModel, s);");
+                "for (int b = 0; b < batch; b++) SelfAttend(s.QueryKeyValue + (long)b * length * QkvWidth, length, validLengths.IsEmpty ? length : validLengths[b], s.Context + (long)b * length * DModel, s);");
         }
         w.Line();
         w.Line("/// <summary>");
@@ -81,7 +81,7 @@ public sealed partial class TransformerModelGenerator
         {
             w.Line("int rows = CheckPackedRows(lengths, scratch);");
             EmitEncoderBlockBody(w, m, g, post,
-                "for (int b = 0, first = 0; b < lengths.Length; first += lengths[b], b++) SelfAttend(s.QueryKeyValue + (long)first * 3 * DModel, lengths[b], lengths[b], s.Context + (long)first * DModel, s);");
+                "for (int b = 0, first = 0; b < lengths.Length; first += lengths[b], b++) SelfAttend(s.QueryKeyValue + (long)first * QkvWidth, lengths[b], lengths[b], s.Context + (long)first * DModel, s);");
         }
         w.Line();
     }
@@ -180,16 +180,16 @@ public sealed partial class TransformerModelGenerator
             {
                 w.Line("int start = starts[k], length = lengths[k];");
                 w.Line($"{Runtime}DecoderLayerCache cache = caches[k];");
-                w.Line("float* qkv = s.QueryKeyValue + (long)first * 3 * DModel;");
+                w.Line("float* qkv = s.QueryKeyValue + (long)first * QkvWidth;");
                 if (m.RotaryDimensions > 0)
                 {
                     w.Line("// Rotary positions: rotate this segment's queries and keys by their positions before the keys join the cache.");
-                    w.Line("Rotary.Apply(qkv, 3 * DModel, length, start);");
+                    w.Line("Rotary.Apply(qkv, QkvWidth, length, start);");
                 }
-                w.Line("Attention.TransposeKeys(qkv + DModel, 3 * DModel, length, cache.KeysT, HeadDim * cache.KeysTStride, cache.KeysTStride, start);");
-                w.Line("for (int i = 0; i < length; i++) new global::System.Span<float>(qkv + (long)i * 3 * DModel + 2 * DModel, DModel).CopyTo(new global::System.Span<float>(cache.Values + (long)(start + i) * DModel, DModel));");
+                w.Line("Attention.TransposeKeys(qkv + DModel, QkvWidth, length, KvHeads, cache.KeysT, HeadDim * cache.KeysTStride, cache.KeysTStride, start);");
+                w.Line("for (int i = 0; i < length; i++) new global::System.Span<float>(qkv + (long)i * QkvWidth + DModel + KvDModel, KvDModel).CopyTo(new global::System.Span<float>(cache.Values + (long)(start + i) * KvDModel, KvDModel));");
                 w.Line("// The causal mask: row i (position start + i) sees keys 0 … start + i.");
-                w.Line($"var self = new {Runtime}AttentionArguments {{ Query = qkv, QueryStride = 3 * DModel, KeysT = cache.KeysT, KeysTHeadStride = HeadDim * cache.KeysTStride, KeysTStride = cache.KeysTStride, Values = cache.Values, ValueStride = DModel, Output = s.Context + (long)first * DModel, OutputStride = DModel, QueryCount = length, KeyCount = start + length, CausalOffset = start, Scores = s.Scores, ScoresStride = s.KeysTStride }};");
+                w.Line($"var self = new {Runtime}AttentionArguments {{ Query = qkv, QueryStride = QkvWidth, KeysT = cache.KeysT, KeysTHeadStride = HeadDim * cache.KeysTStride, KeysTStride = cache.KeysTStride, Values = cache.Values, ValueStride = KvDModel, Output = s.Context + (long)first * DModel, OutputStride = DModel, QueryCount = length, KeyCount = start + length, CausalOffset = start, Scores = s.Scores, ScoresStride = s.KeysTStride }};");
                 w.Line("Attention.Run(ref self);");
             }
             EmitSubLayerEnd(w, post, $"{g.AttentionOutput}.Run(s.Context, rows, weights.SelfAttention.Output, ", "weights.Norm1", "rows");
@@ -287,7 +287,7 @@ public sealed partial class TransformerModelGenerator
             w.Line("if (memoryLength > scratch.MaxRows) throw new global::System.ArgumentOutOfRangeException(nameof(memoryLength), memoryLength, $\"Scratch holds {scratch.MaxRows} rows.\");");
             w.Line("float* keyValue = scratch.QueryKeyValue;");
             w.Line($"{g.CrossKeyValue}.Run(memory, memoryLength, weights.CrossAttention!.KeyValue, null, keyValue);");
-            w.Line("Attention.TransposeKeys(keyValue, 2 * DModel, memoryLength, cache.MemoryKeysT, HeadDim * cache.KeysTStride, cache.KeysTStride, 0);");
+            w.Line("Attention.TransposeKeys(keyValue, 2 * DModel, memoryLength, Heads, cache.MemoryKeysT, HeadDim * cache.KeysTStride, cache.KeysTStride, 0);");
             w.Line("for (int i = 0; i < memoryLength; i++) new global::System.Span<float>(keyValue + (long)i * 2 * DModel + DModel, DModel).CopyTo(new global::System.Span<float>(cache.MemoryValues + (long)i * DModel, DModel));");
             w.Line("cache.MemoryLength = validLength;");
         }
@@ -360,9 +360,9 @@ public sealed partial class TransformerModelGenerator
                 {
                     w.Line("float* cos = cosines + (long)(firstPosition + i) * Half, sin = sines + (long)(firstPosition + i) * Half;");
                     w.Line("float* row = qkv + (long)i * stride;");
-                    using (w.Block("for (int head = 0; head < 2 * Heads; head++)"))
+                    using (w.Block("for (int head = 0; head < Heads + KvHeads; head++)"))
                     {
-                        w.Line("float* x = row + head * HeadDim; // heads 0…Heads−1 are queries, then the keys'");
+                        w.Line("float* x = row + head * HeadDim; // heads 0…Heads−1 are queries, then the KvHeads keys'");
                         w.Line("for (int j = 0; j < Half; j++) { float x1 = x[j], x2 = x[j + Half]; x[j] = x1 * cos[j] - x2 * sin[j]; x[j + Half] = x2 * cos[j] + x1 * sin[j]; }");
                     }
                 }
@@ -373,11 +373,11 @@ public sealed partial class TransformerModelGenerator
 
     private static void EmitSelfAttend(SourceWriter w, ModelSpec m)
     {
-        w.Line("/// <summary>Self-attention of one sequence whose Q, K, V rows are packed as [length, 3·DModel].</summary>");
+        w.Line("/// <summary>Self-attention of one sequence whose Q, K, V rows are packed as [length, QkvWidth].</summary>");
         using (w.Block($"private static unsafe void SelfAttend(float* qkv, int length, int keyCount, float* output, {Runtime}BlockScratch s)"))
         {
-            w.Line("Attention.TransposeKeys(qkv + DModel, 3 * DModel, length, s.KeysT, HeadDim * s.KeysTStride, s.KeysTStride, 0);");
-            w.Line($"var args = new {Runtime}AttentionArguments {{ Query = qkv, QueryStride = 3 * DModel, KeysT = s.KeysT, KeysTHeadStride = HeadDim * s.KeysTStride, KeysTStride = s.KeysTStride, Values = qkv + 2 * DModel, ValueStride = 3 * DModel, Output = output, OutputStride = DModel, QueryCount = length, KeyCount = keyCount, CausalOffset = -1, Scores = s.Scores, ScoresStride = s.KeysTStride }};");
+            w.Line("Attention.TransposeKeys(qkv + DModel, QkvWidth, length, KvHeads, s.KeysT, HeadDim * s.KeysTStride, s.KeysTStride, 0);");
+            w.Line($"var args = new {Runtime}AttentionArguments {{ Query = qkv, QueryStride = QkvWidth, KeysT = s.KeysT, KeysTHeadStride = HeadDim * s.KeysTStride, KeysTStride = s.KeysTStride, Values = qkv + DModel + KvDModel, ValueStride = QkvWidth, Output = output, OutputStride = DModel, QueryCount = length, KeyCount = keyCount, CausalOffset = -1, Scores = s.Scores, ScoresStride = s.KeysTStride }};");
             w.Line("Attention.Run(ref args);");
         }
         w.Line();

@@ -28,6 +28,9 @@ public sealed partial class TransformerModelGenerator
             w.Line("// ---- Shape, as declared by [TransformerModel] ----");
             Const(w, "int", "DModel", m.DModel, "Width of every token vector (d_model).");
             Const(w, "int", "Heads", m.Heads, "Attention heads.");
+            Const(w, "int", "KvHeads", m.KvHeads, "Key/value heads (grouped-query attention when fewer than Heads).");
+            Const(w, "int", "KvDModel", m.KvDModel, "Width of the keys (and values) of one position: KvHeads × HeadDim.");
+            Const(w, "int", "QkvWidth", m.QkvWidth, "Outputs of the fused Q·K·V projection: DModel + 2 × KvDModel.");
             Const(w, "int", "HeadDim", m.HeadDim, "Width of one head: DModel / Heads.");
             Const(w, "int", "EncoderLayers", m.EncoderLayers, "Encoder blocks.");
             Const(w, "int", "DecoderLayers", m.DecoderLayers, "Decoder blocks.");
@@ -57,7 +60,7 @@ public sealed partial class TransformerModelGenerator
             w.Line("/// <summary>The declared shape as a value, for loaders and tools.</summary>");
             w.Line("public static readonly global::TransformerKernels.ModelShape Shape = new(");
             w.Line($"    DModel, Heads, EncoderLayers, DecoderLayers, FfnDim, MaxSeqLen, PositionTableSize, EncoderVocab, DecoderVocab, TokenTypes,");
-            w.Line($"    Norm, Activation, Positions, LayerNormEpsilon);");
+            w.Line($"    Norm, Activation, Positions, LayerNormEpsilon, KvHeads);");
             w.Line();
             w.Line("/// <summary>Kernels generated for this shape; see the class remarks for the list.</summary>");
             using (w.Block("public static unsafe partial class Kernels"))

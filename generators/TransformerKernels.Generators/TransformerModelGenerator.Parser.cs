@@ -60,6 +60,7 @@ public sealed partial class TransformerModelGenerator
         double epsilon = args.TryGetValue("LayerNormEpsilon", out object? e) && e is double d ? d : 1e-5;
         double rotaryTheta = args.TryGetValue("RotaryTheta", out object? t) && t is double theta ? theta : 10000;
         int rotaryDimensions = Int("RotaryDimensions");
+        int kvHeads = Int("KvHeads");
         int norm = Int("Norm"), activation = Int("Activation"), positions = Int("Positions");
 
         foreach ((string name, int value) in new[] { ("DModel", dModel), ("Heads", heads), ("FfnDim", ffn), ("MaxSeqLen", maxSeq) })
@@ -127,6 +128,17 @@ public sealed partial class TransformerModelGenerator
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OddModelForSinusoidal, location, dModel));
         }
+        if (kvHeads != 0 && heads > 0)
+        {
+            string? groupProblem = kvHeads < 0 || kvHeads > heads || heads % kvHeads != 0
+                ? $"KvHeads = {kvHeads} must divide Heads = {heads} (each key/value head serves Heads / KvHeads query heads); e.g. {LargestDivisorUpTo(heads, System.Math.Max(1, kvHeads))}"
+                : kvHeads != heads && encoderLayers > 0 ? "grouped-query attention is supported in decoder-only models (EncoderLayers = 0)"
+                : null;
+            if (groupProblem is not null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadKvHeads, location, groupProblem));
+            }
+        }
         if (positions == 3 && dModel > 0 && heads > 0 && dModel % heads == 0)
         {
             int head = dModel / heads;
@@ -156,7 +168,7 @@ public sealed partial class TransformerModelGenerator
         int headDim = dModel / heads;
         var ffnActivation = activation switch { 1 => EpilogueActivation.Gelu, 2 => EpilogueActivation.GeluTanh, 3 => EpilogueActivation.None, _ => EpilogueActivation.Relu };
         int outputVocab = decoderLayers > 0 ? (encoderLayers > 0 ? targetVocab : vocab) : 0;
-        (EquatableArray<GemmSpec> gemms, LayerGemms layers) = PlanGemms(dModel, ffn, ffnActivation, gated: activation == 3, decoderLayers > 0, encoderLayers > 0 && decoderLayers > 0, outputVocab);
+        (EquatableArray<GemmSpec> gemms, LayerGemms layers) = PlanGemms(dModel, (kvHeads == 0 ? heads : kvHeads) * headDim, ffn, ffnActivation, gated: activation == 3, decoderLayers > 0, encoderLayers > 0 && decoderLayers > 0, outputVocab);
 
         var model = new ModelSpec(
             ns, type.Name, accessibility,
@@ -169,7 +181,8 @@ public sealed partial class TransformerModelGenerator
             VectorTiling.For(dModel),
             gemms, layers,
             RotaryDimensions: positions == 3 ? (rotaryDimensions == 0 ? dModel / heads : rotaryDimensions) : 0,
-            RotaryTheta: rotaryTheta);
+            RotaryTheta: rotaryTheta,
+            KvHeads: kvHeads == 0 ? heads : kvHeads);
         return new ParseResult(model, ImmutableArray<DiagnosticInfo>.Empty, LocationInfo.From(location));
 
         void CheckEnum(string name, int value, string[] names)
@@ -179,6 +192,19 @@ public sealed partial class TransformerModelGenerator
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, location, name, value, string.Join(", ", names)));
             }
         }
+    }
+
+    /// <summary>The largest divisor of <paramref name="heads"/> not above <paramref name="limit"/>, to suggest a KvHeads.</summary>
+    private static int LargestDivisorUpTo(int heads, int limit)
+    {
+        for (int k = System.Math.Min(limit, heads); k > 1; k--)
+        {
+            if (heads % k == 0)
+            {
+                return k;
+            }
+        }
+        return 1;
     }
 
     /// <summary>Says what is wrong with the vocabulary settings for the declared stack, or null when they fit.</summary>
@@ -221,7 +247,7 @@ public sealed partial class TransformerModelGenerator
     }
 
     /// <summary>Lists the distinct weight shapes of the model; linear layers of the same shape and activation share a GEMM.</summary>
-    private static (EquatableArray<GemmSpec>, LayerGemms) PlanGemms(int d, int ffn, EpilogueActivation ffnActivation, bool gated, bool hasDecoder, bool hasCross, int outputVocab)
+    private static (EquatableArray<GemmSpec>, LayerGemms) PlanGemms(int d, int kv, int ffn, EpilogueActivation ffnActivation, bool gated, bool hasDecoder, bool hasCross, int outputVocab)
     {
         var byKey = new Dictionary<(int K, int N, EpilogueActivation Act, int Lda, int Ldc), List<string>>();
         var order = new List<(int K, int N, EpilogueActivation Act, int Lda, int Ldc)>();
@@ -239,7 +265,7 @@ public sealed partial class TransformerModelGenerator
             return GemmName(key);
         }
 
-        string qkv = Use(d, 3 * d, EpilogueActivation.None, "self-attention Q·K·V projection");
+        string qkv = Use(d, d + 2 * kv, EpilogueActivation.None, "self-attention Q·K·V projection");
         string output = Use(d, d, EpilogueActivation.None, "attention output projection");
         string up = gated ? Use(d, 2 * ffn, EpilogueActivation.None, "FFN gate and up projections (SwiGLU)", ldc: hiddenStride)
                           : Use(d, ffn, ffnActivation, "FFN first linear + activation", ldc: hiddenStride);

@@ -15,11 +15,18 @@ namespace TransformerKernels;
 /// <param name="Activation">FFN activation.</param>
 /// <param name="Positions">Position encoding.</param>
 /// <param name="LayerNormEpsilon">LayerNorm ε.</param>
+/// <param name="KvHeads">Key/value heads (grouped-query attention); 0 = Heads.</param>
 public sealed record ModelShape(
     int DModel, int Heads, int EncoderLayers, int DecoderLayers, int FfnDim, int MaxSeqLen, int PositionTableSize,
     int EncoderVocab, int DecoderVocab, int TokenTypes, NormPlacement Norm, Activation Activation, PositionEncoding Positions,
-    float LayerNormEpsilon)
+    float LayerNormEpsilon, int KvHeads = 0)
 {
+    /// <summary>Width of the keys (and of the values) of one position: KvHeads·HeadDim (DModel without grouped-query attention).</summary>
+    public int KvDModel => (KvHeads == 0 ? Heads : KvHeads) * HeadDim;
+
+    /// <summary>Outputs of the fused Q·K·V projection: DModel + 2·KvDModel.</summary>
+    public int QkvWidth => DModel + 2 * KvDModel;
+
     /// <summary>Width of one head.</summary>
     public int HeadDim => DModel / Heads;
 

@@ -20,6 +20,13 @@ public sealed class TransformerModelAttribute : Attribute
     /// <summary>Number of attention heads; <see cref="DModel"/> must be a multiple of it.</summary>
     public int Heads { get; set; }
 
+    /// <summary>
+    /// Key/value heads for grouped-query attention (Llama 2 70B, Llama 3, Mistral): each shares its keys and values with
+    /// Heads / KvHeads query heads, shrinking the K·V projections and the cache by that factor; 1 is multi-query
+    /// attention. 0 = Heads (ordinary multi-head attention). Decoder-only models.
+    /// </summary>
+    public int KvHeads { get; set; }
+
     /// <summary>Encoder blocks (self-attention → Add &amp; Norm → FFN → Add &amp; Norm). 0 for a decoder-only model.</summary>
     public int EncoderLayers { get; set; }
 

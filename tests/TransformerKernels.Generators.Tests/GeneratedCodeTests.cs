@@ -12,7 +12,7 @@ public class GeneratedCodeTests
         "DModel = 200, Heads = 5, EncoderLayers = 1, DecoderLayers = 1, FfnDim = 600, MaxSeqLen = 37, Norm = NormPlacement.Pre, Activation = Activation.GeluTanh",
         "DModel = 8, Heads = 1, DecoderLayers = 2, FfnDim = 3, MaxSeqLen = 1, Vocab = 5",
         "DModel = 1024, Heads = 16, EncoderLayers = 1, FfnDim = 4096, MaxSeqLen = 8192",
-        "DModel = 264, Heads = 6, DecoderLayers = 2, FfnDim = 700, MaxSeqLen = 64, Vocab = 1000, Norm = NormPlacement.RmsNorm, Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, RotaryTheta = 500000, RotaryDimensions = 32",
+        "DModel = 264, Heads = 6, DecoderLayers = 2, FfnDim = 700, MaxSeqLen = 64, Vocab = 1000, Norm = NormPlacement.RmsNorm, Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, RotaryTheta = 500000, RotaryDimensions = 32, KvHeads = 2",
     };
 
     [Theory]

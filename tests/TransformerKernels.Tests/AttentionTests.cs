@@ -67,7 +67,7 @@ public class AttentionTests
                 CausalOffset = causalOffset, Scores = ps, ScoresStride = padded, Probabilities = pp,
             };
             var kernels = type.GetNestedType("Kernels")!.GetNestedType("Attention")!;
-            kernels.GetMethod("TransposeKeys")!.Invoke(null, [System.Reflection.Pointer.Box(pk, typeof(float*)), d, keys,
+            kernels.GetMethod("TransposeKeys")!.Invoke(null, [System.Reflection.Pointer.Box(pk, typeof(float*)), d, keys, heads,
                 System.Reflection.Pointer.Box(pkt, typeof(float*)), headDim * padded, padded, 0]);
             InvokeRun(kernels, ref args);
         }

@@ -39,7 +39,7 @@ public partial class FixtureDecoderOnlyPostRelu;
                   Activation = Activation.Gelu, LayerNormEpsilon = 1e-6, Positions = PositionEncoding.None, Vocab = 50)]
 public partial class FixtureLanguageModel;
 
-/// <summary>Llama-style (tools/fixtures/llama_reference.py): RMSNorm, rotary positions, SwiGLU; d64, 4 heads of 16, 2 layers.</summary>
-[TransformerModel(DModel = 64, Heads = 4, EncoderLayers = 0, DecoderLayers = 2, FfnDim = 96, MaxSeqLen = 24, Vocab = 61, Norm = NormPlacement.RmsNorm,
+/// <summary>Llama-style (tools/fixtures/llama_reference.py): RMSNorm, rotary positions, SwiGLU, 4 query heads of 16 sharing 2 key/value heads; d64, 2 layers.</summary>
+[TransformerModel(DModel = 64, Heads = 4, KvHeads = 2, EncoderLayers = 0, DecoderLayers = 2, FfnDim = 96, MaxSeqLen = 24, Vocab = 61, Norm = NormPlacement.RmsNorm,
                   Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, RotaryTheta = 10000, LayerNormEpsilon = 1e-6)]
 public partial class FixtureLlama;

@@ -1,7 +1,7 @@
 namespace TransformerKernels.Tests;
 
 /// <summary>
-/// A Llama-style decoder-only model (RMSNorm, rotary positions, SwiGLU) against tools/fixtures/llama_reference.py, a plain
+/// A Llama-style decoder-only model (RMSNorm, rotary positions, SwiGLU, grouped-query attention) against tools/fixtures/llama_reference.py, a plain
 /// PyTorch module written from the Hugging Face definitions: logits at every prompt position, the logits of every greedy
 /// step, and the greedy continuations of a batch of prompts of different lengths.
 /// </summary>

@@ -63,6 +63,10 @@ internal static class DiagnosticDescriptors
         "TK0014", "Rotary positions do not fit the declaration",
         "Rotary positions: {0}");
 
+    public static readonly DiagnosticDescriptor BadKvHeads = Error(
+        "TK0015", "KvHeads does not fit the declaration",
+        "Grouped-query attention: {0}");
+
     public static readonly DiagnosticDescriptor UnknownEnumValue = Error(
         "TK0013", "Unknown option value",
         "{0} = {1} is not a defined value; use one of {2}");

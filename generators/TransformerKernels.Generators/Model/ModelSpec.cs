@@ -32,8 +32,15 @@ internal sealed record ModelSpec(
     EquatableArray<GemmSpec> Gemms,
     LayerGemms Layers,
     int RotaryDimensions,
-    double RotaryTheta)
+    double RotaryTheta,
+    int KvHeads)
 {
+    /// <summary>Width of the keys (and values) of one position: KvHeads·HeadDim.</summary>
+    public int KvDModel => KvHeads * HeadDim;
+
+    /// <summary>Outputs of the fused Q·K·V projection.</summary>
+    public int QkvWidth => DModel + 2 * KvDModel;
+
     /// <summary>Embedding rows of the encoder input (0 = float-level input only).</summary>
     public int EncoderVocab => EncoderLayers > 0 ? (DecoderLayers > 0 ? SourceVocab : Vocab) : 0;
 

@@ -24,7 +24,10 @@ public sealed record GenerationOptions
     /// </summary>
     public float RepetitionPenalty { get; init; } = 1f;
 
-    /// <summary>Seed of the random source, for reproducible sampling; null seeds from the system.</summary>
+    /// <summary>
+    /// Seed of the random source (xoshiro256**, the same sequence on every platform and .NET version), for reproducible
+    /// sampling; null seeds from <see cref="Random.Shared"/>.
+    /// </summary>
     public int? Seed { get; init; }
 
     /// <summary>Tokens that end a sequence (not returned).</summary>

@@ -43,11 +43,11 @@ public sealed class TokenGenerator
         {
             return [];
         }
-        bool more = Pick(Start(prompts, options, out Random random), options, random);
+        bool more = Pick(Start(prompts, options, out SamplingRandom random), options, ref random);
         while (more)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            more = Pick(Decode(), options, random);
+            more = Pick(Decode(), options, ref random);
         }
         return [.. Enumerable.Range(0, prompts.Count).Select(k => _histories.AsSpan(k * _stride + prompts[k].Length, _historyLengths[k] - prompts[k].Length).ToArray())];
     }
@@ -65,11 +65,11 @@ public sealed class TokenGenerator
             throw new ArgumentException($"The output holds {output.Length} tokens; MaxNewTokens is {options.MaxNewTokens}.", nameof(output));
         }
         _single[0] = prompt;
-        bool more = Pick(Start(_single, options, out Random random), options, random);
+        bool more = Pick(Start(_single, options, out SamplingRandom random), options, ref random);
         while (more)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            more = Pick(Decode(), options, random);
+            more = Pick(Decode(), options, ref random);
         }
         int count = _historyLengths[0] - prompt.Length;
         _histories.AsSpan(prompt.Length, count).CopyTo(output);
@@ -85,7 +85,7 @@ public sealed class TokenGenerator
         ArgumentNullException.ThrowIfNull(prompt);
         _single[0] = prompt;
         int reported = prompt.Length;
-        bool more = Pick(Start(_single, options, out Random random), options, random);
+        bool more = Pick(Start(_single, options, out SamplingRandom random), options, ref random);
         while (true)
         {
             // Tokens the last pick appended to the sequence (none when it picked a stop token).
@@ -100,7 +100,7 @@ public sealed class TokenGenerator
             // Let the consumer's continuation run before the next (compute-bound) step.
             await Task.Yield();
             cancellationToken.ThrowIfCancellationRequested();
-            more = Pick(Decode(), options, random);
+            more = Pick(Decode(), options, ref random);
         }
     }
 
@@ -108,7 +108,7 @@ public sealed class TokenGenerator
     private int _liveCount, _stride;
 
     /// <summary>Checks everything, prefills the prompts into slots [0, count); returns the logits of each prompt's last position.</summary>
-    private Span<float> Start(IReadOnlyList<int[]> prompts, GenerationOptions options, out Random random)
+    private Span<float> Start(IReadOnlyList<int[]> prompts, GenerationOptions options, out SamplingRandom random)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate(_vocabulary);
@@ -145,7 +145,7 @@ public sealed class TokenGenerator
             _live[k] = k;
         }
         _liveCount = count;
-        random = options.Seed is { } seed ? new Random(seed) : new Random();
+        random = new SamplingRandom(options.Seed ?? Random.Shared.NextInt64());
         return _model.Prefill(_packed.AsSpan(0, total), _promptLengths.AsSpan(0, count), 0);
     }
 
@@ -153,13 +153,13 @@ public sealed class TokenGenerator
     /// Picks the next token of every live sequence from its row of <paramref name="logits"/>, appends it, and drops the
     /// sequences that stopped or reached MaxNewTokens. Returns whether any still run.
     /// </summary>
-    private bool Pick(Span<float> logits, GenerationOptions options, Random random)
+    private bool Pick(Span<float> logits, GenerationOptions options, ref SamplingRandom random)
     {
         int kept = 0;
         for (int i = 0; i < _liveCount; i++)
         {
             int sequence = _live[i];
-            int token = _sampler.Pick(logits.Slice(i * _vocabulary, _vocabulary), _histories.AsSpan(sequence * _stride, _historyLengths[sequence]), options, random);
+            int token = _sampler.Pick(logits.Slice(i * _vocabulary, _vocabulary), _histories.AsSpan(sequence * _stride, _historyLengths[sequence]), options, ref random);
             if (IsStop(token, options.StopTokens))
             {
                 continue;

@@ -18,7 +18,7 @@ internal sealed class TokenSampler
     }
 
     /// <summary>Picks a token; <paramref name="logits"/> is modified (penalty and temperature applied in place).</summary>
-    public int Pick(Span<float> logits, ReadOnlySpan<int> history, GenerationOptions options, Random random)
+    public int Pick(Span<float> logits, ReadOnlySpan<int> history, GenerationOptions options, ref SamplingRandom random)
     {
         if (options.RepetitionPenalty != 1f)
         {

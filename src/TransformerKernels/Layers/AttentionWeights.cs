@@ -6,10 +6,13 @@ namespace TransformerKernels;
 /// </summary>
 public sealed class SelfAttentionWeights : IDisposable
 {
-    /// <summary>Packs PyTorch's <c>in_proj_weight</c> [3d, d], <c>in_proj_bias</c> [3d], <c>out_proj.weight</c> [d, d], <c>out_proj.bias</c> [d].</summary>
-    public SelfAttentionWeights(ReadOnlySpan<float> inProj, ReadOnlySpan<float> inProjBias, ReadOnlySpan<float> outProj, ReadOnlySpan<float> outProjBias, int dModel)
+    /// <summary>
+    /// Packs PyTorch's <c>in_proj_weight</c> [3d, d], <c>in_proj_bias</c> [3d], <c>out_proj.weight</c> [d, d], <c>out_proj.bias</c> [d];
+    /// with grouped-query attention the projection is [d + 2·kvWidth, d] (queries, then keys, then values). Empty biases are zeros.
+    /// </summary>
+    public SelfAttentionWeights(ReadOnlySpan<float> inProj, ReadOnlySpan<float> inProjBias, ReadOnlySpan<float> outProj, ReadOnlySpan<float> outProjBias, int dModel, int kvWidth = 0)
     {
-        QueryKeyValue = PackedLinear.Pack(inProj, inProjBias, 3 * dModel, dModel);
+        QueryKeyValue = PackedLinear.Pack(inProj, inProjBias, dModel + 2 * (kvWidth == 0 ? dModel : kvWidth), dModel);
         Output = PackedLinear.Pack(outProj, outProjBias, dModel, dModel);
     }
 

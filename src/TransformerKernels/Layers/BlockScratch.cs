@@ -16,7 +16,7 @@ public sealed unsafe class BlockScratch : IDisposable
         int d = shape.DModel, padded = (shape.MaxSeqLen + 15) / 16 * 16;
         _buffers =
         [
-            new NativeBuffer((long)MaxRows * 3 * d),            // QueryKeyValue
+            new NativeBuffer((long)MaxRows * shape.QkvWidth),   // QueryKeyValue
             new NativeBuffer((long)MaxRows * d),                // Context
             new NativeBuffer((long)MaxRows * d),                // Projected
             new NativeBuffer((long)MaxRows * d),                // Normed
@@ -72,7 +72,7 @@ public sealed unsafe class DecoderLayerCache : IDisposable
 {
     private readonly NativeBuffer _keysT, _values;
     private readonly NativeBuffer? _memoryKeysT, _memoryValues;
-    private readonly int _dModel, _maxSeqLen;
+    private readonly int _dModel, _maxSeqLen, _kvWidth;
     private DecoderLayerCache? _memoryOwner;
     private int _memoryLength;
 
@@ -82,8 +82,10 @@ public sealed unsafe class DecoderLayerCache : IDisposable
         int d = _dModel = shape.DModel;
         _maxSeqLen = shape.MaxSeqLen;
         KeysTStride = (shape.MaxSeqLen + 15) / 16 * 16;
-        _keysT = new NativeBuffer((long)d * KeysTStride);
-        _values = new NativeBuffer((long)shape.MaxSeqLen * d);
+        // Self-attention keys and values are KvDModel wide (narrower than DModel with grouped-query attention).
+        int kv = _kvWidth = shape.KvDModel;
+        _keysT = new NativeBuffer((long)kv * KeysTStride);
+        _values = new NativeBuffer((long)shape.MaxSeqLen * kv);
         if (shape.EncoderLayers > 0)
         {
             // Only a decoder with an encoder has cross-attention: a decoder-only model's caches hold no encoder state.
@@ -92,10 +94,10 @@ public sealed unsafe class DecoderLayerCache : IDisposable
         }
     }
 
-    /// <summary>Self-attention keys [Heads, HeadDim, KeysTStride].</summary>
+    /// <summary>Self-attention keys [KvHeads, HeadDim, KeysTStride].</summary>
     public float* KeysT => _keysT.Pointer;
 
-    /// <summary>Self-attention values [MaxSeqLen, DModel].</summary>
+    /// <summary>Self-attention values [MaxSeqLen, KvDModel].</summary>
     public float* Values => _values.Pointer;
 
     /// <summary>Encoder-output keys [Heads, HeadDim, KeysTStride] (the owner's, when shared).</summary>
@@ -129,11 +131,11 @@ public sealed unsafe class DecoderLayerCache : IDisposable
     public void CopySelfAttentionFrom(DecoderLayerCache other, int positions)
     {
         ArgumentNullException.ThrowIfNull(other);
-        if ((uint)positions > (uint)_maxSeqLen || other._maxSeqLen != _maxSeqLen || other._dModel != _dModel)
+        if ((uint)positions > (uint)_maxSeqLen || other._maxSeqLen != _maxSeqLen || other._dModel != _dModel || other._kvWidth != _kvWidth)
         {
             throw new ArgumentOutOfRangeException(nameof(positions), positions, $"Must be 0..{_maxSeqLen}, between caches of one shape.");
         }
-        int d = _dModel;
+        int d = _kvWidth;
         for (int row = 0; row < d; row++)
         {
             new Span<float>(other.KeysT + (long)row * KeysTStride, positions).CopyTo(new Span<float>(KeysT + (long)row * KeysTStride, positions));

@@ -20,7 +20,7 @@ internal static class PyTorchNames
         for (int i = 0; i < encoder.Length; i++)
         {
             string p = $"{encoderPrefix}layers.{i}.";
-            encoder[i] = new EncoderLayerWeights(SelfAttention(source, p + "self_attn.", d), Norm(source, p + "norm1.", d, rms),
+            encoder[i] = new EncoderLayerWeights(SelfAttention(source, p + "self_attn.", d, shape.KvDModel), Norm(source, p + "norm1.", d, rms),
                 FeedForward(source, p, d, f, shape.FfnUpWidth), Norm(source, p + "norm2.", d, rms));
         }
         var decoder = new DecoderLayerWeights[shape.DecoderLayers];
@@ -31,7 +31,7 @@ internal static class PyTorchNames
                 ? new CrossAttentionWeights(source.Read(p + "multihead_attn.in_proj_weight", 3 * d, d), source.Read(p + "multihead_attn.in_proj_bias", 3 * d),
                     source.Read(p + "multihead_attn.out_proj.weight", d, d), source.Read(p + "multihead_attn.out_proj.bias", d), d)
                 : null;
-            decoder[i] = new DecoderLayerWeights(SelfAttention(source, p + "self_attn.", d), Norm(source, p + "norm1.", d, rms), cross,
+            decoder[i] = new DecoderLayerWeights(SelfAttention(source, p + "self_attn.", d, shape.KvDModel), Norm(source, p + "norm1.", d, rms), cross,
                 Norm(source, p + "norm2.", d, rms), FeedForward(source, p, d, f, shape.FfnUpWidth), shape.EncoderLayers > 0 ? Norm(source, p + "norm3.", d, rms) : Norm(source, p + "norm2.", d, rms));
         }
         LayerNormWeights? encoderNorm = encoderPrefix is not null && source.Has(encoderPrefix + "norm.weight") ? Norm(source, encoderPrefix + "norm.", d, rms) : null;
@@ -72,8 +72,8 @@ internal static class PyTorchNames
             (bareAllowed ? $" and '{probe}'" : "") + ").");
     }
 
-    private static SelfAttentionWeights SelfAttention(TensorSource source, string p, int d) =>
-        new(source.Read(p + "in_proj_weight", 3 * d, d), source.Read(p + "in_proj_bias", 3 * d), source.Read(p + "out_proj.weight", d, d), source.Read(p + "out_proj.bias", d), d);
+    private static SelfAttentionWeights SelfAttention(TensorSource source, string p, int d, int kv) =>
+        new(source.Read(p + "in_proj_weight", d + 2 * kv, d), source.Read(p + "in_proj_bias", d + 2 * kv), source.Read(p + "out_proj.weight", d, d), source.Read(p + "out_proj.bias", d), d, kv);
 
     /// <summary>The FFN's linear1 (gated: [2f, d], gate rows then up rows) and linear2.</summary>
     private static FeedForwardWeights FeedForward(TensorSource source, string p, int d, int f, int up) =>
