@@ -16,10 +16,11 @@ namespace TransformerKernels;
 /// <param name="Positions">Position encoding.</param>
 /// <param name="LayerNormEpsilon">LayerNorm ε.</param>
 /// <param name="KvHeads">Key/value heads (grouped-query attention); 0 = Heads.</param>
+/// <param name="RotaryTheta">Base θ of rotary positions (0 without them).</param>
 public sealed record ModelShape(
     int DModel, int Heads, int EncoderLayers, int DecoderLayers, int FfnDim, int MaxSeqLen, int PositionTableSize,
     int EncoderVocab, int DecoderVocab, int TokenTypes, NormPlacement Norm, Activation Activation, PositionEncoding Positions,
-    float LayerNormEpsilon, int KvHeads = 0)
+    float LayerNormEpsilon, int KvHeads = 0, double RotaryTheta = 0)
 {
     /// <summary>Width of the keys (and of the values) of one position: KvHeads·HeadDim (DModel without grouped-query attention).</summary>
     public int KvDModel => (KvHeads == 0 ? Heads : KvHeads) * HeadDim;

@@ -83,4 +83,75 @@ public sealed class LlamaParityTests : IDisposable
             Assert.Equal(continuations[(k * steps)..((k + 1) * steps)], generated[k]);
         }
     }
+
+    private static string HuggingFaceDirectory => PyTorchParityTests.Fixture("llama_tiny_hf");
+
+    [Fact]
+    public void HuggingFaceLlamaCheckpointGivesTheSameModel()
+    {
+        using var hf = FixtureLlama.Load(Path.Combine(HuggingFaceDirectory, "model.safetensors"), WeightNaming.Llama, maxBatch: 3);
+        int[][] prompts = Prompts();
+        int[] ids = [.. prompts.SelectMany(p => p)], lengths = [.. prompts.Select(p => p.Length)];
+        float[] expected = _model.Prefill(ids, lengths).ToArray();
+        Assert.Equal(expected, hf.Prefill(ids, lengths).ToArray()); // the same weights, packed the same way
+    }
+
+    [Fact]
+    public void TiedEmbeddingsServeAsTheOutputProjection()
+    {
+        string directory = Directory.CreateTempSubdirectory("tk-llama").FullName;
+        try
+        {
+            using SafeTensorsFile file = SafeTensorsFile.Open(Path.Combine(HuggingFaceDirectory, "model.safetensors"));
+            var tensors = file.Tensors.Values.Where(t => t.Name != "lm_head.weight").Select(t => (t.Name, t.Shape, file.ReadArray(t.Name))).ToList();
+            string tied = Path.Combine(directory, "tied.safetensors"), explicitHead = Path.Combine(directory, "explicit.safetensors");
+            SafeTensorsWriter.Write(tied, tensors);
+            SafeTensorsWriter.Write(explicitHead, [.. tensors, ("lm_head.weight", [Vocab, FixtureLlama.DModel], file.ReadArray("model.embed_tokens.weight"))]);
+            using var a = FixtureLlama.Load(tied, WeightNaming.Llama);
+            using var b = FixtureLlama.Load(explicitHead, WeightNaming.Llama);
+            Assert.Equal(b.Prefill([3, 14, 15], [3]).ToArray(), a.Prefill([3, 14, 15], [3]).ToArray());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("num_key_value_heads", "4")]
+    [InlineData("hidden_size", "128")]
+    [InlineData("intermediate_size", "97")]
+    [InlineData("vocab_size", "62")]
+    [InlineData("num_hidden_layers", "3")]
+    [InlineData("rope_theta", "500000.0")]
+    [InlineData("rms_norm_eps", "1e-05")]
+    [InlineData("hidden_act", "\"gelu\"")]
+    [InlineData("max_position_embeddings", "16")]
+    public void AConfigThatDisagreesIsNamed(string field, string value)
+    {
+        string directory = Directory.CreateTempSubdirectory("tk-llama").FullName;
+        try
+        {
+            File.Copy(Path.Combine(HuggingFaceDirectory, "model.safetensors"), Path.Combine(directory, "model.safetensors"));
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(HuggingFaceDirectory, "config.json")))!.AsObject();
+            config[field] = System.Text.Json.Nodes.JsonNode.Parse(value);
+            File.WriteAllText(Path.Combine(directory, "config.json"), config.ToJsonString());
+            var e = Assert.Throws<ModelConfigurationException>(() => FixtureLlama.Load(Path.Combine(directory, "model.safetensors"), WeightNaming.Llama));
+            Assert.Equal(field, e.Field);
+            Assert.Contains(field, e.Message);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void LlamaNamesNeedALlamaDeclaration()
+    {
+        var e = Assert.Throws<ArgumentException>(() => FixtureLanguageModelLoad());
+        Assert.Contains("Norm = RmsNorm", e.Message);
+
+        static void FixtureLanguageModelLoad() => FixtureDecoderOnlyPreGelu.Load(Path.Combine(HuggingFaceDirectory, "model.safetensors"), WeightNaming.Llama).Dispose();
+    }
 }

@@ -76,6 +76,12 @@ public sealed unsafe class TransformerWeights : IDisposable
             {
                 BertNames.Load(weights, source, shape, file);
             }
+            else if (naming == WeightNaming.Llama)
+            {
+                LlamaNames.RequireDeclaration(shape);
+                LlamaConfig.CheckBeside(path, shape);
+                LlamaNames.Load(weights, source, shape);
+            }
             else
             {
                 PyTorchNames.Load(weights, source, shape, file);

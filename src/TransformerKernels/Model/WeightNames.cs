@@ -13,4 +13,13 @@ public enum WeightNaming
 
     /// <summary>Hugging Face BERT names (<c>embeddings.word_embeddings.weight</c>, <c>encoder.layer.{i}.attention.self.query.weight</c>, …).</summary>
     Bert,
+
+    /// <summary>
+    /// Hugging Face Llama-family names (<c>model.embed_tokens.weight</c>, <c>model.layers.{i}.self_attn.q_proj.weight</c>,
+    /// <c>mlp.gate_proj</c>/<c>up_proj</c>/<c>down_proj</c>, <c>input_layernorm</c>, <c>post_attention_layernorm</c>,
+    /// <c>model.norm.weight</c>, <c>lm_head.weight</c> — tied to the embeddings when absent), for a declaration with
+    /// <c>Norm = RmsNorm, Activation = SwiGlu, Positions = Rotary, EncoderLayers = 0</c>. A <c>config.json</c> beside the
+    /// file is checked against the declaration.
+    /// </summary>
+    Llama,
 }
