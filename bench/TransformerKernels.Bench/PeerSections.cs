@@ -52,6 +52,7 @@ internal static class PeerSections
 
         AppendCorpus(md, reports);
         AppendTranslationBatches(md, reports);
+        AppendGeneration(md, reports, peak);
 
         JsonElement? torch = ReadJson("pytorch-results.json");
         md.AppendLine("## vs PyTorch (bench/pytorch_bench.py, same session)");
@@ -186,6 +187,37 @@ internal static class PeerSections
                 .Select(r => sentences / (r.ResultStatistics!.Mean / 1e9)).DefaultIfEmpty(double.NaN).First();
             double single = Rate(nameof(TranslationBatchBenchmarks.OneAtATime)), batched = Rate(nameof(TranslationBatchBenchmarks.Batched));
             md.AppendLine(string.Create(Invariant, $"| {group.Key.Threads} | {group.Key.Beam} | {single:F0} | {batched:F0} | {batched / single:F2}× |"));
+        }
+        md.AppendLine();
+    }
+
+    /// <summary>Decoder-only generation: prefill as % of peak, decoding steps against streaming the weights at the measured bandwidth.</summary>
+    private static void AppendGeneration(StringBuilder md, BenchmarkReport[] reports, double peak)
+    {
+        BenchmarkReport[] runs = reports.Where(r => r.BenchmarkCase.Descriptor.Type == typeof(GenerationBenchmarks)).ToArray();
+        if (runs.Length == 0)
+        {
+            return;
+        }
+        double mb = GenerationBenchmarks.WeightBytes / 1e6;
+        md.AppendLine($"## Decoder-only generation: a Llama-style model of {mb:F0} MB (FP32, random weights)");
+        md.AppendLine();
+        md.AppendLine($"`BenchLlama`: d512, 8 query heads over 2 key/value heads, SwiGLU 1408, 4 layers, vocabulary 8000, RMSNorm, rotary positions. " +
+                      $"Prefill: one prompt of {GenerationBenchmarks.PromptLength} tokens (% of the FMA peak × threads). Decoding steps at position {GenerationBenchmarks.PromptLength}: " +
+                      "time ÷ the time to stream the weights once at the bandwidth measured in the same run (one thread reading 256 MB with 512-bit loads).");
+        md.AppendLine();
+        md.AppendLine("| threads | prefill 128 | % of peak | bandwidth | weight stream | step, batch 1 | ÷ stream | step, batch 8 | ÷ stream | tokens/s, batch 8 |");
+        md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var group in runs.GroupBy(r => r.BenchmarkCase.Parameters["Threads"]?.ToString() ?? "").OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            double Mean(string method) => group.Where(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method).Select(r => r.ResultStatistics!.Mean).DefaultIfEmpty(double.NaN).First();
+            double prefill = Mean(nameof(GenerationBenchmarks.Prefill128)), one = Mean(nameof(GenerationBenchmarks.DecodeStepBatch1)), eight = Mean(nameof(GenerationBenchmarks.DecodeStepBatch8));
+            double stream = Mean(nameof(GenerationBenchmarks.StreamWeights));
+            double bandwidth = GenerationBenchmarks.StreamBytes / stream; // bytes per ns = GB/s
+            double weightStream = GenerationBenchmarks.WeightBytes / bandwidth; // ns
+            int threads = int.Parse(group.Key, Invariant);
+            string percent = peak > 0 ? (GenerationBenchmarks.PrefillFlops / prefill / (peak * threads) * 100).ToString("F0", Invariant) + "%" : "–";
+            md.AppendLine(string.Create(Invariant, $"| {group.Key} | {Ms(prefill)} | {percent} | {bandwidth:F1} GB/s | {Ms(weightStream)} | {Ms(one)} | {one / weightStream:F2}× | {Ms(eight)} | {eight / weightStream:F2}× | {8 / (eight / 1e9):F0} |"));
         }
         md.AppendLine();
     }
