@@ -43,3 +43,8 @@ public partial class FixtureLanguageModel;
 [TransformerModel(DModel = 64, Heads = 4, KvHeads = 2, EncoderLayers = 0, DecoderLayers = 2, FfnDim = 96, MaxSeqLen = 24, Vocab = 61, Norm = NormPlacement.RmsNorm,
                   Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, RotaryTheta = 10000, LayerNormEpsilon = 1e-6)]
 public partial class FixtureLlama;
+
+/// <summary>GPT-2-style (tools/fixtures/gpt2_reference.py): pre-norm LayerNorm, GELU (tanh), learned positions, tied output; d48, 4 heads, 2 layers.</summary>
+[TransformerModel(DModel = 48, Heads = 4, EncoderLayers = 0, DecoderLayers = 2, FfnDim = 192, MaxSeqLen = 32, PositionTableSize = 40, Vocab = 53,
+                  Norm = NormPlacement.Pre, Activation = Activation.GeluTanh, Positions = PositionEncoding.Learned)]
+public partial class FixtureGpt2;

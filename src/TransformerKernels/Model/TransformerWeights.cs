@@ -76,6 +76,12 @@ public sealed unsafe class TransformerWeights : IDisposable
             {
                 BertNames.Load(weights, source, shape, file);
             }
+            else if (naming == WeightNaming.Gpt2)
+            {
+                Gpt2Names.RequireDeclaration(shape);
+                Gpt2Config.CheckBeside(path, shape);
+                Gpt2Names.Load(weights, source, shape);
+            }
             else if (naming == WeightNaming.Llama)
             {
                 LlamaNames.RequireDeclaration(shape);

@@ -22,4 +22,12 @@ public enum WeightNaming
     /// file is checked against the declaration.
     /// </summary>
     Llama,
+
+    /// <summary>
+    /// Hugging Face GPT-2 names (<c>wte</c>, <c>wpe</c>, <c>h.{i}.attn.c_attn</c>, <c>h.{i}.mlp.c_fc</c>, <c>ln_f</c>, at the root or
+    /// under <c>transformer.</c>; Conv1D weights stored [in, out] are transposed at load; the output projection is tied to
+    /// <c>wte</c>), for a declaration with <c>Norm = Pre, Activation = GeluTanh, Positions = Learned, EncoderLayers = 0</c>
+    /// and <c>PositionTableSize = n_positions</c>. A <c>config.json</c> beside the file is checked against the declaration.
+    /// </summary>
+    Gpt2,
 }
