@@ -1,6 +1,14 @@
 namespace TransformerKernels.Tests;
 
+/// <summary>
+/// Tests that allocate on the kernel pool's workers on purpose run alone: the probe counts worker allocations for the whole
+/// pool, so running them beside another class's zero-allocation check could make that check see these bytes.
+/// </summary>
+[CollectionDefinition(nameof(WorkerAllocations), DisableParallelization = true)]
+public sealed class WorkerAllocations;
+
 /// <summary>The allocation probe sees what it must: allocations on the kernel pool's workers, and allocations that happen rarely.</summary>
+[Collection(nameof(WorkerAllocations))]
 public sealed unsafe class AllocationProbeTests
 {
     [Fact]
