@@ -67,4 +67,25 @@ internal static class DecoderParity
             Assert.Equal(continuations[(k * steps)..((k + 1) * steps)], generated[k]);
         }
     }
+
+    /// <summary>
+    /// Copies a Hugging Face checkpoint directory with one config.json field set to <paramref name="json"/>, loads it with
+    /// <paramref name="load"/> and returns the configuration error it must throw.
+    /// </summary>
+    public static ModelConfigurationException ConfigMismatch(string checkpointDirectory, string field, string json, Action<string> load)
+    {
+        string directory = Directory.CreateTempSubdirectory("tk-config").FullName;
+        try
+        {
+            File.Copy(Path.Combine(checkpointDirectory, "model.safetensors"), Path.Combine(directory, "model.safetensors"));
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(checkpointDirectory, "config.json")))!.AsObject();
+            config[field] = System.Text.Json.Nodes.JsonNode.Parse(json);
+            File.WriteAllText(Path.Combine(directory, "config.json"), config.ToJsonString());
+            return Assert.Throws<ModelConfigurationException>(() => load(Path.Combine(directory, "model.safetensors")));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }
