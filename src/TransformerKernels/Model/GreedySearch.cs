@@ -8,7 +8,8 @@ namespace TransformerKernels;
 /// </summary>
 public sealed class GreedySearch
 {
-    private int[] _live = [], _slots = [], _tokens = [], _positions = [];
+    // Sequence k decodes in slot k, so the live sequences are also the step's slots.
+    private int[] _live = [], _tokens = [], _positions = [];
 
     /// <summary>
     /// Decodes <paramref name="count"/> sequences from <paramref name="startToken"/> until each emits
@@ -42,12 +43,8 @@ public sealed class GreedySearch
         int live = count, vocabulary = decoder.Vocabulary;
         for (int position = 0; position < maxLength && live > 0; position++)
         {
-            for (int i = 0; i < live; i++)
-            {
-                _slots[i] = _live[i];
-                _positions[i] = position;
-            }
-            Span<float> logits = decoder.Step(_slots.AsSpan(0, live), _tokens.AsSpan(0, live), _positions.AsSpan(0, live));
+            _positions.AsSpan(0, live).Fill(position);
+            Span<float> logits = decoder.Step(_live.AsSpan(0, live), _tokens.AsSpan(0, live), _positions.AsSpan(0, live));
             int kept = 0;
             for (int i = 0; i < live; i++)
             {
@@ -72,7 +69,6 @@ public sealed class GreedySearch
         if (_live.Length < count)
         {
             _live = new int[count];
-            _slots = new int[count];
             _tokens = new int[count];
             _positions = new int[count];
         }
