@@ -355,7 +355,7 @@ public sealed partial class TransformerModelGenerator
         w.Line("float* residual = g->Residual == null ? null : g->Residual + (long)row * Ldc + column;");
         using (w.Block("for (int j = 0; j < width; j++)"))
         {
-            w.Line($"float value = {ApplyActivation(gemm.Activation, "sums[j] + g->Bias[column + j]", null)};");
+            w.Line($"float value = {ApplyActivation(gemm.Activation, gemm.Bias ? "sums[j] + g->Bias[column + j]" : "sums[j]", null)};");
             w.Line("c[j] = residual == null ? value : value + residual[j];");
         }
     }
@@ -398,7 +398,10 @@ public sealed partial class TransformerModelGenerator
         using (w.Block($"private static void {tile.Name}(global::TransformerKernels.GemmArguments* g, int row, int column, {WeightType(tile.Format)}* weights)"))
         {
             w.Line("float* a = g->A + (long)row * Lda;");
-            w.Line("float* bias = g->Bias + column;");
+            if (gemm.Bias)
+            {
+                w.Line("float* bias = g->Bias + column;");
+            }
             w.Line("float* residual = g->Residual == null ? null : g->Residual + (long)row * Ldc + column;");
             w.Line("float* c = g->C + (long)row * Ldc + column;");
             for (int r = 0; r < tile.Rows; r++)
@@ -428,14 +431,16 @@ public sealed partial class TransformerModelGenerator
                 }
             }
             bool loopedActivation = gemm.Activation is EpilogueActivation.Gelu or EpilogueActivation.GeluTanh;
+            string plusBias = gemm.Bias ? " + bias" : "";
             w.Line(loopedActivation
-                ? "// Epilogue: + bias into C; then GELU row by row in a loop (inlined once per vector, not once per accumulator:"
+                ? $"// Epilogue:{plusBias} into C; then GELU row by row in a loop (inlined once per vector, not once per accumulator:"
                   + " that made the tile ~17 KB of code), then + residual."
-                : "// Epilogue: + bias" + ActivationSuffix(gemm.Activation) + ", then + residual, straight from the accumulators.");
-            for (int j = 0; j < tile.Vectors; j++)
+                : $"// Epilogue:{plusBias}" + ActivationSuffix(gemm.Activation) + ", then + residual, straight from the accumulators.");
+            for (int j = 0; j < tile.Vectors && gemm.Bias; j++)
             {
                 w.Line($"{v}<float> bias{j} = {v}.Load(bias + {j * tile.Lanes});");
             }
+            string Biased(int r, int j) => gemm.Bias ? $"acc{r}{Sub(j)} + bias{j}" : $"acc{r}{Sub(j)}";
             string Offset(int r, int j) => Num(r * gemm.Ldc + j * tile.Lanes);
             if (loopedActivation)
             {
@@ -445,7 +450,7 @@ public sealed partial class TransformerModelGenerator
                 {
                     for (int j = 0; j < tile.Vectors; j++)
                     {
-                        w.Line($"{v}.Store(acc{r}{Sub(j)} + bias{j}, sums + {r * width + j * tile.Lanes});");
+                        w.Line($"{v}.Store({Biased(r, j)}, sums + {r * width + j * tile.Lanes});");
                     }
                 }
                 EmitStackTileEpilogue(w, gemm, tile);
@@ -460,7 +465,7 @@ public sealed partial class TransformerModelGenerator
                         {
                             for (int j = 0; j < tile.Vectors; j++)
                             {
-                                string value = ApplyActivation(gemm.Activation, $"acc{r}{Sub(j)} + bias{j}", v);
+                                string value = ApplyActivation(gemm.Activation, Biased(r, j), v);
                                 w.Line(StoreLanes(tile, withResidual ? $"{value} + {LoadLanes(tile, "residual", Offset(r, j), j)}" : value, Offset(r, j), j));
                             }
                         }

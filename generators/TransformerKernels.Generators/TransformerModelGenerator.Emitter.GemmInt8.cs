@@ -98,14 +98,17 @@ public sealed partial class TransformerModelGenerator
                     w.Line(line);
                 }
             }
-            w.Line("// Epilogue: dequantize (row scale, the row's offset times the column's weight sum, column scale) + bias into a");
+            w.Line($"// Epilogue: dequantize (row scale, the row's offset times the column's weight sum, column scale){(gemm.Bias ? " + bias" : "")} into a");
             w.Line("// stack tile, then activation and residual row by row (C is written once, after the residual is read: they may share memory).");
             for (int j = 0; j < tile.Vectors; j++)
             {
                 string at = j == 0 ? "column" : $"column + {j * tile.Lanes}";
                 w.Line($"{v}<float> weightSum{j} = {v}.ConvertToSingle({v}.Load(g->ColumnSums + {at}));");
                 w.Line($"{v}<float> scale{j} = {v}.Load(g->ColumnScales + {at});");
-                w.Line($"{v}<float> bias{j} = {v}.Load(g->Bias + {at});");
+                if (gemm.Bias)
+                {
+                    w.Line($"{v}<float> bias{j} = {v}.Load(g->Bias + {at});");
+                }
             }
             w.Line($"float* sums = stackalloc float[{tile.Rows * width}];");
             for (int r = 0; r < tile.Rows; r++)
@@ -114,7 +117,7 @@ public sealed partial class TransformerModelGenerator
                 w.Line($"{(r == 0 ? v + "<float> " : "")}rowOffset = {v}.Create(g->RowOffsets[row + {r}]);");
                 for (int j = 0; j < tile.Vectors; j++)
                 {
-                    w.Line($"{v}.Store(({v}.ConvertToSingle(acc{r}{Sub(j)}) * rowScale + rowOffset * weightSum{j}) * scale{j} + bias{j}, sums + {r * width + j * tile.Lanes});");
+                    w.Line($"{v}.Store(({v}.ConvertToSingle(acc{r}{Sub(j)}) * rowScale + rowOffset * weightSum{j}) * scale{j}{(gemm.Bias ? $" + bias{j}" : "")}, sums + {r * width + j * tile.Lanes});");
                 }
             }
             EmitStackTileEpilogue(w, gemm, tile);

@@ -60,7 +60,7 @@ public sealed partial class TransformerModelGenerator
             w.Line("/// <summary>The declared shape as a value, for loaders and tools.</summary>");
             w.Line("public static readonly global::TransformerKernels.ModelShape Shape = new(");
             w.Line($"    DModel, Heads, EncoderLayers, DecoderLayers, FfnDim, MaxSeqLen, PositionTableSize, EncoderVocab, DecoderVocab, TokenTypes,");
-            w.Line($"    Norm, Activation, Positions, LayerNormEpsilon, KvHeads, {(m.RotaryDimensions > 0 ? m.RotaryTheta.ToString("R", CultureInfo.InvariantCulture) : "0")});");
+            w.Line($"    Norm, Activation, Positions, LayerNormEpsilon, KvHeads, {(m.RotaryDimensions > 0 ? m.RotaryTheta.ToString("R", CultureInfo.InvariantCulture) : "0")}, Bias: {(m.Bias ? "true" : "false")});");
             w.Line();
             w.Line("/// <summary>Kernels generated for this shape; see the class remarks for the list.</summary>");
             using (w.Block("public static unsafe partial class Kernels"))

@@ -61,6 +61,7 @@ public sealed partial class TransformerModelGenerator
         double rotaryTheta = args.TryGetValue("RotaryTheta", out object? t) && t is double theta ? theta : 10000;
         int rotaryDimensions = Int("RotaryDimensions");
         int kvHeads = Int("KvHeads");
+        bool bias = !args.TryGetValue("Bias", out object? b) || b is not bool hasBias || hasBias;
         int norm = Int("Norm"), activation = Int("Activation"), positions = Int("Positions");
 
         foreach ((string name, int value) in new[] { ("DModel", dModel), ("Heads", heads), ("FfnDim", ffn), ("MaxSeqLen", maxSeq) })
@@ -168,7 +169,7 @@ public sealed partial class TransformerModelGenerator
         int headDim = dModel / heads;
         var ffnActivation = activation switch { 1 => EpilogueActivation.Gelu, 2 => EpilogueActivation.GeluTanh, 3 => EpilogueActivation.None, _ => EpilogueActivation.Relu };
         int outputVocab = decoderLayers > 0 ? (encoderLayers > 0 ? targetVocab : vocab) : 0;
-        (EquatableArray<GemmSpec> gemms, LayerGemms layers) = PlanGemms(dModel, (kvHeads == 0 ? heads : kvHeads) * headDim, ffn, ffnActivation, gated: activation == 3, decoderLayers > 0, encoderLayers > 0 && decoderLayers > 0, outputVocab);
+        (EquatableArray<GemmSpec> gemms, LayerGemms layers) = PlanGemms(dModel, (kvHeads == 0 ? heads : kvHeads) * headDim, ffn, ffnActivation, gated: activation == 3, decoderLayers > 0, encoderLayers > 0 && decoderLayers > 0, outputVocab, bias);
 
         var model = new ModelSpec(
             ns, type.Name, accessibility,
@@ -182,7 +183,8 @@ public sealed partial class TransformerModelGenerator
             gemms, layers,
             RotaryDimensions: positions == 3 ? (rotaryDimensions == 0 ? dModel / heads : rotaryDimensions) : 0,
             RotaryTheta: rotaryTheta,
-            KvHeads: kvHeads == 0 ? heads : kvHeads);
+            KvHeads: kvHeads == 0 ? heads : kvHeads,
+            Bias: bias);
         return new ParseResult(model, ImmutableArray<DiagnosticInfo>.Empty, LocationInfo.From(location));
 
         void CheckEnum(string name, int value, string[] names)
@@ -247,7 +249,7 @@ public sealed partial class TransformerModelGenerator
     }
 
     /// <summary>Lists the distinct weight shapes of the model; linear layers of the same shape and activation share a GEMM.</summary>
-    private static (EquatableArray<GemmSpec>, LayerGemms) PlanGemms(int d, int kv, int ffn, EpilogueActivation ffnActivation, bool gated, bool hasDecoder, bool hasCross, int outputVocab)
+    private static (EquatableArray<GemmSpec>, LayerGemms) PlanGemms(int d, int kv, int ffn, EpilogueActivation ffnActivation, bool gated, bool hasDecoder, bool hasCross, int outputVocab, bool bias)
     {
         var byKey = new Dictionary<(int K, int N, EpilogueActivation Act, int Lda, int Ldc), List<string>>();
         var order = new List<(int K, int N, EpilogueActivation Act, int Lda, int Ldc)>();
@@ -274,7 +276,7 @@ public sealed partial class TransformerModelGenerator
         string? crossKeyValue = hasCross ? Use(d, 2 * d, EpilogueActivation.None, "cross-attention K·V projection of the encoder output") : null;
         string? projection = hasDecoder && outputVocab > 0 ? Use(d, outputVocab, EpilogueActivation.None, "final linear to the vocabulary") : null;
 
-        var gemms = order.Select(key => new GemmSpec(GemmName(key), key.K, key.N, key.Act, key.Lda, key.Ldc, string.Join("; ", byKey[key]))).ToImmutableArrayCompat();
+        var gemms = order.Select(key => new GemmSpec(GemmName(key), key.K, key.N, key.Act, key.Lda, key.Ldc, string.Join("; ", byKey[key]), bias)).ToImmutableArrayCompat();
         return (gemms, new LayerGemms(qkv, output, up, down, crossQuery, crossKeyValue, projection));
     }
 

@@ -17,10 +17,11 @@ namespace TransformerKernels;
 /// <param name="LayerNormEpsilon">LayerNorm ε.</param>
 /// <param name="KvHeads">Key/value heads (grouped-query attention); 0 = Heads.</param>
 /// <param name="RotaryTheta">Base θ of rotary positions (0 without them).</param>
+/// <param name="Bias">Whether the linear layers have biases.</param>
 public sealed record ModelShape(
     int DModel, int Heads, int EncoderLayers, int DecoderLayers, int FfnDim, int MaxSeqLen, int PositionTableSize,
     int EncoderVocab, int DecoderVocab, int TokenTypes, NormPlacement Norm, Activation Activation, PositionEncoding Positions,
-    float LayerNormEpsilon, int KvHeads = 0, double RotaryTheta = 0)
+    float LayerNormEpsilon, int KvHeads = 0, double RotaryTheta = 0, bool Bias = true)
 {
     /// <summary>Width of the keys (and of the values) of one position: KvHeads·HeadDim (DModel without grouped-query attention).</summary>
     public int KvDModel => (KvHeads == 0 ? Heads : KvHeads) * HeadDim;

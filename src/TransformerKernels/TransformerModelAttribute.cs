@@ -69,6 +69,13 @@ public sealed class TransformerModelAttribute : Attribute
     /// <summary>Rotary positions: how many leading dimensions of each head rotate (even, at most the head width); 0 = the whole head.</summary>
     public int RotaryDimensions { get; set; }
 
+    /// <summary>
+    /// Whether the linear layers have biases (the original Transformer, BERT and GPT-2 do; Llama and Mistral do not). With
+    /// false the generated GEMMs add none, and a checkpoint's bias tensors are refused as having no place in the model.
+    /// LayerNorm's β is not a linear layer's bias: <see cref="NormPlacement.RmsNorm"/> has none either way.
+    /// </summary>
+    public bool Bias { get; set; } = true;
+
     /// <summary>Epsilon added to the variance in every LayerNorm (PyTorch default 1e-5, BERT 1e-12).</summary>
     public double LayerNormEpsilon { get; set; } = 1e-5;
 }

@@ -13,7 +13,21 @@ public class GeneratedCodeTests
         "DModel = 8, Heads = 1, DecoderLayers = 2, FfnDim = 3, MaxSeqLen = 1, Vocab = 5",
         "DModel = 1024, Heads = 16, EncoderLayers = 1, FfnDim = 4096, MaxSeqLen = 8192",
         "DModel = 264, Heads = 6, DecoderLayers = 2, FfnDim = 700, MaxSeqLen = 64, Vocab = 1000, Norm = NormPlacement.RmsNorm, Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, RotaryTheta = 500000, RotaryDimensions = 32, KvHeads = 2",
+        "DModel = 96, Heads = 4, DecoderLayers = 1, EncoderLayers = 1, FfnDim = 200, MaxSeqLen = 16, SourceVocab = 50, TargetVocab = 60, Activation = Activation.Gelu, Bias = false",
     };
+
+    [Fact]
+    public void WithoutBiasNoGemmReadsOne()
+    {
+        static string Gemms(string arguments) => string.Concat(GeneratorHarness.Run(GeneratorHarness.Model(arguments)).Run.GeneratedTrees
+            .Where(t => t.FilePath.Contains("Gemm", StringComparison.Ordinal)).Select(t => t.GetText().ToString()));
+        const string shape = "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 96, MaxSeqLen = 16, Vocab = 50, Activation = Activation.GeluTanh";
+        Assert.Contains("g->Bias", Gemms(shape));
+        string withoutBias = Gemms(shape + ", Bias = false");
+        Assert.NotEmpty(withoutBias);
+        Assert.DoesNotContain("g->Bias", withoutBias);
+        Assert.DoesNotContain("bias0", withoutBias);
+    }
 
     [Theory]
     [MemberData(nameof(Shapes))]

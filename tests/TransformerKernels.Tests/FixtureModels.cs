@@ -48,3 +48,8 @@ public partial class FixtureLlama;
 [TransformerModel(DModel = 48, Heads = 4, EncoderLayers = 0, DecoderLayers = 2, FfnDim = 192, MaxSeqLen = 32, PositionTableSize = 40, Vocab = 53,
                   Norm = NormPlacement.Pre, Activation = Activation.GeluTanh, Positions = PositionEncoding.Learned)]
 public partial class FixtureGpt2;
+
+/// <summary><see cref="FixtureLlama"/> declared without biases, as Llama is: the GEMMs add none, a bias tensor has no place.</summary>
+[TransformerModel(DModel = 64, Heads = 4, KvHeads = 2, EncoderLayers = 0, DecoderLayers = 2, FfnDim = 96, MaxSeqLen = 24, Vocab = 61, Norm = NormPlacement.RmsNorm,
+                  Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, RotaryTheta = 10000, LayerNormEpsilon = 1e-6, Bias = false)]
+public partial class FixtureLlamaWithoutBias;

@@ -42,6 +42,25 @@ public sealed class LlamaParityTests : IDisposable
     }
 
     [Fact]
+    public void WithoutBiasTheCheckpointGivesTheSameLogits()
+    {
+        // The checkpoint has no biases: the model that adds zeros and the one that adds nothing agree exactly.
+        using var withoutBias = FixtureLlamaWithoutBias.Load(Path.Combine(HuggingFaceDirectory, "model.safetensors"), WeightNaming.Llama, maxBatch: 3);
+        Assert.False(FixtureLlamaWithoutBias.Shape.Bias);
+        int[][] prompts = Prompts();
+        int[] ids = [.. prompts.SelectMany(p => p)], lengths = [.. prompts.Select(p => p.Length)];
+        Assert.Equal(_model.Prefill(ids, lengths).ToArray(), withoutBias.Prefill(ids, lengths).ToArray());
+    }
+
+    [Fact]
+    public void WithoutBiasABiasTensorHasNoPlace()
+    {
+        // llama_tiny.safetensors (our PyTorch names) stores the biases the Bias = true loader expects, as zeros.
+        var e = Assert.Throws<ModelWeightsException>(() => FixtureLlamaWithoutBias.Load(PyTorchParityTests.Fixture("llama_tiny.safetensors")).Dispose());
+        Assert.Contains("bias", e.TensorName);
+    }
+
+    [Fact]
     public void TiedEmbeddingsServeAsTheOutputProjection()
     {
         string directory = Directory.CreateTempSubdirectory("tk-llama").FullName;

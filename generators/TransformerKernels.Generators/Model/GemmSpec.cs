@@ -12,7 +12,8 @@ internal enum EpilogueActivation
 /// <summary>
 /// One generated GEMM: C[m×N] = A[m×K]·W[K×N] + bias (+ residual), with K and N fixed at generation time and W prepacked
 /// into 16-column panels of K rows. Rows of A are <c>Lda</c> floats apart and rows of C <c>Ldc</c> (K and N, or padded
-/// past a multiple of 4 KiB). <c>Roles</c> lists the linear layers that use it (for the emitted comments).
+/// past a multiple of 4 KiB). <c>Roles</c> lists the linear layers that use it (for the emitted comments). Without
+/// <c>Bias</c> (a model declared <c>Bias = false</c>) the epilogue adds none.
 /// </summary>
 internal sealed record GemmSpec(
     string Name,
@@ -21,7 +22,8 @@ internal sealed record GemmSpec(
     EpilogueActivation Activation,
     int Lda,
     int Ldc,
-    string Roles)
+    string Roles,
+    bool Bias = true)
 {
     /// <summary>Columns of one packed panel (one Vector512, two Vector256).</summary>
     public const int PanelWidth = 16;

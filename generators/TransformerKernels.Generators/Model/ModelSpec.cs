@@ -33,7 +33,8 @@ internal sealed record ModelSpec(
     LayerGemms Layers,
     int RotaryDimensions,
     double RotaryTheta,
-    int KvHeads)
+    int KvHeads,
+    bool Bias)
 {
     /// <summary>Width of the keys (and values) of one position: KvHeads·HeadDim.</summary>
     public int KvDModel => KvHeads * HeadDim;

@@ -8,12 +8,17 @@ namespace TransformerKernels;
 /// </summary>
 internal static class BertNames
 {
-    public static void Load(TransformerWeights weights, TensorSource source, ModelShape shape, SafeTensorsFile file)
+    public static void Load(TransformerWeights weights, TensorSource source, ModelShape shape, Checkpoint file)
     {
         if (shape.DecoderLayers > 0)
         {
             throw new ModelWeightsException("encoder.layer.0", "encoder-only model", $"{shape.DecoderLayers} decoder layers",
                 "BERT checkpoints describe encoder-only models; declare DecoderLayers = 0.");
+        }
+        if (!shape.Bias)
+        {
+            // BERT's linear layers all have biases; a declaration without them would drop them silently.
+            throw new ArgumentException($"BERT checkpoints have biases in every linear layer; this declaration says Bias = false: {shape}.", nameof(shape));
         }
         int d = shape.DModel, f = shape.FfnDim;
         string root = source.Has("bert.embeddings.word_embeddings.weight") ? "bert." : "";

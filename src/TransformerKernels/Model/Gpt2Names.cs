@@ -11,10 +11,10 @@ internal static class Gpt2Names
     /// <summary>Refuses declarations GPT-2's blocks do not fit (before anything is read).</summary>
     public static void RequireDeclaration(ModelShape shape)
     {
-        if (shape.EncoderLayers != 0 || shape.Norm != NormPlacement.Pre || shape.Activation != Activation.GeluTanh || shape.Positions != PositionEncoding.Learned || shape.DecoderVocab == 0)
+        if (shape.EncoderLayers != 0 || shape.Norm != NormPlacement.Pre || shape.Activation != Activation.GeluTanh || shape.Positions != PositionEncoding.Learned || shape.DecoderVocab == 0 || !shape.Bias)
         {
             throw new ArgumentException(
-                $"GPT-2 names fit a decoder-only declaration with Norm = Pre, Activation = GeluTanh, Positions = Learned and a Vocab; this one is {shape}.", nameof(shape));
+                $"GPT-2 names fit a decoder-only declaration with Norm = Pre, Activation = GeluTanh, Positions = Learned, biases and a Vocab; this one is {shape}.", nameof(shape));
         }
     }
 

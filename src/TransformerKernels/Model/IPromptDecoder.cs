@@ -2,9 +2,10 @@ namespace TransformerKernels;
 
 /// <summary>
 /// A decoder-only language model as <see cref="TokenGenerator"/> drives it: prompts prefilled into slots in one pass, then
-/// batched steps with a key/value cache per slot. Implemented by generated models with <c>EncoderLayers = 0</c> and a <c>Vocab</c>.
+/// batched steps with a key/value cache per slot. Implemented by generated models with <c>EncoderLayers = 0</c> and a <c>Vocab</c>;
+/// disposing it frees the model's native weights and caches.
 /// </summary>
-public interface IPromptDecoder : ITokenDecoder
+public interface IPromptDecoder : ITokenDecoder, IDisposable
 {
     /// <summary>Longest sequence (prompt and generated tokens) a slot holds.</summary>
     int MaxSequenceLength { get; }

@@ -26,10 +26,12 @@ internal static class LlamaNames
         {
             string p = $"model.layers.{i}.";
             float[] qkv = [.. source.Read(p + "self_attn.q_proj.weight", d, d), .. source.Read(p + "self_attn.k_proj.weight", kv, d), .. source.Read(p + "self_attn.v_proj.weight", kv, d)];
-            float[] qkvBias = source.Has(p + "self_attn.q_proj.bias")
+            // Biases where a checkpoint has them (Qwen-style q/k/v), unless the model is declared Bias = false: then a bias in the
+            // file is an unused tensor, refused by the loader.
+            float[] qkvBias = shape.Bias && source.Has(p + "self_attn.q_proj.bias")
                 ? [.. source.Read(p + "self_attn.q_proj.bias", d), .. source.Read(p + "self_attn.k_proj.bias", kv), .. source.Read(p + "self_attn.v_proj.bias", kv)]
                 : [];
-            var attention = new SelfAttentionWeights(qkv, qkvBias, source.Read(p + "self_attn.o_proj.weight", d, d), Optional(source, p + "self_attn.o_proj.bias", d), d, kv);
+            var attention = new SelfAttentionWeights(qkv, qkvBias, source.Read(p + "self_attn.o_proj.weight", d, d), shape.Bias ? Optional(source, p + "self_attn.o_proj.bias", d) : [], d, kv);
             float[] gateUp = [.. source.Read(p + "mlp.gate_proj.weight", f, d), .. source.Read(p + "mlp.up_proj.weight", f, d)];
             var feedForward = new FeedForwardWeights(gateUp, [], source.Read(p + "mlp.down_proj.weight", d, f), [], d, f, gated: true);
             // A decoder-only block's FFN norm is both Norm2 and Norm3 (as PyTorchNames reads it): two objects, each disposed once.

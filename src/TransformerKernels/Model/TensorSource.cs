@@ -4,7 +4,7 @@ namespace TransformerKernels;
 /// Reads named tensors for the loader, checking each against the shape the declared model needs and remembering which
 /// were used, so that tensors nobody asked for can be reported as extra.
 /// </summary>
-internal sealed class TensorSource(SafeTensorsFile file)
+internal sealed class TensorSource(Checkpoint file)
 {
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
 

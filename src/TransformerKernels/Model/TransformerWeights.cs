@@ -52,6 +52,8 @@ public sealed unsafe class TransformerWeights : IDisposable
     /// <summary>
     /// Loads a safetensors checkpoint for a model of <paramref name="shape"/>. Every tensor the shape needs must be present
     /// with exactly the right shape; tensors the model has no place for are an error unless <paramref name="allowUnusedTensors"/>.
+    /// <paramref name="path"/> is a safetensors file, a sharded checkpoint's <c>model.safetensors.index.json</c>, or a
+    /// directory holding either (as Hugging Face's <c>save_pretrained</c> writes them); F32, F16 and BF16 tensors are read.
     /// </summary>
     /// <exception cref="ModelWeightsException">A tensor is missing, extra or mis-shaped.</exception>
     /// <exception cref="SafeTensorsFormatException">The file is malformed.</exception>
@@ -63,7 +65,7 @@ public sealed unsafe class TransformerWeights : IDisposable
     /// <exception cref="SafeTensorsFormatException">The file is malformed.</exception>
     public static TransformerWeights Load(string path, ModelShape shape, WeightPrecision precision, WeightNaming naming = WeightNaming.PyTorch, bool allowUnusedTensors = false)
     {
-        using SafeTensorsFile file = SafeTensorsFile.Open(path);
+        using Checkpoint file = Checkpoint.Open(path);
         var source = new TensorSource(file);
         var weights = new TransformerWeights(shape);
         try
@@ -79,13 +81,13 @@ public sealed unsafe class TransformerWeights : IDisposable
             else if (naming == WeightNaming.Gpt2)
             {
                 Gpt2Names.RequireDeclaration(shape);
-                Gpt2Config.CheckBeside(path, shape);
+                Gpt2Config.CheckBeside(file.FilePath, shape);
                 Gpt2Names.Load(weights, source, shape);
             }
             else if (naming == WeightNaming.Llama)
             {
                 LlamaNames.RequireDeclaration(shape);
-                LlamaConfig.CheckBeside(path, shape);
+                LlamaConfig.CheckBeside(file.FilePath, shape);
                 LlamaNames.Load(weights, source, shape);
             }
             else
