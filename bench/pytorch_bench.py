@@ -8,6 +8,9 @@ string activations, so nn.TransformerEncoderLayer takes its fused fast path; tor
   minilm_encoder       6 layers of MiniLM's shape (d384, 12 heads, FFN 1536, GELU, ε 1e-12), seq 16 and 128
   translate_tokens_s   greedy decoding of 我有一只猫 with the trained translator (nn.Transformer recomputes the target
                        each step: PyTorch has no key/value cache for nn.Transformer)
+  fortune_llama_tokens_s  greedy generation with the trained Llama-style fortune model: the reference module of
+                       tools/fixtures/llama_reference.py with its own key/value cache (prefill the prompt once, then one
+                       token per step, as Hugging Face's generate does), 128 new tokens after a 9-token prompt
 """
 import json
 import math
@@ -23,6 +26,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "tools", "train-translate"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "train-generate"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "fixtures"))
 
 
 def loaded_blas():
@@ -106,6 +111,8 @@ def main():
                     print(f"{name} seq {length} threads {threads}: {ms:.2f} ms")
             results["cases"].append({"name": "translate_tokens_s", "threads": threads, **translate_rate()})
             print(results["cases"][-1])
+            results["cases"].append({"name": "fortune_llama_tokens_s", "threads": threads, **fortune_rate()})
+            print(results["cases"][-1])
     with open(os.path.join(HERE, "pytorch-results.json"), "w") as f:
         json.dump(results, f, indent=1)
     print("BLAS loaded:", results["blas"])
@@ -115,7 +122,7 @@ def translate_rate():
     import numpy as np
     import safetensors_io
     import train
-    model_dir = os.path.join(ROOT, "samples", "Translate", "model")
+    model_dir = os.path.join(ROOT, "src", "TransformerKernels.ChineseEnglish", "model")
     source_vocab = [l.rstrip("\n") for l in open(os.path.join(model_dir, "source_vocab.txt"), encoding="utf-8") if l.strip()]
     target_vocab = [l.rstrip("\n") for l in open(os.path.join(model_dir, "target_vocab.txt"), encoding="utf-8") if l.strip()]
     model = train.Translator(len(source_vocab), len(target_vocab)).eval()
@@ -126,6 +133,30 @@ def translate_rate():
     count = int((tokens[0] != train.PAD).sum())  # words + </s>
     ms = median_ms(lambda: train.greedy(model, src), warmup=3, runs=20)
     return {"ms": ms, "tokens": count, "tokens_per_s": count / ms * 1000}
+
+
+# The prompt and length GenerationBenchmarks.FortuneGreedy uses: BOS + "A man is known by the company he", 128 new tokens.
+FORTUNE_PROMPT, FORTUNE_NEW_TOKENS = "A man is known by the company he", 128
+
+
+def fortune_rate():
+    import sentencepiece as spm
+    import fixtures
+    import llama_reference
+    import shapes
+    directory = os.path.join(ROOT, "src", "TransformerKernels.Fortunes", "model")
+    model = fixtures.load(llama_reference.Llama(shapes.LLAMA), os.path.join(directory, "llama"))
+    prompt = torch.tensor([shapes.BOS] + spm.SentencePieceProcessor(model_file=os.path.join(directory, "tokenizer.model")).encode(FORTUNE_PROMPT))
+
+    def generate():
+        cache = model.new_cache()
+        logits = model(prompt, cache)[-1]
+        for _ in range(FORTUNE_NEW_TOKENS - 1):
+            logits = model(torch.argmax(logits).view(1), cache)[-1]
+        return logits
+
+    ms = median_ms(generate, warmup=2, runs=10)
+    return {"ms": ms, "prompt_tokens": len(prompt), "tokens": FORTUNE_NEW_TOKENS, "tokens_per_s": FORTUNE_NEW_TOKENS / ms * 1000}
 
 
 if __name__ == "__main__":

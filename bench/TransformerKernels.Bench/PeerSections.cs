@@ -100,6 +100,13 @@ internal static class PeerSections
                     double oursRate = ours is null ? 0 : TranslationBenchmarks.TokensPerCall / (Mean(ours) / 1e9);
                     md.AppendLine(Invariant, $"| greedy translation of 我有一只猫, tokens/s (higher is better; PyTorch recomputes the target each step) | 1 | {(ours is null ? "–" : $"{oursRate:F0} tok/s")} | {theirs:F0} tok/s | {(ours is null ? "–" : $"**{oursRate / theirs:F1}× faster**")} |");
                 }
+                else if (name == "fortune_llama_tokens_s")
+                {
+                    BenchmarkReport? ours = reports.FirstOrDefault(r => r.BenchmarkCase.Descriptor.Type == typeof(FortuneGenerationBenchmarks) && P(r, "Threads") == threads.ToString(Invariant));
+                    double theirs = c.GetProperty("tokens_per_s").GetDouble();
+                    double oursRate = ours is null ? 0 : FortuneGenerationBenchmarks.NewTokens / (Mean(ours) / 1e9);
+                    md.AppendLine(Invariant, $"| greedy generation, trained Llama-style fortune model, {FortuneGenerationBenchmarks.NewTokens} tokens, tokens/s (higher is better; both with a key/value cache) | {threads} | {(ours is null ? "–" : $"{oursRate:F0} tok/s")} | {theirs:F0} tok/s | {(ours is null ? "–" : $"**{oursRate / theirs:F1}× faster**")} |");
+                }
             }
         }
         else

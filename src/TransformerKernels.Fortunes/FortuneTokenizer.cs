@@ -43,7 +43,10 @@ public sealed class FortuneTokenizer
     public int[] Encode(string text, bool beginningOfSentence = true)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return [.. _tokenizer.EncodeToIds(text, addBeginningOfSentence: beginningOfSentence, addEndOfSentence: false)];
+        // The marker is added here rather than by the tokenizer, which leaves it out of an empty text: an empty prompt is
+        // still "the start of a fortune".
+        IReadOnlyList<int> ids = _tokenizer.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false);
+        return beginningOfSentence ? [BeginningOfSentence, .. ids] : [.. ids];
     }
 
     /// <summary>The text of <paramref name="ids"/>; the beginning/end markers are dropped.</summary>

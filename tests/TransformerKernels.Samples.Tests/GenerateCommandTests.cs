@@ -1,0 +1,89 @@
+using TransformerKernels.Fortunes;
+
+namespace TransformerKernels.Samples.Tests;
+
+/// <summary>
+/// The generation sample as its users run it: streams a continuation and reports its speed, is reproducible with --seed,
+/// greedy gives PyTorch's continuation, --self-test passes, and every bad option ends in one line naming it and exit code 2.
+/// </summary>
+public sealed class GenerateCommandTests
+{
+    private static SampleResult Generate(params string[] arguments) => SampleProcess.Run("Generate", "generate", arguments);
+
+    private static void AssertInputError(SampleResult result, params string[] names)
+    {
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.True(result.ErrorLines.Length == 1, $"expected one line on stderr\n{result}");
+        Assert.False(result.HasStackTrace, result.ToString());
+        foreach (string name in names)
+        {
+            Assert.Contains(name, result.Error);
+        }
+    }
+
+    [Fact]
+    public void SelfTestPasses()
+    {
+        SampleResult result = Generate("--self-test");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("self-test passed", result.Output);
+        Assert.DoesNotContain("FAIL", result.Output);
+    }
+
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("gpt2")]
+    public void GreedyContinuesAsPyTorchDoes(string model)
+    {
+        GreedyContinuation expected = FortuneReference.Load(Path.Combine(SampleProcess.OutputDirectory("Generate"), "fortunes")).Continuations[1];
+        // --repetition-penalty 1: the sample's default (1.1) would steer away from PyTorch's plain greedy choice.
+        string[] greedy = ["--greedy", "--repetition-penalty", "1", "--max-tokens", "40"];
+        SampleResult result = model == "gpt2" ? Generate([.. greedy, "--gpt2", expected.Prompt]) : Generate([.. greedy, expected.Prompt]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(model == "gpt2" ? expected.Gpt2Text : expected.LlamaText, result.Output.TrimEnd('\n'));
+        Assert.Matches(@"^\d+ tokens in [\d.]+ ms — \d+ tokens/s", result.Error);
+    }
+
+    [Fact]
+    public void ASeedMakesTheContinuationReproducible()
+    {
+        SampleResult first = Generate("--seed", "42", "--max-tokens", "30", "Life is");
+        SampleResult second = Generate("--seed", "42", "--max-tokens", "30", "Life is");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.StartsWith("Life is", first.Output);
+        Assert.Equal(first.Output, second.Output);
+    }
+
+    [Theory]
+    [InlineData("--temperature", "0")]
+    [InlineData("--temperature", "-1")]
+    [InlineData("--top-p", "0")]
+    [InlineData("--top-p", "1.5")]
+    [InlineData("--top-k", "-3")]
+    [InlineData("--max-tokens", "0")]
+    [InlineData("--repetition-penalty", "0")]
+    [InlineData("--seed", "x")]
+    [InlineData("--precision", "fp8")]
+    public void AnOptionOutOfRangeIsOneLine(string option, string value) => AssertInputError(Generate(option, value, "Life is"), option);
+
+    [Fact]
+    public void MoreTokensThanThePositionsHoldIsNamed() =>
+        AssertInputError(Generate("--max-tokens", "300", "Life is"), "MaxNewTokens", "256");
+
+    [Fact]
+    public void AMissingPromptIsOneLine() => AssertInputError(Generate(), "prompt");
+
+    [Fact]
+    public void AModelDirectoryWithoutTheTokenizerIsNamed()
+    {
+        string directory = Directory.CreateTempSubdirectory("tk-generate").FullName;
+        try
+        {
+            AssertInputError(Generate("--model", directory, "Life is"), "tokenizer.model");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}

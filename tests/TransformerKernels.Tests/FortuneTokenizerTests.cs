@@ -1,0 +1,54 @@
+using TransformerKernels.Fortunes;
+
+namespace TransformerKernels.Tests;
+
+/// <summary>
+/// The SentencePiece model trained with python-sentencepiece, read by Microsoft.ML.Tokenizers: the same ids as
+/// python-sentencepiece for every reference text (byte fallback, split digits, repeated spaces, CJK), and text streamed
+/// token by token that never shows half a character.
+/// </summary>
+public sealed class FortuneTokenizerTests
+{
+    private static readonly FortuneTokenizer Tokenizer = FortuneFiles.LoadTokenizer();
+
+    public static TheoryData<string> Texts() => [.. FortuneReference.Load().Texts.Select(t => t.Text)];
+
+    [Theory]
+    [MemberData(nameof(Texts))]
+    public void IdsMatchPythonSentencePiece(string text)
+    {
+        int[] expected = FortuneReference.Load().Texts.Single(t => t.Text == text).Ids;
+        Assert.Equal(expected, Tokenizer.Encode(text, beginningOfSentence: false));
+        Assert.Equal([Tokenizer.BeginningOfSentence, .. expected], Tokenizer.Encode(text));
+    }
+
+    [Theory]
+    [InlineData("A man is known by the company he organizes.")]
+    [InlineData("Call 555-1234 before 9:30 p.m.")]
+    [InlineData("Café naïve — “quoted” 我有一只猫")]
+    public void DecodingGivesTheTextBack(string text) => Assert.Equal(text, Tokenizer.Decode(Tokenizer.Encode(text)));
+
+    [Fact]
+    public void StreamedTextNeverShowsHalfACharacter()
+    {
+        // The CJK characters are not pieces: each is three byte-fallback tokens, two of which end mid-character.
+        const string text = "Café — 我有一只猫, said the cat.";
+        int[] ids = Tokenizer.Encode(text, beginningOfSentence: false);
+        Assert.True(ids.Length > text.Length / 2, "expected byte-fallback tokens");
+        var stream = new TextStream(Tokenizer);
+        var pieces = ids.Select(stream.Append).ToList();
+        Assert.DoesNotContain(pieces, piece => piece.Contains('\uFFFD'));
+        Assert.Contains("", pieces); // held back mid-character
+        Assert.Equal(text, string.Concat(pieces));
+        Assert.Equal(text, stream.Text);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(2048)]
+    public void AnIdOutsideTheVocabularyIsNamed(int id)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Tokenizer.Decode([5, id]));
+        Assert.Contains(id.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message);
+    }
+}
