@@ -11,8 +11,8 @@ cd "$(dirname "$0")/.."
 if [[ " $* " == *" --quick "* ]]; then
   exec dotnet run -c Release --project bench/TransformerKernels.Bench -- "$@"
 fi
-if ! /usr/bin/python3 -c "import torch" 2>/dev/null || ! ls /usr/lib/x86_64-linux-gnu/openblas-openmp/ >/dev/null 2>&1; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy libopenblas0-openmp librsvg2-bin
+if ! /usr/bin/python3 -c "import torch, sentencepiece" 2>/dev/null || ! ls /usr/lib/x86_64-linux-gnu/openblas-openmp/ >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy python3-sentencepiece libopenblas0-openmp librsvg2-bin
 fi
 /usr/bin/python3 -W ignore bench/pytorch_bench.py
 bash bench/coldstart.sh

@@ -18,5 +18,5 @@ public partial class MiniLm;
 /// streams its weights from memory as a real model's does.
 /// </summary>
 [TransformerModel(DModel = 512, Heads = 8, KvHeads = 2, EncoderLayers = 0, DecoderLayers = 4, FfnDim = 1408, MaxSeqLen = 256, Vocab = 8000,
-                  Norm = NormPlacement.RmsNorm, Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, LayerNormEpsilon = 1e-6)]
+                  Norm = NormPlacement.RmsNorm, Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, LayerNormEpsilon = 1e-6, Bias = false)]
 public partial class BenchLlama;
