@@ -17,7 +17,7 @@ case "$family" in 25) cpu=zen4;; 26) cpu=zen5;; 6) cpu=intel-$model;; *) cpu=fam
 {
   echo "# Embeddings server under load — $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) (family $family, model $model), $(nproc) vCPU"
   echo
-  echo "\`bench/server-load.sh\`, $(date -u +%Y-%m-%d): Native AOT server (defaults: max wait 5 ms, token budget 8192), one fortune"
+  echo "\`bench/server-load.sh\`, $(date -u +%Y-%m-%d): Native AOT server (defaults: max wait 0 ms, token budget 8192), one fortune"
   echo "per request, 10 s per step; load generator on the same machine (it takes CPU from the server)."
   echo
   "$out/load/server-load" --url "http://127.0.0.1:$port/" --seconds 10 --clients 1,8,64 --corpus bench/corpus/fortunes.txt

@@ -7,8 +7,9 @@ namespace TransformerKernels.EmbeddingServer;
 public sealed record EmbeddingResult(float[][] Embeddings, int Tokens);
 
 /// <summary>
-/// Dynamic batching: concurrent requests wait in one queue; a single worker takes the first, keeps collecting until
-/// <see cref="ServerOptions.MaxWait"/> has passed since it or the batch would exceed the token budget, then embeds every
+/// Dynamic batching: concurrent requests wait in one queue; a single worker takes everything queued (by default, what
+/// arrived while the previous batch ran), keeps collecting until <see cref="ServerOptions.MaxWait"/> has passed since the
+/// first or the batch would exceed the token budget, then embeds every
 /// text of the batch in the embedder's packed passes and answers each request with its own slice. Admission is bounded
 /// (<see cref="ServerOptions.MaxQueuedRequests"/> requests not yet answered): beyond it a request is refused at once rather
 /// than queued, so memory and latency stay bounded under overload. Stopping completes the queue and answers everything

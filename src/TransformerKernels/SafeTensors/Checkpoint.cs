@@ -101,7 +101,7 @@ internal sealed class Checkpoint : IDisposable
                 return candidate;
             }
         }
-        throw new FileNotFoundException($"The directory {path} holds neither {SingleFileName} nor {IndexFileName}.", Path.Combine(path, SingleFileName));
+        throw new FileNotFoundException($"{path} is a directory holding neither {SingleFileName} nor {IndexFileName}.", Path.Combine(path, SingleFileName));
     }
 
     private static Dictionary<string, string> ReadWeightMap(string path)
