@@ -69,7 +69,6 @@ namespace Generate
             Console.CancelKeyPress += onCancel;
             var text = new TextStream(tokenizer, prompt);
             var generator = new TokenGenerator(model);
-            Console.Write(options.Prompt);
             long begin = Stopwatch.GetTimestamp();
             double firstTokenMs = 0;
             int count = 0;
@@ -80,7 +79,9 @@ namespace Generate
                 {
                     if (count++ == 0)
                     {
+                        // The prompt is echoed once generation has begun, so a refused prompt leaves only the error line.
                         firstTokenMs = Stopwatch.GetElapsedTime(begin).TotalMilliseconds;
+                        Console.Write(options.Prompt);
                     }
                     Console.Write(text.Append(token));
                 }
@@ -92,6 +93,10 @@ namespace Generate
             finally
             {
                 Console.CancelKeyPress -= onCancel;
+            }
+            if (count == 0)
+            {
+                Console.Write(options.Prompt); // the model ended the fortune at once
             }
             Console.WriteLine();
             double seconds = Stopwatch.GetElapsedTime(begin).TotalSeconds;

@@ -215,6 +215,9 @@ public sealed class GenerationTests : IDisposable
         Assert.Equal("TopK", Assert.Throws<ArgumentOutOfRangeException>(() => generator.Generate(Prompts, options with { TopK = -1 })).ParamName);
         Assert.Equal("RepetitionPenalty", Assert.Throws<ArgumentOutOfRangeException>(() => generator.Generate(Prompts, options with { RepetitionPenalty = 0 })).ParamName);
         Assert.Equal("MaxNewTokens", Assert.Throws<ArgumentOutOfRangeException>(() => generator.Generate(Prompts, options with { MaxNewTokens = 0 })).ParamName);
+        var noRoom = Assert.Throws<ArgumentOutOfRangeException>(() => generator.Generate(Prompts, options with { MaxNewTokens = MaxSeqLen }));
+        Assert.Equal("MaxNewTokens", noRoom.ParamName);
+        Assert.Contains($"MaxSeqLen is {MaxSeqLen}", noRoom.Message);
         Assert.Equal("StopTokens", Assert.Throws<ArgumentOutOfRangeException>(() => generator.Generate(Prompts, options with { StopTokens = [Vocab] })).ParamName);
         Assert.Empty(generator.Generate([], options));
         // Still usable.

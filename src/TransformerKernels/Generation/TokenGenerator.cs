@@ -118,6 +118,11 @@ public sealed class TokenGenerator
             throw new ArgumentOutOfRangeException(nameof(prompts), count, $"At most {ModelRunState.MaxSlots} prompts per call.");
         }
         int total = 0;
+        if (options.MaxNewTokens >= maxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(GenerationOptions.MaxNewTokens), options.MaxNewTokens,
+                $"MaxNewTokens {options.MaxNewTokens} leaves no room for a prompt: the model's MaxSeqLen is {maxLength} positions, prompt and generated tokens together.");
+        }
         for (int k = 0; k < count; k++)
         {
             int[] prompt = prompts[k] ?? throw new ArgumentNullException(nameof(prompts), $"Prompt {k} is null.");
