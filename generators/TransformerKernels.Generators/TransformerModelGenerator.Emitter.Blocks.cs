@@ -302,10 +302,20 @@ public sealed partial class TransformerModelGenerator
         {
             w.Line($"private const int Width = {m.FfnDim};");
             w.Line();
+            w.Line("private struct Arguments { public float* Hidden; }");
+            w.Line();
             w.Line("/// <summary>Gates <paramref name=\"rows\"/> rows of <paramref name=\"hidden\"/> (FfnHiddenStride floats apart) in place.</summary>");
             using (w.Block("public static void Run(float* hidden, int rows)"))
             {
-                string Rows(string isa) => $"for (int r = 0; r < rows; r++) Row{isa}(hidden + (long)r * FfnHiddenStride);";
+                w.Line("Arguments args = new() { Hidden = hidden };");
+                w.Line("// About 20 operations per element (exp, divide, multiply): a prefill's rows are split over the threads, a decoding step's stay inline.");
+                w.Line("global::TransformerKernels.KernelThreads.Run(rows, &RunRows, &args, 20L * rows * Width);");
+            }
+            w.Line();
+            using (w.Block("private static void RunRows(void* state, int begin, int end)"))
+            {
+                w.Line("float* hidden = ((Arguments*)state)->Hidden;");
+                string Rows(string isa) => $"for (int r = begin; r < end; r++) Row{isa}(hidden + (long)r * FfnHiddenStride);";
                 EmitPathSwitch(w, int8: false, ("Avx512", Rows("Avx512")), ("Avx2", Rows("Avx2")), (null, Rows("Scalar")));
             }
             w.Line();
@@ -333,7 +343,7 @@ public sealed partial class TransformerModelGenerator
         w.Line($"/// </summary>");
         w.Line("/// <remarks>");
         w.Line("/// The angles are tabulated once per process in double precision. The rotation is a few multiply-adds per query and key");
-        w.Line("/// element against a Q·K·V GEMM of 3·DModel multiply-adds each, so it runs as a plain loop over rows that are still in cache.");
+        w.Line("/// element against a Q·K·V GEMM of 3·DModel multiply-adds each, so it runs as a vector loop over rows that are still in cache.");
         w.Line("/// </remarks>");
         using (w.Block("public static unsafe class Rotary"))
         {
@@ -356,16 +366,32 @@ public sealed partial class TransformerModelGenerator
             {
                 w.Line("if (firstPosition < 0 || firstPosition + rows > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(firstPosition), firstPosition, $\"Positions [{firstPosition}, {firstPosition + rows}) do not fit 0..{MaxSeqLen}.\");");
                 using (w.Block("fixed (float* cosines = s_cos, sines = s_sin)"))
-                using (w.Block("for (int i = 0; i < rows; i++)"))
                 {
-                    w.Line("float* cos = cosines + (long)(firstPosition + i) * Half, sin = sines + (long)(firstPosition + i) * Half;");
-                    w.Line("float* row = qkv + (long)i * stride;");
-                    using (w.Block("for (int head = 0; head < Heads + KvHeads; head++)"))
+                    string Rows(string isa) => $"for (int i = 0; i < rows; i++) Row{isa}(qkv + (long)i * stride, cosines + (long)(firstPosition + i) * Half, sines + (long)(firstPosition + i) * Half);";
+                    EmitPathSwitch(w, int8: false, ("Avx512", Rows("Avx512")), ("Avx2", Rows("Avx2")), (null, Rows("Scalar")));
+                }
+            }
+            w.Line();
+            // The same three operations per element on every path (x1·cos − x2·sin, x2·cos + x1·sin; no FMA), so all agree bit for bit.
+            const string scalar = "{ float x1 = x[j], x2 = x[j + Half]; x[j] = x1 * cos[j] - x2 * sin[j]; x[j + Half] = x2 * cos[j] + x1 * sin[j]; }";
+            foreach ((string isa, string v, int lanes) in new[] { ("Avx512", "Vector512", 16), ("Avx2", "Vector256", 8), ("Scalar", "", 1) })
+            {
+                int vectorEnd = lanes == 1 ? 0 : half / lanes * lanes;
+                w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+                using (w.Block($"private static void Row{isa}(float* row, float* cos, float* sin)"))
+                using (w.Block("for (int head = 0; head < Heads + KvHeads; head++)"))
+                {
+                    w.Line("float* x = row + head * HeadDim; // heads 0…Heads−1 are queries, then the KvHeads keys'");
+                    if (vectorEnd > 0)
                     {
-                        w.Line("float* x = row + head * HeadDim; // heads 0…Heads−1 are queries, then the KvHeads keys'");
-                        w.Line("for (int j = 0; j < Half; j++) { float x1 = x[j], x2 = x[j + Half]; x[j] = x1 * cos[j] - x2 * sin[j]; x[j + Half] = x2 * cos[j] + x1 * sin[j]; }");
+                        w.Line($"for (int j = 0; j < {vectorEnd}; j += {lanes}) {{ var x1 = {v}.Load(x + j); var x2 = {v}.Load(x + j + Half); var c = {v}.Load(cos + j); var s = {v}.Load(sin + j); {v}.Store(x1 * c - x2 * s, x + j); {v}.Store(x2 * c + x1 * s, x + j + Half); }}");
+                    }
+                    if (vectorEnd < half)
+                    {
+                        w.Line($"for (int j = {vectorEnd}; j < Half; j++) {scalar}");
                     }
                 }
+                w.Line();
             }
         }
         w.Line();
