@@ -1,4 +1,5 @@
 using TransformerKernels.Fortunes;
+using static TransformerKernels.Samples.Tests.SampleAssert;
 
 namespace TransformerKernels.Samples.Tests;
 
@@ -9,17 +10,6 @@ namespace TransformerKernels.Samples.Tests;
 public sealed class GenerateCommandTests
 {
     private static SampleResult Generate(params string[] arguments) => SampleProcess.Run("Generate", "generate", arguments);
-
-    private static void AssertInputError(SampleResult result, params string[] names)
-    {
-        Assert.True(result.ExitCode == 2, result.ToString());
-        Assert.True(result.ErrorLines.Length == 1, $"expected one line on stderr\n{result}");
-        Assert.False(result.HasStackTrace, result.ToString());
-        foreach (string name in names)
-        {
-            Assert.Contains(name, result.Error);
-        }
-    }
 
     [Fact]
     public void SelfTestPasses()

@@ -51,3 +51,19 @@ public static class SampleProcess
         return new SampleResult(process.ExitCode, output.Result, error.Result);
     }
 }
+
+/// <summary>What every sample owes a user who got something wrong.</summary>
+public static class SampleAssert
+{
+    /// <summary>One line on standard error naming each of <paramref name="names"/>, exit code 2, no stack trace.</summary>
+    public static void AssertInputError(SampleResult result, params string[] names)
+    {
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.True(result.ErrorLines.Length == 1, $"expected one line on stderr\n{result}");
+        Assert.False(result.HasStackTrace, result.ToString());
+        foreach (string name in names)
+        {
+            Assert.Contains(name, result.Error);
+        }
+    }
+}

@@ -1,3 +1,5 @@
+using static TransformerKernels.Samples.Tests.SampleAssert;
+
 namespace TransformerKernels.Samples.Tests;
 
 /// <summary>
@@ -12,18 +14,6 @@ public sealed class TranslateCommandTests : IDisposable
 
     private static SampleResult TranslateWith(IDictionary<string, string?> environment, params string[] arguments) =>
         SampleProcess.Run("Translate", "translate", arguments, environment);
-
-    /// <summary>One line naming <paramref name="names"/>, exit 2, no stack trace.</summary>
-    private static void AssertInputError(SampleResult result, params string[] names)
-    {
-        Assert.True(result.ExitCode == 2, result.ToString());
-        Assert.True(result.ErrorLines.Length == 1, $"expected one line on stderr\n{result}");
-        Assert.False(result.HasStackTrace, result.ToString());
-        foreach (string name in names)
-        {
-            Assert.Contains(name, result.Error);
-        }
-    }
 
     [Fact]
     public void TranslatesTheSeedsExample()

@@ -43,6 +43,9 @@ public sealed class ShardedCheckpointTests : IDisposable
         return Path.Combine(_directory, "model.safetensors.index.json");
     }
 
+    /// <summary>The exception loading the checkpoint at <paramref name="path"/> must throw.</summary>
+    private static T LoadFails<T>(string path) where T : Exception => Assert.Throws<T>(() => FixtureGpt2.Load(path, WeightNaming.Gpt2).Dispose());
+
     private static float[] Logits(FixtureGpt2 model) => model.Prefill([3, 14, 15, 9, 2], [5]).ToArray();
 
     [Fact]
@@ -72,7 +75,7 @@ public sealed class ShardedCheckpointTests : IDisposable
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(_directory, "config.json")))!.AsObject();
         config["n_layer"] = 3;
         File.WriteAllText(Path.Combine(_directory, "config.json"), config.ToJsonString());
-        var e = Assert.Throws<ModelConfigurationException>(() => FixtureGpt2.Load(index, WeightNaming.Gpt2).Dispose());
+        var e = LoadFails<ModelConfigurationException>(index);
         Assert.Equal("n_layer", e.Field);
     }
 
@@ -80,7 +83,7 @@ public sealed class ShardedCheckpointTests : IDisposable
     public void ATensorPlacedInTheWrongShardIsNamed()
     {
         string index = Split(map => map["transformer.ln_f.weight"] = First);
-        var e = Assert.Throws<SafeTensorsFormatException>(() => FixtureGpt2.Load(index, WeightNaming.Gpt2).Dispose());
+        var e = LoadFails<SafeTensorsFormatException>(index);
         Assert.Contains("transformer.ln_f.weight", e.Message);
     }
 
@@ -88,7 +91,7 @@ public sealed class ShardedCheckpointTests : IDisposable
     public void AShardHoldingAnUnlistedTensorIsNamed()
     {
         string index = Split(changeSecond: second => second.Add(("transformer.stray", [2], [1f, 2f])));
-        var e = Assert.Throws<SafeTensorsFormatException>(() => FixtureGpt2.Load(index, WeightNaming.Gpt2).Dispose());
+        var e = LoadFails<SafeTensorsFormatException>(index);
         Assert.Contains("transformer.stray", e.Message);
         Assert.Contains("does not list", e.Message);
     }
@@ -97,7 +100,7 @@ public sealed class ShardedCheckpointTests : IDisposable
     public void AListedTensorNoShardHoldsIsNamed()
     {
         string index = Split(map => map["transformer.ghost"] = Second);
-        var e = Assert.Throws<SafeTensorsFormatException>(() => FixtureGpt2.Load(index, WeightNaming.Gpt2).Dispose());
+        var e = LoadFails<SafeTensorsFormatException>(index);
         Assert.Contains("transformer.ghost", e.Message);
     }
 
@@ -105,7 +108,7 @@ public sealed class ShardedCheckpointTests : IDisposable
     public void AShardOutsideTheIndexDirectoryIsRefused()
     {
         string index = Split(map => map["transformer.ln_f.bias"] = "../elsewhere.safetensors");
-        var e = Assert.Throws<SafeTensorsFormatException>(() => FixtureGpt2.Load(index, WeightNaming.Gpt2).Dispose());
+        var e = LoadFails<SafeTensorsFormatException>(index);
         Assert.Contains("../elsewhere.safetensors", e.Message);
     }
 
@@ -114,7 +117,7 @@ public sealed class ShardedCheckpointTests : IDisposable
     {
         string index = Split();
         File.Delete(Path.Combine(_directory, Second));
-        var e = Assert.Throws<FileNotFoundException>(() => FixtureGpt2.Load(index, WeightNaming.Gpt2).Dispose());
+        var e = LoadFails<FileNotFoundException>(index);
         Assert.Contains(Second, e.Message);
     }
 
@@ -127,14 +130,14 @@ public sealed class ShardedCheckpointTests : IDisposable
     {
         string index = Split();
         File.WriteAllText(index, json);
-        var e = Assert.Throws<SafeTensorsFormatException>(() => FixtureGpt2.Load(index, WeightNaming.Gpt2).Dispose());
+        var e = LoadFails<SafeTensorsFormatException>(index);
         Assert.Contains(named, e.Message);
     }
 
     [Fact]
     public void ADirectoryWithoutACheckpointNamesWhatItLookedFor()
     {
-        var e = Assert.Throws<FileNotFoundException>(() => FixtureGpt2.Load(_directory, WeightNaming.Gpt2).Dispose());
+        var e = LoadFails<FileNotFoundException>(_directory);
         Assert.Contains("model.safetensors.index.json", e.Message);
     }
 }
