@@ -436,9 +436,12 @@ public sealed partial class TransformerModelGenerator
                 ? $"// Epilogue:{plusBias} into C; then GELU row by row in a loop (inlined once per vector, not once per accumulator:"
                   + " that made the tile ~17 KB of code), then + residual."
                 : $"// Epilogue:{plusBias}" + ActivationSuffix(gemm.Activation) + ", then + residual, straight from the accumulators.");
-            for (int j = 0; j < tile.Vectors && gemm.Bias; j++)
+            if (gemm.Bias)
             {
-                w.Line($"{v}<float> bias{j} = {v}.Load(bias + {j * tile.Lanes});");
+                for (int j = 0; j < tile.Vectors; j++)
+                {
+                    w.Line($"{v}<float> bias{j} = {v}.Load(bias + {j * tile.Lanes});");
+                }
             }
             string Biased(int r, int j) => gemm.Bias ? $"acc{r}{Sub(j)} + bias{j}" : $"acc{r}{Sub(j)}";
             string Offset(int r, int j) => Num(r * gemm.Ldc + j * tile.Lanes);

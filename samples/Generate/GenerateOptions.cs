@@ -75,12 +75,12 @@ internal sealed class GenerateOptions
             string? problem = arg switch
             {
                 "--" => Set(() => optionsEnded = true),
-                "--temperature" => Number(arg, value, v => v > 0 && float.IsFinite(v), "a temperature above 0", v => Temperature = v, ref i),
-                "--top-k" => Whole(arg, value, v => v >= 0, "0 (all) or more tokens", v => TopK = v, ref i),
-                "--top-p" => Number(arg, value, v => v > 0 && v <= 1, "a probability in (0, 1]", v => TopP = v, ref i),
-                "--repetition-penalty" => Number(arg, value, v => v > 0 && float.IsFinite(v), "a penalty above 0", v => RepetitionPenalty = v, ref i),
-                "--seed" => Whole(arg, value, _ => true, "a whole number", v => Seed = v, ref i),
-                "--max-tokens" => Whole(arg, value, v => v >= 1, "1 or more tokens", v => MaxTokens = v, ref i),
+                "--temperature" => Parse<float>(arg, value, NumberStyles.Float, v => v > 0 && float.IsFinite(v), "a temperature above 0", v => Temperature = v, ref i),
+                "--top-k" => Parse<int>(arg, value, NumberStyles.Integer, v => v >= 0, "0 (all) or more tokens", v => TopK = v, ref i),
+                "--top-p" => Parse<float>(arg, value, NumberStyles.Float, v => v > 0 && v <= 1, "a probability in (0, 1]", v => TopP = v, ref i),
+                "--repetition-penalty" => Parse<float>(arg, value, NumberStyles.Float, v => v > 0 && float.IsFinite(v), "a penalty above 0", v => RepetitionPenalty = v, ref i),
+                "--seed" => Parse<int>(arg, value, NumberStyles.Integer, _ => true, "a whole number", v => Seed = v, ref i),
+                "--max-tokens" => Parse<int>(arg, value, NumberStyles.Integer, v => v >= 1, "1 or more tokens", v => MaxTokens = v, ref i),
                 "--precision" => Precisions.TryParse(value ?? "", out WeightPrecision precision)
                     ? Set(() => { Precision = precision; i++; })
                     : $"--precision takes fp32, bf16 or int8, not '{value}'",
@@ -107,20 +107,11 @@ internal sealed class GenerateOptions
         return null;
     }
 
-    private static string? Number(string option, string? value, Func<float, bool> valid, string expected, Action<float> apply, ref int i)
+    /// <summary>Reads <paramref name="value"/> as the number <paramref name="option"/> takes; returns what is wrong with it, or null.</summary>
+    private static string? Parse<T>(string option, string? value, NumberStyles style, Func<T, bool> valid, string expected, Action<T> apply, ref int i)
+        where T : System.Numerics.INumber<T>
     {
-        if (!float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out float number) || !valid(number))
-        {
-            return $"{option} takes {expected}, not '{value}'";
-        }
-        apply(number);
-        i++;
-        return null;
-    }
-
-    private static string? Whole(string option, string? value, Func<int, bool> valid, string expected, Action<int> apply, ref int i)
-    {
-        if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int number) || !valid(number))
+        if (!T.TryParse(value, style, CultureInfo.InvariantCulture, out T? number) || !valid(number))
         {
             return $"{option} takes {expected}, not '{value}'";
         }

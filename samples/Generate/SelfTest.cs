@@ -37,10 +37,10 @@ internal static class SelfTest
         var generator = new TokenGenerator(model);
         var greedy = new GenerationOptions { MaxNewTokens = 40, StopTokens = [tokenizer.EndOfSentence] };
         int failures = 0;
+        int[][] prompts = [.. reference.Continuations.Select(c => tokenizer.Encode(c.Prompt))];
         var single = new List<int[]>();
-        foreach (GreedyContinuation c in reference.Continuations)
+        foreach ((GreedyContinuation c, int[] ids) in reference.Continuations.Zip(prompts))
         {
-            int[] ids = tokenizer.Encode(c.Prompt);
             failures += Report(ids.SequenceEqual(c.PromptIds), $"{name}: prompt {Quote(c.Prompt)} tokenized as PyTorch's fixture", "");
             var output = new int[greedy.MaxNewTokens];
             int[] continuation = output[..generator.Generate(ids, output, greedy)];
@@ -60,10 +60,10 @@ internal static class SelfTest
             }
         }
         // All prompts as one batch, and the streaming API: both must give what one-at-a-time greedy decoding gave.
-        int[][] batch = generator.Generate([.. reference.Continuations.Select(c => tokenizer.Encode(c.Prompt))], greedy);
+        int[][] batch = generator.Generate(prompts, greedy);
         int differ = batch.Where((ids, k) => !ids.SequenceEqual(single[k])).Count();
         failures += Report(differ == 0, $"{name}: {batch.Length} prompts of different lengths as one batch", $"{differ} continuations differ");
-        int[] streamed = generator.GenerateAsync(tokenizer.Encode(reference.Continuations[^1].Prompt), greedy).ToBlockingEnumerable().ToArray();
+        int[] streamed = generator.GenerateAsync(prompts[^1], greedy).ToBlockingEnumerable().ToArray();
         failures += Report(streamed.SequenceEqual(single[^1]), $"{name}: streamed as generated", "the stream differs");
         return failures;
     }

@@ -36,11 +36,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.join(HERE, "..", "..")
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
 import corpus  # noqa: E402
+import fixtures  # noqa: E402
 import gpt2_reference  # noqa: E402
 import llama_reference  # noqa: E402
 import safetensors_io  # noqa: E402
@@ -159,17 +159,6 @@ def save_gpt2(model, report):
         json.dump({**GPT2.hf_config(), "torch_dtype": "float16", "bos_token_id": BOS, "eos_token_id": EOS, "training": report}, f, indent=2)
 
 
-def sample(model, sp, text, tokens=40):
-    ids = [BOS] + sp.encode(text)
-    with torch.no_grad():
-        for _ in range(tokens):
-            next_id = int(torch.argmax(model(torch.tensor(ids[-CONTEXT:]))[-1]))
-            if next_id == EOS:
-                break
-            ids.append(next_id)
-    return sp.decode(ids[1:])
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=12.0, help="training time per model")
@@ -192,8 +181,7 @@ def main():
         report = train(name, model, layers, train_ids, valid_ids, args.minutes)
         save(model, report)
         for p in ("Life is", "A man is known by the company he"):
-            print(f"{name}: {sample(model, sp, p)!r}", flush=True)
-    import fixtures
+            print(f"{name}: {sp.decode(fixtures.greedy(model, [BOS] + sp.encode(p))[1:])!r}", flush=True)
     fixtures.main()
 
 
