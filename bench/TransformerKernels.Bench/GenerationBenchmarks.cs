@@ -20,7 +20,7 @@ public class GenerationBenchmarks
     private BenchLlama _model = null!;
     private int[] _prompt = [], _prompts = [], _lengths = [], _slots = [], _tokens = [], _positions = [];
     private float[] _stream = [];
-    private unsafe float* _qkv, _hidden;
+    private unsafe float* _qkv;
 
     /// <summary>Bytes of the FP32 weights a decoding step reads: every linear layer and the output projection.</summary>
     public static long WeightBytes
@@ -86,22 +86,9 @@ public class GenerationBenchmarks
         _positions = [.. Enumerable.Repeat(PromptLength, 8)];
         unsafe
         {
-            // Rotary and SwiGLU inputs of 128 rows, as a prefill leaves them (values in the range activations take).
+            // Rotary inputs of 128 rows, as a prefill leaves them (values in the range activations take).
             _qkv = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(PromptLength * BenchLlama.QkvWidth * 4), 64);
-            _hidden = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(PromptLength * BenchLlama.FfnHiddenStride * 4), 64);
             for (int i = 0; i < PromptLength * BenchLlama.QkvWidth; i++) _qkv[i] = (float)((i * 7919 % 2001) / 1000.0 - 1);
-            // up = 1 + e^(−gate) makes SiLU(gate)·up = gate: the pass, repeated in place, leaves its input as it found it
-            // (no drift into denormals or infinities over thousands of invocations).
-            for (int r = 0; r < PromptLength; r++)
-            {
-                float* row = _hidden + r * BenchLlama.FfnHiddenStride;
-                for (int j = 0; j < BenchLlama.FfnDim; j++)
-                {
-                    double gate = (r * 131 + j * 7919) % 2001 / 500.0 - 2;
-                    row[j] = (float)gate;
-                    row[BenchLlama.FfnDim + j] = (float)(1 + Math.Exp(-gate));
-                }
-            }
         }
         _stream = new float[StreamBytes / 4];
         new Random(2).NextBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_stream.AsSpan()));
@@ -115,7 +102,6 @@ public class GenerationBenchmarks
     public unsafe void Cleanup()
     {
         System.Runtime.InteropServices.NativeMemory.AlignedFree(_qkv);
-        System.Runtime.InteropServices.NativeMemory.AlignedFree(_hidden);
         _model.Dispose();
         File.Delete(_path);
     }
@@ -142,16 +128,6 @@ public class GenerationBenchmarks
         for (int layer = 0; layer < BenchLlama.DecoderLayers; layer++)
         {
             BenchLlama.Kernels.Rotary.Apply(_qkv, BenchLlama.QkvWidth, PromptLength, 0);
-        }
-    }
-
-    /// <summary>The SiLU(gate)·up pass a prefill of 128 tokens runs between the FFN GEMMs (4 layers), alone.</summary>
-    [Benchmark]
-    public unsafe void SwiGluPasses128()
-    {
-        for (int layer = 0; layer < BenchLlama.DecoderLayers; layer++)
-        {
-            BenchLlama.Kernels.SwiGlu.Run(_hidden, PromptLength);
         }
     }
 

@@ -17,7 +17,7 @@ public sealed partial class TransformerModelGenerator
         var w = new SourceWriter();
         bool post = m.Norm == "Post";
         LayerGemms g = m.Layers;
-        using (m.Gated ? OpenModelClass(w, m, "using global::System.Runtime.Intrinsics;", "using global::System.Runtime.Intrinsics.X86;") : OpenModelClass(w, m))
+        using (m.RotaryDimensions > 0 ? OpenModelClass(w, m, "using global::System.Runtime.Intrinsics;") : OpenModelClass(w, m))
         using (w.Block("partial class Kernels"))
         {
             if (m.EncoderLayers > 0)
@@ -33,10 +33,6 @@ public sealed partial class TransformerModelGenerator
                 }
             }
             EmitSelfAttend(w, m);
-            if (m.Gated)
-            {
-                EmitSwiGlu(w, m);
-            }
             if (m.RotaryDimensions > 0)
             {
                 EmitRotary(w, m);
@@ -100,9 +96,8 @@ public sealed partial class TransformerModelGenerator
             w.Line($"{g.AttentionOutput}.Run(s.Context, rows, weights.SelfAttention.Output, null, s.Projected);");
             w.Line("// Add & Norm: x = LayerNorm(x + attention).");
             w.Line("AddNorm.Run(x, s.Projected, weights.Norm1.Gamma, weights.Norm1.Beta, x, rows);");
-            w.Line($"// Feed forward: {m.Activation}(x·W1ᵀ + b1)·W2ᵀ + b2, the activation fused into the first GEMM.");
+            w.Line($"// Feed forward: {m.Activation}(x·W1ᵀ + b1)·W2ᵀ + b2, the activation fused into the first GEMM's epilogue.");
             w.Line($"{g.FfnUp}.Run(x, rows, weights.FeedForward.Up, null, s.Hidden);");
-            EmitGate(w, m);
             w.Line($"{g.FfnDown}.Run(s.Hidden, rows, weights.FeedForward.Down, null, s.Projected);");
             w.Line("// Add & Norm: x = LayerNorm(x + FFN(x)).");
             w.Line("AddNorm.Run(x, s.Projected, weights.Norm2.Gamma, weights.Norm2.Beta, x, rows);");
@@ -118,7 +113,6 @@ public sealed partial class TransformerModelGenerator
             w.Line($"// Norm, feed forward, add: x = x + FFN(LayerNorm(x)).");
             w.Line("AddNorm.Run(x, null, weights.Norm2.Gamma, weights.Norm2.Beta, s.Normed, rows);");
             w.Line($"{g.FfnUp}.Run(s.Normed, rows, weights.FeedForward.Up, null, s.Hidden);");
-            EmitGate(w, m);
             w.Line($"{g.FfnDown}.Run(s.Hidden, rows, weights.FeedForward.Down, x, x);");
         }
     }
@@ -216,7 +210,6 @@ public sealed partial class TransformerModelGenerator
                 w.Line($"AddNorm.Run(y, null, {ffnNorm}.Gamma, {ffnNorm}.Beta, s.Normed, rows);");
             }
             w.Line($"{g.FfnUp}.Run({(post ? "y" : "s.Normed")}, rows, weights.FeedForward.Up, null, s.Hidden);");
-            EmitGate(w, m);
             EmitSubLayerEnd(w, post, $"{g.FfnDown}.Run(s.Hidden, rows, weights.FeedForward.Down, ", ffnNorm, "rows");
         }
         w.Line();
@@ -242,15 +235,6 @@ public sealed partial class TransformerModelGenerator
             w.Line("return (int)rows;");
         }
         w.Line();
-    }
-
-    /// <summary>SwiGLU: SiLU(gate)·up into the first FfnDim columns of each hidden row, between the two FFN GEMMs.</summary>
-    private static void EmitGate(SourceWriter w, ModelSpec m)
-    {
-        if (m.Gated)
-        {
-            w.Line("SwiGlu.Run(s.Hidden, rows);");
-        }
     }
 
     /// <summary>The last linear layer of a sub-layer, then Add &amp; Norm (post) or the fused residual add (pre).</summary>
@@ -290,46 +274,6 @@ public sealed partial class TransformerModelGenerator
             w.Line("Attention.TransposeKeys(keyValue, 2 * DModel, memoryLength, Heads, cache.MemoryKeysT, HeadDim * cache.KeysTStride, cache.KeysTStride, 0);");
             w.Line("for (int i = 0; i < memoryLength; i++) new global::System.Span<float>(keyValue + (long)i * 2 * DModel + DModel, DModel).CopyTo(new global::System.Span<float>(cache.MemoryValues + (long)i * DModel, DModel));");
             w.Line("cache.MemoryLength = validLength;");
-        }
-        w.Line();
-    }
-
-    private static void EmitSwiGlu(SourceWriter w, ModelSpec m)
-    {
-        VectorTiling row = VectorTiling.For(m.FfnDim);
-        w.Line($"/// <summary>The gate of the SiLU-gated FFN: h[j] = SiLU(gate[j])·up[j], gate = columns [0, {m.FfnDim}) and up = [{m.FfnDim}, {2 * m.FfnDim}) of each hidden row, written over the gate.</summary>");
-        using (w.Block("public static unsafe class SwiGlu"))
-        {
-            w.Line($"private const int Width = {m.FfnDim};");
-            w.Line();
-            w.Line("private struct Arguments { public float* Hidden; }");
-            w.Line();
-            w.Line("/// <summary>Gates <paramref name=\"rows\"/> rows of <paramref name=\"hidden\"/> (FfnHiddenStride floats apart) in place.</summary>");
-            using (w.Block("public static void Run(float* hidden, int rows)"))
-            {
-                w.Line("Arguments args = new() { Hidden = hidden };");
-                w.Line("// About 20 operations per element (exp, divide, multiply): a prefill's rows are split over the threads, a decoding step's stay inline.");
-                w.Line("global::TransformerKernels.KernelThreads.Run(rows, &RunRows, &args, 20L * rows * Width);");
-            }
-            w.Line();
-            using (w.Block("private static void RunRows(void* state, int begin, int end)"))
-            {
-                w.Line("float* hidden = ((Arguments*)state)->Hidden;");
-                string Rows(string isa) => $"for (int r = begin; r < end; r++) Row{isa}(hidden + (long)r * FfnHiddenStride);";
-                EmitPathSwitch(w, int8: false, ("Avx512", Rows("Avx512")), ("Avx2", Rows("Avx2")), (null, Rows("Scalar")));
-            }
-            w.Line();
-            foreach ((string isa, string v, int lanes, int full) in new[] { ("Avx512", "Vector512", 16, row.FullVectors512), ("Avx2", "Vector256", 8, row.FullVectors256) })
-            {
-                w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-                using (w.Block($"private static void Row{isa}(float* h)"))
-                {
-                    w.Line($"for (int j = 0; j < {full * lanes}; j += {lanes}) {v}.Store(global::TransformerKernels.VectorMath.Silu({v}.Load(h + j)) * {v}.Load(h + Width + j), h + j);");
-                    w.Line($"for (int j = {full * lanes}; j < Width; j++) h[j] = global::TransformerKernels.VectorMath.Silu(h[j]) * h[Width + j];");
-                }
-                w.Line();
-            }
-            w.Line("private static void RowScalar(float* h) { for (int j = 0; j < Width; j++) h[j] = global::TransformerKernels.VectorMath.Silu(h[j]) * h[Width + j]; }");
         }
         w.Line();
     }

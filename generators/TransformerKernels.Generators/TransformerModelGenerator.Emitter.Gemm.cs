@@ -73,7 +73,9 @@ public sealed partial class TransformerModelGenerator
         using (OpenModelClass(w, model, "using global::System.Runtime.Intrinsics;", "using global::System.Runtime.Intrinsics.X86;"))
         using (w.Block("partial class Kernels"))
         {
-            w.Line($"/// <summary>C[m×{gemm.N}] = A[m×{gemm.K}]·W + bias{ActivationSuffix(gemm.Activation)} (+ residual). Used by: {gemm.Roles}.</summary>");
+            w.Line(gemm.Activation == EpilogueActivation.SwiGlu
+                ? $"/// <summary>C[m×{gemm.N / 2}] = SiLU(gate)·up of A[m×{gemm.K}]·W + bias, W's {gemm.N} columns gate and up 8 and 8 per panel. Used by: {gemm.Roles}.</summary>"
+                : $"/// <summary>C[m×{gemm.N}] = A[m×{gemm.K}]·W + bias{ActivationSuffix(gemm.Activation)} (+ residual). Used by: {gemm.Roles}.</summary>");
             w.Line("/// <remarks>");
             w.Line($"/// W is prepacked in {gemm.Panels} panels of 16 columns × {gemm.K} rows" +
                    (gemm.LastPanelWidth == 16 ? "." : $"; the last panel stores {gemm.LastPanelWidth} columns."));
@@ -172,6 +174,10 @@ public sealed partial class TransformerModelGenerator
             using (w.Block("if (weights.InputSize != K || weights.OutputSize != N)"))
             {
                 w.Line("throw new global::System.ArgumentException($\"Weights are [{weights.OutputSize}, {weights.InputSize}]; this GEMM needs [{N}, {K}].\", nameof(weights));");
+            }
+            if (gemm.Activation == EpilogueActivation.SwiGlu)
+            {
+                w.Line("if (residual != null) throw new global::System.ArgumentException(\"The SwiGLU GEMM adds no residual; pass null.\", nameof(residual));");
             }
             w.Line("if (m <= 0) return;");
             using (w.Block("switch (weights.Precision)"))
@@ -351,6 +357,13 @@ public sealed partial class TransformerModelGenerator
     /// <summary>Writes sums[0..width) + bias, activated, + residual into row <c>row</c> of C at <c>column</c>.</summary>
     private static void EmitScalarEpilogue(SourceWriter w, GemmSpec gemm)
     {
+        if (gemm.Activation == EpilogueActivation.SwiGlu)
+        {
+            w.Line("float* c = g->C + (long)row * Ldc + column / 2;");
+            string Biased(string j) => gemm.Bias ? $"sums[{j}] + g->Bias[column + {j}]" : $"sums[{j}]";
+            w.Line($"for (int j = 0; j < 8; j++) c[j] = global::TransformerKernels.VectorMath.Silu({Biased("j")}) * ({Biased("j + 8")});");
+            return;
+        }
         w.Line("float* c = g->C + (long)row * Ldc + column;");
         w.Line("float* residual = g->Residual == null ? null : g->Residual + (long)row * Ldc + column;");
         using (w.Block("for (int j = 0; j < width; j++)"))
@@ -391,7 +404,8 @@ public sealed partial class TransformerModelGenerator
                (tile.LastLanes == tile.Lanes ? "" : $" ({(tile.Vectors - 1) * tile.Lanes + tile.LastLanes} stored)") +
                $": {tile.Rows * tile.Vectors} {v} accumulators stay in registers for all {gemm.K} steps of k.</summary>");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-        if (gemm.Activation is EpilogueActivation.Gelu or EpilogueActivation.GeluTanh)
+        bool loopedActivation = gemm.Activation is EpilogueActivation.Gelu or EpilogueActivation.GeluTanh or EpilogueActivation.SwiGlu;
+        if (loopedActivation)
         {
             w.Line("[global::System.Runtime.CompilerServices.SkipLocalsInit] // the stack tile is fully written before it is read");
         }
@@ -402,8 +416,7 @@ public sealed partial class TransformerModelGenerator
             {
                 w.Line("float* bias = g->Bias + column;");
             }
-            w.Line("float* residual = g->Residual == null ? null : g->Residual + (long)row * Ldc + column;");
-            w.Line("float* c = g->C + (long)row * Ldc + column;");
+            EmitOutputPointers(w, gemm);
             for (int r = 0; r < tile.Rows; r++)
             {
                 var names = new List<string>();
@@ -430,11 +443,10 @@ public sealed partial class TransformerModelGenerator
                     EmitTileFmas(w, gemm, tile, fma, "w", "");
                 }
             }
-            bool loopedActivation = gemm.Activation is EpilogueActivation.Gelu or EpilogueActivation.GeluTanh;
             string plusBias = gemm.Bias ? " + bias" : "";
             w.Line(loopedActivation
-                ? $"// Epilogue:{plusBias} into C; then GELU row by row in a loop (inlined once per vector, not once per accumulator:"
-                  + " that made the tile ~17 KB of code), then + residual."
+                ? $"// Epilogue:{plusBias} into a stack tile; then {(gemm.Activation == EpilogueActivation.SwiGlu ? "SiLU(gate)·up" : "GELU")} row by row in a loop (inlined once per vector, not once per accumulator:"
+                  + " that made the tile ~17 KB of code)" + (gemm.Activation == EpilogueActivation.SwiGlu ? "." : ", then + residual.")
                 : $"// Epilogue:{plusBias}" + ActivationSuffix(gemm.Activation) + ", then + residual, straight from the accumulators.");
             if (gemm.Bias)
             {
@@ -563,6 +575,11 @@ public sealed partial class TransformerModelGenerator
     {
         string v = tile.VectorType;
         int width = tile.Vectors * tile.Lanes;
+        if (gemm.Activation == EpilogueActivation.SwiGlu)
+        {
+            EmitSwiGluEpilogue(w, tile, width);
+            return;
+        }
         using (w.Block($"for (int r = 0; r < {tile.Rows}; r++, c += Ldc, sums += {width})"))
         {
             for (int j = 0; j < tile.Vectors; j++)
@@ -573,6 +590,42 @@ public sealed partial class TransformerModelGenerator
             }
             w.Line("if (residual != null) residual += Ldc;");
         }
+    }
+
+    /// <summary>
+    /// SwiGLU: each 16 columns of a stack-tile row are 8 gates then the same 8 hidden units' ups; their products go to C at
+    /// column/2. A 32-column tile gathers its two panels' gates and ups into one Vector512 each, so SiLU runs on 16 lanes.
+    /// </summary>
+    private static void EmitSwiGluEpilogue(SourceWriter w, GemmTile tile, int width)
+    {
+        const string silu = "global::TransformerKernels.VectorMath.Silu";
+        using (w.Block($"for (int r = 0; r < {tile.Rows}; r++, c += Ldc, sums += {width})"))
+        {
+            if (width == 32)
+            {
+                w.Line("Vector512<float> gate = Vector512.Create(Vector256.Load(sums), Vector256.Load(sums + 16)), up = Vector512.Create(Vector256.Load(sums + 8), Vector256.Load(sums + 24));");
+                w.Line($"Vector512.Store({silu}(gate) * up, c);");
+            }
+            else
+            {
+                w.Line($"Vector256.Store({silu}(Vector256.Load(sums)) * Vector256.Load(sums + 8), c);");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The tile's C (and residual) at its first row and column; a SwiGLU GEMM writes half as many columns as it computes and
+    /// takes no residual.
+    /// </summary>
+    private static void EmitOutputPointers(SourceWriter w, GemmSpec gemm)
+    {
+        if (gemm.Activation == EpilogueActivation.SwiGlu)
+        {
+            w.Line("float* c = g->C + (long)row * Ldc + column / 2;");
+            return;
+        }
+        w.Line("float* residual = g->Residual == null ? null : g->Residual + (long)row * Ldc + column;");
+        w.Line("float* c = g->C + (long)row * Ldc + column;");
     }
 
     private static bool PartialVector(GemmTile tile, int j) => j == tile.Vectors - 1 && tile.LastLanes != tile.Lanes;
@@ -594,6 +647,7 @@ public sealed partial class TransformerModelGenerator
         EpilogueActivation.Relu => ", ReLU",
         EpilogueActivation.Gelu => ", GELU (erf)",
         EpilogueActivation.GeluTanh => ", GELU (tanh)",
+        EpilogueActivation.SwiGlu => ", SiLU(gate)·up",
         _ => "",
     };
 

@@ -64,8 +64,7 @@ public sealed partial class TransformerModelGenerator
         using (w.Block($"private static void {tile.Name}(global::TransformerKernels.GemmArguments* g, int row, int column, sbyte* weights)"))
         {
             w.Line("byte* a = g->QuantizedA + (long)row * Ldq;");
-            w.Line("float* residual = g->Residual == null ? null : g->Residual + (long)row * Ldc + column;");
-            w.Line("float* c = g->C + (long)row * Ldc + column;");
+            EmitOutputPointers(w, gemm);
             for (int r = 0; r < tile.Rows; r++)
             {
                 w.Line($"{v}<int> {string.Join(", ", Enumerable.Range(0, tile.Vectors).Select(j => $"acc{r}{Sub(j)} = {v}<int>.Zero"))};");

@@ -49,8 +49,8 @@ public sealed partial class TransformerModelGenerator
             Const(w, "int", "MaxSeqPadded", m.MaxSeqPadded, "MaxSeqLen rounded up to 16: the row length of transposed keys and attention scores.");
             Const(w, "int", "ActivationSize", Mul(m.MaxSeqLen, m.DModel), "One activation matrix [MaxSeqLen, DModel].");
             Const(w, "int", "QkvSize", Mul(m.MaxSeqLen, 3 * m.DModel), "Fused Q·K·V projection output [MaxSeqLen, 3·DModel].");
-            Const(w, "int", "FfnHiddenStride", Strides.Padded(m.FfnUpWidth), "Floats between rows of the FFN hidden activations (FfnDim, or 2·FfnDim for gate and up when gated; padded when rows would be a multiple of 4 KiB apart).");
-            Const(w, "int", "FfnHiddenSize", Mul(m.MaxSeqLen, Strides.Padded(m.FfnUpWidth)), "FFN hidden activations [MaxSeqLen, FfnHiddenStride].");
+            Const(w, "int", "FfnHiddenStride", Strides.Padded(m.FfnHiddenWidth), "Floats between rows of the FFN hidden activations (FfnDim; when gated rounded up to 8; padded when rows would be a multiple of 4 KiB apart).");
+            Const(w, "int", "FfnHiddenSize", Mul(m.MaxSeqLen, Strides.Padded(m.FfnHiddenWidth)), "FFN hidden activations [MaxSeqLen, FfnHiddenStride].");
             Const(w, "int", "KeysTransposedSize", Mul(m.Heads, m.HeadDim, m.MaxSeqPadded), "Keys of one layer transposed per head [Heads, HeadDim, MaxSeqPadded].");
             Const(w, "int", "ScoresSize", Mul(m.Heads, m.MaxSeqPadded), "One score row per head [Heads, MaxSeqPadded].");
             Const(w, "int", "LogitsSize", Mul(m.MaxSeqLen, m.DecoderVocab), "Output logits [MaxSeqLen, DecoderVocab].");
@@ -70,11 +70,25 @@ public sealed partial class TransformerModelGenerator
         return w.ToString();
     }
 
-    private static long ParametersPerEncoderLayer(ModelSpec m) =>
-        4L * m.DModel * m.DModel + 4L * m.DModel + (long)m.DModel * (m.FfnUpWidth + m.FfnDim) + m.FfnUpWidth + m.DModel + 4L * m.DModel;
+    /// <summary>Self-attention (Q·K·V with KvHeads, output), the FFN (gate and up when gated) and two norms, as a checkpoint stores them.</summary>
+    private static long ParametersPerEncoderLayer(ModelSpec m)
+    {
+        long d = m.DModel;
+        long attention = d * m.QkvWidth + d * d + (m.Bias ? m.QkvWidth + d : 0);
+        long feedForward = d * m.FfnUpWidth + (long)m.FfnDim * d + (m.Bias ? m.FfnUpWidth + d : 0);
+        return attention + feedForward + 2 * NormParameters(m);
+    }
 
-    private static long ParametersPerDecoderLayer(ModelSpec m) =>
-        ParametersPerEncoderLayer(m) + 4L * m.DModel * m.DModel + 4L * m.DModel + 2L * m.DModel;
+    /// <summary>An encoder block's parameters plus, with an encoder, cross-attention (query, key·value, output) and its norm.</summary>
+    private static long ParametersPerDecoderLayer(ModelSpec m)
+    {
+        long d = m.DModel;
+        long cross = m.EncoderLayers > 0 ? 4 * d * d + (m.Bias ? 4 * d : 0) + NormParameters(m) : 0;
+        return ParametersPerEncoderLayer(m) + cross;
+    }
+
+    /// <summary>LayerNorm has a scale and a shift per feature, RMSNorm a scale only.</summary>
+    private static long NormParameters(ModelSpec m) => m.Norm == "RmsNorm" ? m.DModel : 2L * m.DModel;
 
     private static string Mul(params int[] factors) =>
         factors.Aggregate(1L, (a, b) => a * b).ToString(CultureInfo.InvariantCulture);

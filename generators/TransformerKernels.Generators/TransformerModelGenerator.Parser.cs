@@ -253,8 +253,9 @@ public sealed partial class TransformerModelGenerator
     {
         var byKey = new Dictionary<(int K, int N, EpilogueActivation Act, int Lda, int Ldc), List<string>>();
         var order = new List<(int K, int N, EpilogueActivation Act, int Lda, int Ldc)>();
-        // Gated (SwiGLU): the first GEMM writes gate and up side by side [rows, 2·ffn]; SiLU(gate)·up goes into the first ffn columns.
-        int hiddenStride = Strides.Padded(gated ? 2 * ffn : ffn);
+        // Gated (SwiGLU): gate and up are one GEMM whose panels interleave them 8 and 8 (ModelSpec.FfnUpColumns); its epilogue
+        // writes SiLU(gate)·up, so the hidden rows hold ffn (rounded up to 8) floats either way.
+        int hiddenStride = Strides.Padded(gated ? (ffn + 7) / 8 * 8 : ffn);
         string Use(int k, int n, EpilogueActivation act, string role, int lda = 0, int ldc = 0)
         {
             var key = (k, n, act, lda == 0 ? k : lda, ldc == 0 ? n : ldc);
@@ -269,7 +270,7 @@ public sealed partial class TransformerModelGenerator
 
         string qkv = Use(d, d + 2 * kv, EpilogueActivation.None, "self-attention Q·K·V projection");
         string output = Use(d, d, EpilogueActivation.None, "attention output projection");
-        string up = gated ? Use(d, 2 * ffn, EpilogueActivation.None, "FFN gate and up projections (SwiGLU)", ldc: hiddenStride)
+        string up = gated ? Use(d, 16 * ((ffn + 7) / 8), EpilogueActivation.SwiGlu, "FFN gate and up projections, SiLU(gate)·up (SwiGLU)", ldc: hiddenStride)
                           : Use(d, ffn, ffnActivation, "FFN first linear + activation", ldc: hiddenStride);
         string down = Use(ffn, d, EpilogueActivation.None, "FFN second linear", lda: hiddenStride);
         string? crossQuery = hasCross ? Use(d, d, EpilogueActivation.None, "cross-attention query projection") : null;

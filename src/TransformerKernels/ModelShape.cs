@@ -35,8 +35,14 @@ public sealed record ModelShape(
     /// <summary>Outputs of the FFN's first linear layer: 2·FfnDim (gate and up) for <see cref="Activation.SwiGlu"/>, else FfnDim.</summary>
     public int FfnUpWidth => Activation == Activation.SwiGlu ? 2 * FfnDim : FfnDim;
 
-    /// <summary>Floats between rows of the FFN hidden activations (the generated <c>FfnHiddenStride</c>).</summary>
-    public int FfnHiddenStride => PaddedStride(FfnUpWidth);
+    /// <summary>
+    /// Columns of the FFN's first packed layer: FfnDim, or for <see cref="Activation.SwiGlu"/> gate and up interleaved 8 and 8
+    /// per panel (<see cref="PackedLinear.PackGated"/>).
+    /// </summary>
+    public int FfnUpColumns => Activation == Activation.SwiGlu ? PackedLinear.GatedColumns(FfnDim) : FfnDim;
+
+    /// <summary>Floats between rows of the FFN hidden activations (the generated <c>FfnHiddenStride</c>): FfnDim, gated rounded up to 8, padded.</summary>
+    public int FfnHiddenStride => PaddedStride(Activation == Activation.SwiGlu ? FfnUpColumns / 2 : FfnDim);
 
     /// <summary>
     /// A row width padded by 16 floats when rows would be a multiple of 4 KiB apart: such rows share one L1 set, and the

@@ -29,6 +29,40 @@ public class GeneratedCodeTests
         Assert.DoesNotContain("bias0", withoutBias);
     }
 
+    [Fact]
+    public void SwiGluRunsInTheGateAndUpGemmsEpilogue()
+    {
+        // FfnDim 100: 13 groups of 8 hidden units → one GEMM of 208 columns writing 104 floats per hidden row.
+        var (_, _, run) = GeneratorHarness.Run(GeneratorHarness.Model(
+            "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 100, MaxSeqLen = 16, Vocab = 50, Norm = NormPlacement.RmsNorm, Activation = Activation.SwiGlu"));
+        var files = run.GeneratedTrees.ToDictionary(t => Path.GetFileName(t.FilePath), t => t.GetText().ToString());
+        string up = files["User.Model.Gemm64x208SwiGluLdc104.g.cs"];
+        Assert.Contains("global::TransformerKernels.VectorMath.Silu(gate) * up", up); // the 32-column Avx512 tiles
+        Assert.Contains("global::TransformerKernels.VectorMath.Silu(Vector256.Load(sums)) * Vector256.Load(sums + 8)", up); // AVX2 and int8 tiles
+        Assert.Contains("column / 2", up);
+        Assert.Contains("public const int FfnHiddenStride = 104;", files["User.Model.Shape.g.cs"]);
+        string blocks = files["User.Model.Blocks.g.cs"];
+        Assert.DoesNotContain("SwiGlu.Run", blocks); // no pass between the FFN GEMMs
+        Assert.Contains("Gemm100x64Lda104.Run(s.Hidden", blocks);
+    }
+
+    [Theory]
+    [InlineData("DModel = 64, Heads = 4, EncoderLayers = 1, DecoderLayers = 1, FfnDim = 96, MaxSeqLen = 16, SourceVocab = 50, TargetVocab = 50", 29_344L, 29_344L + 16_640L + 128L)]
+    [InlineData("DModel = 64, Heads = 4, KvHeads = 2, DecoderLayers = 1, FfnDim = 96, MaxSeqLen = 16, Vocab = 50, Norm = NormPlacement.RmsNorm, Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, Bias = false", 0L, 30_848L)]
+    public void ParameterCountsAreWhatACheckpointStores(string arguments, long encoderLayer, long decoderLayer)
+    {
+        // Counted by hand: d = 64, FFN 96. Encoder: QKV 64·192 + 192, out 64·64 + 64, FFN 64·96 + 96 + 96·64 + 64, two
+        // LayerNorms 2·128 = 29,344; a decoder adds cross-attention 4·(64·64 + 64) and a third LayerNorm. Llama-style: QKV
+        // 64·(64 + 2·32), out 64·64, gate and up 64·192, down 96·64, two RMSNorm scales 2·64 = 30,848, no biases.
+        var (_, _, run) = GeneratorHarness.Run(GeneratorHarness.Model(arguments));
+        string shape = run.GeneratedTrees.Single(t => t.FilePath.EndsWith("Shape.g.cs", StringComparison.Ordinal)).GetText().ToString();
+        if (encoderLayer > 0)
+        {
+            Assert.Contains($"public const long ParametersPerEncoderLayer = {encoderLayer}L;", shape);
+        }
+        Assert.Contains($"public const long ParametersPerDecoderLayer = {decoderLayer}L;", shape);
+    }
+
     [Theory]
     [MemberData(nameof(Shapes))]
     public void GeneratedSourceCompilesWithoutWarnings(string arguments)

@@ -81,6 +81,104 @@ public class GemmTests
         }
     }
 
+    public static TheoryData<string, WeightPrecision> GatedGemms()
+    {
+        var data = new TheoryData<string, WeightPrecision>();
+        // FfnDim 100 (SwiGluModel): the last group of 8 hidden units is half padding; 96 (FixtureLlama): none.
+        foreach (string name in new[] { nameof(SwiGluModel) + ".Gemm72x208SwiGluLdc104", nameof(FixtureLlama) + ".Gemm64x192SwiGluLdc96", nameof(FixtureLlamaWithoutBias) + ".Gemm64x192SwiGluLdc96" })
+        {
+            foreach (WeightPrecision precision in Enum.GetValues<WeightPrecision>())
+            {
+                data.Add(name, precision);
+            }
+        }
+        return data;
+    }
+
+    /// <summary>
+    /// The SwiGLU GEMM (gate and up packed by PackedLinear.PackGated, SiLU(gate)·up in the epilogue) in each weight
+    /// precision against the oracle's linear layer in that precision (BF16: on BF16-rounded weights; int8: the exact-integer
+    /// int8 linear — per-column quantization does not see the column order) followed by SiLU·up in double, for every row
+    /// remainder: it writes FfnDim products per row, zeros in the padding up to a multiple of 8, and nothing past that.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(GatedGemms))]
+    public unsafe void SwiGluGemmMatchesOracleForEveryRowRemainder(string name, WeightPrecision precision)
+    {
+        Type gemm = Resolve(name);
+        Type model = gemm.DeclaringType!.DeclaringType!;
+        int k = TestData.Constant(gemm, "K"), ffn = TestData.Constant(model, "FfnDim"), ldc = TestData.Constant(gemm, "Ldc");
+        int written = (ffn + 7) / 8 * 8;
+        float[] weight = TestData.Uniform(2 * ffn * k, seed: 21, scale: 1f / MathF.Sqrt(k));
+        float[] bias = name.Contains("WithoutBias", StringComparison.Ordinal) ? [] : TestData.Uniform(2 * ffn, seed: 22, scale: 0.5f);
+        float[] biasOrZeros = bias.Length == 0 ? new float[2 * ffn] : bias;
+        using PackedLinear packed = PackedLinear.PackGated(weight, bias, ffn, k);
+        Assert.Equal(TestData.Constant(gemm, "N"), packed.OutputSize);
+        packed.ConvertTo(precision, name);
+        foreach (int m in new[] { 1, 2, 3, 7, 11, 12, 13, 25, TestData.Constant(model, "MaxSeqLen") }.Distinct())
+        {
+            float[] a = TestData.Uniform(m * k, seed: 23 + m);
+            float[] both = precision switch
+            {
+                WeightPrecision.Bf16 => Reference.Linear(a, m, k, LowPrecisionReference.RoundToBf16(weight), biasOrZeros, 2 * ffn),
+                WeightPrecision.Int8 => LowPrecisionReference.LinearInt8(a, m, k, weight, biasOrZeros, 2 * ffn, Int8Paths.WeightLevels),
+                _ => Reference.Linear(a, m, k, weight, biasOrZeros, 2 * ffn),
+            };
+            var expected = new float[m * written];
+            for (int r = 0; r < m; r++)
+            {
+                for (int j = 0; j < ffn; j++)
+                {
+                    double gate = both[r * 2 * ffn + j];
+                    expected[r * written + j] = (float)(gate / (1 + Math.Exp(-gate)) * both[r * 2 * ffn + ffn + j]);
+                }
+            }
+            var c = new float[m * ldc + 64];
+            Array.Fill(c, Guard);
+            fixed (float* pa = a, pc = c)
+            {
+                TestData.RunGemm(gemm, pa, m, packed, null, pc);
+            }
+            string variant = $"{name} {precision} on {(precision == WeightPrecision.Int8 ? Int8Paths.Active : KernelPaths.Active)} m={m}";
+            TestData.AssertClose(expected, TestData.Unstrided(c, m, written, ldc), Tolerance, variant);
+            for (int i = 0; i < c.Length; i++)
+            {
+                bool inMatrix = i < m * ldc && i % ldc < written;
+                Assert.True(inMatrix || c[i] == Guard, $"{variant}: wrote outside the matrix at {i}");
+            }
+        }
+    }
+
+    [Fact]
+    public unsafe void SwiGluGemmTakesNoResidual()
+    {
+        using PackedLinear packed = PackedLinear.PackGated(new float[2 * 96 * 64], default, 96, 64);
+        var buffer = new float[192];
+        fixed (float* p = buffer)
+        {
+            float* pointer = p;
+            var e = Assert.Throws<ArgumentException>(() => FixtureLlama.Kernels.Gemm64x192SwiGluLdc96.Run(pointer, 1, packed, pointer, pointer));
+            Assert.Equal("residual", e.ParamName);
+        }
+    }
+
+    [Fact]
+    public unsafe void PackGatedInterleavesGateAndUpEightAndEight()
+    {
+        // Row r of the [2·ffn, k = 1] weight holds r, so each packed column shows which source row it came from.
+        const int ffn = 12;
+        float[] weight = [.. Enumerable.Range(0, 2 * ffn).Select(r => (float)r)];
+        float[] bias = [.. Enumerable.Range(0, 2 * ffn).Select(r => 100f + r)];
+        using PackedLinear packed = PackedLinear.PackGated(weight, bias, ffn, 1);
+        Assert.Equal(32, packed.OutputSize);
+        float[] gates = [0, 1, 2, 3, 4, 5, 6, 7], ups = [12, 13, 14, 15, 16, 17, 18, 19];
+        float[] lastGates = [8, 9, 10, 11, 0, 0, 0, 0], lastUps = [20, 21, 22, 23, 0, 0, 0, 0];
+        Assert.Equal([.. gates, .. ups, .. lastGates, .. lastUps], new ReadOnlySpan<float>(packed.Weights, 32).ToArray());
+        Assert.Equal([.. gates.Select(g => g + 100), .. ups.Select(u => u + 100), 108, 109, 110, 111, 0, 0, 0, 0, 120, 121, 122, 123, 0, 0, 0, 0],
+            new ReadOnlySpan<float>(packed.Bias, 32).ToArray());
+        Assert.Throws<ArgumentException>(() => PackedLinear.PackGated(new float[2 * ffn], default, ffn + 1, 1));
+    }
+
     [Fact]
     public unsafe void ResidualMayBeTheOutput()
     {

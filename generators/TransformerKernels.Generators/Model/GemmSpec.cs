@@ -7,6 +7,12 @@ internal enum EpilogueActivation
     Relu,
     Gelu,
     GeluTanh,
+
+    /// <summary>
+    /// SiLU(gate)·up: each 16-column panel holds 8 gate columns then the same 8 hidden units' up columns, and the epilogue
+    /// writes their 8 products at column/2 — C has half as many columns as the GEMM, and no residual.
+    /// </summary>
+    SwiGlu,
 }
 
 /// <summary>

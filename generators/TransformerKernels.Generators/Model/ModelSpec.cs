@@ -48,8 +48,18 @@ internal sealed record ModelSpec(
     /// <summary>True for the gated SiLU feed-forward (SwiGLU): the first FFN GEMM has 2·FfnDim outputs.</summary>
     public bool Gated => Activation == "SwiGlu";
 
-    /// <summary>Outputs of the FFN's first linear layer.</summary>
+    /// <summary>Outputs of the FFN's first linear layer in a checkpoint (gate and up: 2·FfnDim when gated).</summary>
     public int FfnUpWidth => Gated ? 2 * FfnDim : FfnDim;
+
+    /// <summary>
+    /// Columns of the FFN's first GEMM: FfnDim, or when gated 16 per group of 8 hidden units — the group's 8 gate columns
+    /// then its 8 up columns, so every 16-column panel holds both halves of 8 outputs and the epilogue writes SiLU(gate)·up
+    /// (the last group padded with zero columns when FfnDim is not a multiple of 8).
+    /// </summary>
+    public int FfnUpColumns => Gated ? 16 * ((FfnDim + 7) / 8) : FfnDim;
+
+    /// <summary>Floats of one FFN hidden row the first GEMM writes: FfnDim, or when gated FfnDim rounded up to 8 (padding is 0).</summary>
+    public int FfnHiddenWidth => Gated ? FfnUpColumns / 2 : FfnDim;
 
     /// <summary>Embedding rows of the decoder input and width of the output projection (0 = none).</summary>
     public int DecoderVocab => DecoderLayers > 0 ? (EncoderLayers > 0 ? TargetVocab : Vocab) : 0;

@@ -82,12 +82,12 @@ public sealed class CrossAttentionWeights : IDisposable
 public sealed class FeedForwardWeights : IDisposable
 {
     /// <summary>
-    /// Packs <c>linear1</c> [f, d] + bias [f] (gated: [2f, d], gate rows then up rows) and <c>linear2</c> [d, f] + bias [d].
-    /// Empty biases are zeros.
+    /// Packs <c>linear1</c> [f, d] + bias [f] (gated: [2f, d], gate rows then up rows, packed by
+    /// <see cref="PackedLinear.PackGated"/>) and <c>linear2</c> [d, f] + bias [d]. Empty biases are zeros.
     /// </summary>
     public FeedForwardWeights(ReadOnlySpan<float> linear1, ReadOnlySpan<float> bias1, ReadOnlySpan<float> linear2, ReadOnlySpan<float> bias2, int dModel, int ffnDim, bool gated = false)
     {
-        Up = PackedLinear.Pack(linear1, bias1, gated ? 2 * ffnDim : ffnDim, dModel);
+        Up = gated ? PackedLinear.PackGated(linear1, bias1, ffnDim, dModel) : PackedLinear.Pack(linear1, bias1, ffnDim, dModel);
         Down = PackedLinear.Pack(linear2, bias2, dModel, ffnDim);
     }
 

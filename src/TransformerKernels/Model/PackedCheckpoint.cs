@@ -11,7 +11,7 @@ namespace TransformerKernels;
 public static unsafe class PackedCheckpoint
 {
     /// <summary>The value of the "format" metadata entry.</summary>
-    public const string Format = "transformerkernels-packed-v2"; // v2: BF16 weights stored in pairs of inputs
+    public const string Format = "transformerkernels-packed-v3"; // v2: BF16 weights stored in pairs of inputs; v3: SwiGLU's gate and up interleaved per panel
 
     /// <summary>Writes <paramref name="weights"/> in the packed layout.</summary>
     public static void Save(TransformerWeights weights, string path)

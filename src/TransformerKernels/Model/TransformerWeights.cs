@@ -226,7 +226,7 @@ public sealed unsafe class TransformerWeights : IDisposable
         for (int i = 0; i < encoder.Length; i++)
         {
             encoder[i] = new EncoderLayerWeights(new SelfAttentionWeights(Linear($"encoder.{i}.qkv", shape.QkvWidth, d), Linear($"encoder.{i}.out", d, d)), Norm($"encoder.{i}.norm1"),
-                new FeedForwardWeights(Linear($"encoder.{i}.up", shape.FfnUpWidth, d), Linear($"encoder.{i}.down", d, f)), Norm($"encoder.{i}.norm2"));
+                new FeedForwardWeights(Linear($"encoder.{i}.up", shape.FfnUpColumns, d), Linear($"encoder.{i}.down", d, f)), Norm($"encoder.{i}.norm2"));
         }
         var decoder = new DecoderLayerWeights[shape.DecoderLayers];
         for (int i = 0; i < decoder.Length; i++)
@@ -235,7 +235,7 @@ public sealed unsafe class TransformerWeights : IDisposable
                 ? new CrossAttentionWeights(Linear($"decoder.{i}.cross_query", d, d), Linear($"decoder.{i}.cross_key_value", 2 * d, d), Linear($"decoder.{i}.cross_out", d, d))
                 : null;
             decoder[i] = new DecoderLayerWeights(new SelfAttentionWeights(Linear($"decoder.{i}.qkv", shape.QkvWidth, d), Linear($"decoder.{i}.out", d, d)), Norm($"decoder.{i}.norm1"),
-                cross, Norm($"decoder.{i}.norm2"), new FeedForwardWeights(Linear($"decoder.{i}.up", shape.FfnUpWidth, d), Linear($"decoder.{i}.down", d, f)), Norm($"decoder.{i}.norm3"));
+                cross, Norm($"decoder.{i}.norm2"), new FeedForwardWeights(Linear($"decoder.{i}.up", shape.FfnUpColumns, d), Linear($"decoder.{i}.down", d, f)), Norm($"decoder.{i}.norm3"));
         }
         weights.Set(Optional("source_embedding", (long)shape.EncoderVocab * d), Optional("target_embedding", (long)shape.DecoderVocab * d),
             shape.Positions == PositionEncoding.Learned ? View("positions", (long)shape.PositionTableSize * d) : null,

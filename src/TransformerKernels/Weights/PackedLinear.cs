@@ -126,6 +126,34 @@ public sealed unsafe class PackedLinear : IDisposable
     /// <exception cref="ArgumentException">A span's length does not match the declared sizes.</exception>
     public static PackedLinear Pack(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outputSize, int inputSize)
     {
+        CheckSizes(weight, bias, outputSize, inputSize);
+        return PackColumns(weight, bias, outputSize, inputSize, column => column < outputSize ? column : -1);
+    }
+
+    /// <summary>
+    /// Packs the gate and up projections of a SiLU-gated FFN (SwiGLU) as the generated GEMM whose epilogue multiplies
+    /// them wants them: <paramref name="gateAndUp"/> is [2·ffnDim, inputSize], the gate's rows then the up's (as PyTorch
+    /// concatenates them), and each 16-column panel p holds hidden units [8p, 8p + 8)'s gate columns then their up
+    /// columns, so one panel's accumulators hold both factors of 8 outputs. The layer has 16·⌈ffnDim/8⌉ columns; those
+    /// past ffnDim are zero (their products are 0).
+    /// </summary>
+    /// <exception cref="ArgumentException">A span's length does not match the declared sizes.</exception>
+    public static PackedLinear PackGated(ReadOnlySpan<float> gateAndUp, ReadOnlySpan<float> bias, int ffnDim, int inputSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(ffnDim, 1);
+        CheckSizes(gateAndUp, bias, 2 * ffnDim, inputSize);
+        return PackColumns(gateAndUp, bias, GatedColumns(ffnDim), inputSize, column =>
+        {
+            int unit = column / PanelWidth * 8 + column % 8;
+            return unit >= ffnDim ? -1 : column % PanelWidth < 8 ? unit : ffnDim + unit;
+        });
+    }
+
+    /// <summary>Columns of a gated FFN's packed gate-and-up layer: 16 per group of 8 hidden units.</summary>
+    public static int GatedColumns(int ffnDim) => PanelWidth * ((ffnDim + 7) / 8);
+
+    private static void CheckSizes(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outputSize, int inputSize)
+    {
         ArgumentOutOfRangeException.ThrowIfLessThan(outputSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
         if (weight.Length != (long)outputSize * inputSize)
@@ -136,30 +164,35 @@ public sealed unsafe class PackedLinear : IDisposable
         {
             throw new ArgumentException($"Bias has {bias.Length} floats; expected {outputSize}.", nameof(bias));
         }
-        var packed = new PackedLinear(inputSize, outputSize);
+    }
+
+    /// <summary>Packs <paramref name="columns"/> output columns; column c is row <paramref name="sourceRow"/>(c) of the weight (and bias), or zeros for −1.</summary>
+    private static PackedLinear PackColumns(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int columns, int inputSize, Func<int, int> sourceRow)
+    {
+        var packed = new PackedLinear(inputSize, columns);
         // Panel by panel, k by k: the writes are sequential and the 16 source rows are read as 16 forward streams,
         // which keeps packing a 90 MB model to tens of milliseconds.
         float* destination = packed.Weights;
+        Span<int> rows = stackalloc int[PanelWidth];
         fixed (float* source = weight)
         {
             for (int panel = 0; panel < packed.Panels; panel++)
             {
-                int columns = Math.Min(PanelWidth, outputSize - panel * PanelWidth);
-                float* rows = source + (long)panel * PanelWidth * inputSize;
+                for (int j = 0; j < PanelWidth; j++)
+                {
+                    rows[j] = sourceRow(panel * PanelWidth + j);
+                    packed.Bias[panel * PanelWidth + j] = rows[j] >= 0 && !bias.IsEmpty ? bias[rows[j]] : 0f;
+                }
                 for (int k = 0; k < inputSize; k++, destination += PanelWidth)
                 {
-                    for (int j = 0; j < columns; j++)
+                    for (int j = 0; j < PanelWidth; j++)
                     {
-                        destination[j] = rows[(long)j * inputSize + k];
-                    }
-                    for (int j = columns; j < PanelWidth; j++)
-                    {
-                        destination[j] = 0f; // padding past the last output: the kernels multiply it, so it must be 0
+                        // Padding columns are multiplied by the kernels too, so they must be 0.
+                        destination[j] = rows[j] >= 0 ? source[(long)rows[j] * inputSize + k] : 0f;
                     }
                 }
             }
         }
-        bias.CopyTo(new Span<float>(packed.Bias, outputSize));
         return packed;
     }
 
