@@ -20,7 +20,6 @@ public class GenerationBenchmarks
     private BenchLlama _model = null!;
     private int[] _prompt = [], _prompts = [], _lengths = [], _slots = [], _tokens = [], _positions = [];
     private float[] _stream = [];
-    private unsafe float* _qkv;
 
     /// <summary>Bytes of the FP32 weights a decoding step reads: every linear layer and the output projection.</summary>
     public static long WeightBytes
@@ -84,12 +83,6 @@ public class GenerationBenchmarks
         _slots = [.. Enumerable.Range(0, 8)];
         _tokens = [.. Enumerable.Range(0, 8).Select(k => k + 5)];
         _positions = [.. Enumerable.Repeat(PromptLength, 8)];
-        unsafe
-        {
-            // Rotary inputs of 128 rows, as a prefill leaves them (values in the range activations take).
-            _qkv = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(PromptLength * BenchLlama.QkvWidth * 4), 64);
-            for (int i = 0; i < PromptLength * BenchLlama.QkvWidth; i++) _qkv[i] = (float)((i * 7919 % 2001) / 1000.0 - 1);
-        }
         _stream = new float[StreamBytes / 4];
         new Random(2).NextBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_stream.AsSpan()));
         for (int i = 0; i < _stream.Length; i++)
@@ -99,9 +92,8 @@ public class GenerationBenchmarks
     }
 
     [GlobalCleanup]
-    public unsafe void Cleanup()
+    public void Cleanup()
     {
-        System.Runtime.InteropServices.NativeMemory.AlignedFree(_qkv);
         _model.Dispose();
         File.Delete(_path);
     }
@@ -117,19 +109,6 @@ public class GenerationBenchmarks
     /// <summary>One decoding step of eight sequences at position 128: one pass over the weights for all eight.</summary>
     [Benchmark]
     public float DecodeStepBatch8() => _model.Step(_slots, _tokens, _positions)[0];
-
-    /// <summary>
-    /// The rotary pass a prefill of 128 tokens runs after each layer's Q·K·V GEMM (4 layers), alone: what fusing it into
-    /// the GEMM epilogue or the attention kernel could save at most.
-    /// </summary>
-    [Benchmark]
-    public unsafe void RotaryPasses128()
-    {
-        for (int layer = 0; layer < BenchLlama.DecoderLayers; layer++)
-        {
-            BenchLlama.Kernels.Rotary.Apply(_qkv, BenchLlama.QkvWidth, PromptLength, 0);
-        }
-    }
 
     /// <summary>Reads 256 MB with 512-bit loads on one thread: the memory bandwidth a decoding step's weight stream gets.</summary>
     [Benchmark]

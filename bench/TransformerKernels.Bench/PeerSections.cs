@@ -213,8 +213,8 @@ internal static class PeerSections
                       $"Prefill: one prompt of {GenerationBenchmarks.PromptLength} tokens (% of the FMA peak × threads). Decoding steps at position {GenerationBenchmarks.PromptLength}: " +
                       "time ÷ the time to stream the weights once at the bandwidth measured in the same run (one thread reading 256 MB with 512-bit loads).");
         md.AppendLine();
-        md.AppendLine("| threads | prefill 128 | % of peak | rotary pass (share of prefill) | bandwidth | weight stream | step, batch 1 | ÷ stream | step, batch 8 | ÷ stream | tokens/s, batch 8 |");
-        md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| threads | prefill 128 | % of peak | bandwidth | weight stream | step, batch 1 | ÷ stream | step, batch 8 | ÷ stream | tokens/s, batch 8 |");
+        md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var group in runs.GroupBy(r => r.BenchmarkCase.Parameters["Threads"]?.ToString() ?? "").OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             double Mean(string method) => group.Where(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method).Select(r => r.ResultStatistics!.Mean).DefaultIfEmpty(double.NaN).First();
@@ -224,8 +224,7 @@ internal static class PeerSections
             double weightStream = GenerationBenchmarks.WeightBytes / bandwidth; // ns
             int threads = int.Parse(group.Key, Invariant);
             string percent = peak > 0 ? (GenerationBenchmarks.PrefillFlops / prefill / (peak * threads) * 100).ToString("F0", Invariant) + "%" : "–";
-            double passes = Mean(nameof(GenerationBenchmarks.RotaryPasses128));
-            md.AppendLine(string.Create(Invariant, $"| {group.Key} | {Ms(prefill)} | {percent} | {passes / 1e3:F0} µs ({passes / prefill * 100:F1}%) | {bandwidth:F1} GB/s | {Ms(weightStream)} | {Ms(one)} | {one / weightStream:F2}× | {Ms(eight)} | {eight / weightStream:F2}× | {8 / (eight / 1e9):F0} |"));
+            md.AppendLine(string.Create(Invariant, $"| {group.Key} | {Ms(prefill)} | {percent} | {bandwidth:F1} GB/s | {Ms(weightStream)} | {Ms(one)} | {one / weightStream:F2}× | {Ms(eight)} | {eight / weightStream:F2}× | {8 / (eight / 1e9):F0} |"));
         }
         md.AppendLine();
     }

@@ -32,10 +32,15 @@ public sealed partial class TransformerModelGenerator
                 w.Line($"private const int KvGroup = {model.Heads / model.KvHeads}; // query heads per key/value head (1: multi-head attention)");
                 w.Line();
                 EmitAttentionRun(w, model);
-                EmitAttentionAvx512(w, spec);
-                EmitAttentionAvx2(w, spec);
-                EmitAttentionScalar(w);
-                EmitTransposeKeys(w);
+                EmitAttentionAvx512(w, spec, model.RotaryDimensions > 0);
+                EmitAttentionAvx2(w, spec, model.RotaryDimensions > 0);
+                EmitAttentionScalar(w, model.RotaryDimensions > 0);
+                EmitTransposeKeys(w, model);
+            }
+            if (model.RotaryDimensions > 0)
+            {
+                w.Line();
+                EmitRotary(w, model);
             }
         }
         return w.ToString();
@@ -51,6 +56,11 @@ public sealed partial class TransformerModelGenerator
             w.Line("int paddedKeys = (args.KeyCount + 15) & ~15;");
             w.Line("if (args.KeysTStride < paddedKeys) throw new global::System.ArgumentOutOfRangeException(nameof(args), args.KeysTStride, $\"KeysTStride must be at least the key count rounded up to 16 ({paddedKeys}).\");");
             w.Line("if (args.ScoresStride < paddedKeys) throw new global::System.ArgumentOutOfRangeException(nameof(args), args.ScoresStride, $\"ScoresStride must be at least the key count rounded up to 16 ({paddedKeys}).\");");
+            if (model.RotaryDimensions > 0)
+            {
+                w.Line("// Rotary positions: query i is rotated by position CausalOffset + i (a decoder-only model's attention is always causal).");
+                w.Line("if (args.CausalOffset < 0 || args.CausalOffset + args.QueryCount > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(args), args.CausalOffset, $\"Rotary attention rotates query i by position CausalOffset + i; positions [{args.CausalOffset}, {args.CausalOffset + args.QueryCount}) do not fit 0..{MaxSeqLen}.\");");
+            }
             w.Line("if (args.QueryCount == 0) return;");
             w.Line($"long flops = 4L * args.QueryCount * args.KeyCount * {model.DModel};");
             using (w.Block("fixed (global::TransformerKernels.AttentionArguments* state = &args)"))
@@ -64,11 +74,21 @@ public sealed partial class TransformerModelGenerator
         w.Line();
     }
 
-    private static void EmitAttentionAvx512(SourceWriter w, AttentionSpec spec) => EmitAttentionVector(w, spec, "Avx512", "Vector512", 16, spec.HeadRow.FullVectors512, spec.HeadRow.Tail512, "Avx512F.FusedMultiplyAdd");
+    private static void EmitAttentionAvx512(SourceWriter w, AttentionSpec spec, bool rotary) => EmitAttentionVector(w, spec, rotary, "Avx512", "Vector512", 16, spec.HeadRow.FullVectors512, spec.HeadRow.Tail512, "Avx512F.FusedMultiplyAdd");
 
-    private static void EmitAttentionAvx2(SourceWriter w, AttentionSpec spec) => EmitAttentionVector(w, spec, "Avx2", "Vector256", 8, spec.HeadRow.FullVectors256, spec.HeadRow.Tail256, "Fma.MultiplyAdd");
+    private static void EmitAttentionAvx2(SourceWriter w, AttentionSpec spec, bool rotary) => EmitAttentionVector(w, spec, rotary, "Avx2", "Vector256", 8, spec.HeadRow.FullVectors256, spec.HeadRow.Tail256, "Fma.MultiplyAdd");
 
-    private static void EmitAttentionVector(SourceWriter w, AttentionSpec spec, string isa, string v, int lanes, int fullVectors, int tail, string fma)
+    /// <summary>With rotary positions, each query row of a head is rotated into a stack row (L1) before its scores.</summary>
+    private static void EmitRotateQuery(SourceWriter w, bool rotary, string isa)
+    {
+        if (rotary)
+        {
+            w.Line($"Rotary.Head{isa}(query, rotatedQuery, p->CausalOffset + i); // rotary positions: this query at its position");
+            w.Line("query = rotatedQuery;");
+        }
+    }
+
+    private static void EmitAttentionVector(SourceWriter w, AttentionSpec spec, bool rotary, string isa, string v, int lanes, int fullVectors, int tail, string fma)
     {
         w.Line($"/// <summary>{isa} path for heads [headStart, headEnd).</summary>");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
@@ -79,6 +99,10 @@ public sealed partial class TransformerModelGenerator
             {
                 w.Line($"float* tailSums = stackalloc float[{tail}];");
             }
+            if (rotary)
+            {
+                w.Line("float* rotatedQuery = stackalloc float[HeadDim];");
+            }
             using (w.Block("for (int head = headStart; head < headEnd; head++)"))
             {
                 w.Line("float* keysT = p->KeysT + (long)(head / KvGroup) * p->KeysTHeadStride; // query heads share a key/value head in groups of KvGroup");
@@ -87,6 +111,7 @@ public sealed partial class TransformerModelGenerator
                 using (w.Block("for (int i = 0; i < p->QueryCount; i++)"))
                 {
                     w.Line("float* query = p->Query + (long)i * p->QueryStride + head * HeadDim;");
+                    EmitRotateQuery(w, rotary, isa);
                     w.Line("int visible = p->CausalOffset < 0 ? p->KeyCount : global::System.Math.Min(p->KeyCount, i + p->CausalOffset + 1);");
                     w.Line($"int blocks = (visible + {lanes - 1}) / {lanes};");
                     w.Line();
@@ -213,13 +238,17 @@ public sealed partial class TransformerModelGenerator
         }
     }
 
-    private static void EmitAttentionScalar(SourceWriter w)
+    private static void EmitAttentionScalar(SourceWriter w, bool rotary)
     {
         w.Line("/// <summary>Scalar path for heads [headStart, headEnd).</summary>");
         using (w.Block("private static void HeadsScalar(void* state, int headStart, int headEnd)"))
         {
             w.Line("var p = (global::TransformerKernels.AttentionArguments*)state;");
             w.Line("float* sums = stackalloc float[HeadDim];");
+            if (rotary)
+            {
+                w.Line("float* rotatedQuery = stackalloc float[HeadDim];");
+            }
             using (w.Block("for (int head = headStart; head < headEnd; head++)"))
             {
                 w.Line("float* keysT = p->KeysT + (long)(head / KvGroup) * p->KeysTHeadStride; // query heads share a key/value head in groups of KvGroup");
@@ -227,6 +256,7 @@ public sealed partial class TransformerModelGenerator
                 using (w.Block("for (int i = 0; i < p->QueryCount; i++)"))
                 {
                     w.Line("float* query = p->Query + (long)i * p->QueryStride + head * HeadDim;");
+                    EmitRotateQuery(w, rotary, "Scalar");
                     w.Line("int visible = p->CausalOffset < 0 ? p->KeyCount : global::System.Math.Min(p->KeyCount, i + p->CausalOffset + 1);");
                     w.Line("// Step 2: scores = q·Kᵀ/√HeadDim.");
                     w.Line("float rowMax = float.NegativeInfinity;");
@@ -257,23 +287,45 @@ public sealed partial class TransformerModelGenerator
         w.Line();
     }
 
-    private static void EmitTransposeKeys(SourceWriter w)
+    private static void EmitTransposeKeys(SourceWriter w, ModelSpec m)
     {
+        int r = m.RotaryDimensions, half = r / 2;
         w.Line("/// <summary>");
         w.Line("/// Copies <paramref name=\"count\"/> key rows (heads concatenated, row stride <paramref name=\"keyStride\"/>) into the");
         w.Line("/// per-head transposed layout the attention kernel reads, starting at key position <paramref name=\"firstPosition\"/>");
-        w.Line("/// (a decode step appends one key to its cache this way).");
+        w.Line("/// (a decode step appends one key to its cache this way)" + (r > 0 ? ", each key rotated by its position (<see cref=\"Rotary\"/>)." : "."));
         w.Line("/// </summary>");
         using (w.Block("public static void TransposeKeys(float* keys, int keyStride, int count, int heads, float* keysT, int keysTHeadStride, int keysTStride, int firstPosition)"))
         {
+            if (r > 0)
+            {
+                w.Line("if (firstPosition < 0 || firstPosition + count > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(firstPosition), firstPosition, $\"Key positions [{firstPosition}, {firstPosition + count}) do not fit 0..{MaxSeqLen}.\");");
+            }
             w.Line("// Destination rows are written in order; the source rows (one cache line holds 16 dimensions) stay in L1 across d.");
             using (w.Block("for (int head = 0; head < heads; head++)"))
             {
-                using (w.Block("for (int d = 0; d < HeadDim; d++)"))
+                w.Line("float* source = keys + head * HeadDim;");
+                w.Line("float* destinationHead = keysT + (long)head * keysTHeadStride + firstPosition;");
+                if (r > 0)
                 {
-                    w.Line("float* destination = keysT + (long)head * keysTHeadStride + (long)d * keysTStride + firstPosition;");
-                    w.Line("float* source = keys + head * HeadDim + d;");
-                    w.Line("for (int j = 0; j < count; j++) destination[j] = source[(long)j * keyStride];");
+                    w.Line("// Rotary positions: key j at position firstPosition + j; dimension d < Half is x[d]·cos − x[d + Half]·sin, its partner");
+                    w.Line("// d + Half is x[d + Half]·cos + x[d]·sin — the operations Rotary.Head does on the queries, in the same order.");
+                    w.Line("float* cos = Rotary.Cosines + (long)firstPosition * Rotary.Half, sin = Rotary.Sines + (long)firstPosition * Rotary.Half;");
+                    using (w.Block("for (int d = 0; d < Rotary.Half; d++)"))
+                    {
+                        w.Line("float* destination = destinationHead + (long)d * keysTStride;");
+                        w.Line("for (int j = 0; j < count; j++) { float* x = source + (long)j * keyStride; long angle = (long)j * Rotary.Half + d; destination[j] = x[d] * cos[angle] - x[d + Rotary.Half] * sin[angle]; }");
+                    }
+                    using (w.Block("for (int d = Rotary.Half; d < Rotary.Dimensions; d++)"))
+                    {
+                        w.Line("float* destination = destinationHead + (long)d * keysTStride;");
+                        w.Line("for (int j = 0; j < count; j++) { float* x = source + (long)j * keyStride; long angle = (long)j * Rotary.Half + d - Rotary.Half; destination[j] = x[d] * cos[angle] + x[d - Rotary.Half] * sin[angle]; }");
+                    }
+                }
+                using (w.Block(r > 0 ? "for (int d = Rotary.Dimensions; d < HeadDim; d++)" : "for (int d = 0; d < HeadDim; d++)"))
+                {
+                    w.Line("float* destination = destinationHead + (long)d * keysTStride;");
+                    w.Line("for (int j = 0; j < count; j++) destination[j] = source[(long)j * keyStride + d];");
                 }
             }
         }

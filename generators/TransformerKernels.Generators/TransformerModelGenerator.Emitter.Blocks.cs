@@ -1,4 +1,3 @@
-using System.Globalization;
 using TransformerKernels.Generators.Helpers;
 using TransformerKernels.Generators.Model;
 
@@ -17,7 +16,7 @@ public sealed partial class TransformerModelGenerator
         var w = new SourceWriter();
         bool post = m.Norm == "Post";
         LayerGemms g = m.Layers;
-        using (m.RotaryDimensions > 0 ? OpenModelClass(w, m, "using global::System.Runtime.Intrinsics;") : OpenModelClass(w, m))
+        using (OpenModelClass(w, m))
         using (w.Block("partial class Kernels"))
         {
             if (m.EncoderLayers > 0)
@@ -33,10 +32,6 @@ public sealed partial class TransformerModelGenerator
                 }
             }
             EmitSelfAttend(w, m);
-            if (m.RotaryDimensions > 0)
-            {
-                EmitRotary(w, m);
-            }
         }
         return w.ToString();
     }
@@ -175,11 +170,9 @@ public sealed partial class TransformerModelGenerator
                 w.Line("int start = starts[k], length = lengths[k];");
                 w.Line($"{Runtime}DecoderLayerCache cache = caches[k];");
                 w.Line("float* qkv = s.QueryKeyValue + (long)first * QkvWidth;");
-                if (m.RotaryDimensions > 0)
-                {
-                    w.Line("// Rotary positions: rotate this segment's queries and keys by their positions before the keys join the cache.");
-                    w.Line("Rotary.Apply(qkv, QkvWidth, length, start);");
-                }
+                w.Line(m.RotaryDimensions > 0
+                    ? "// The new keys join the cache transposed, rotated by their positions on the way (rotary positions); the attention kernel rotates the queries."
+                    : "// The new keys join the cache transposed, the values as they are.");
                 w.Line("Attention.TransposeKeys(qkv + DModel, QkvWidth, length, KvHeads, cache.KeysT, HeadDim * cache.KeysTStride, cache.KeysTStride, start);");
                 w.Line("for (int i = 0; i < length; i++) new global::System.Span<float>(qkv + (long)i * QkvWidth + DModel + KvDModel, KvDModel).CopyTo(new global::System.Span<float>(cache.Values + (long)(start + i) * KvDModel, KvDModel));");
                 w.Line("// The causal mask: row i (position start + i) sees keys 0 … start + i.");
@@ -274,69 +267,6 @@ public sealed partial class TransformerModelGenerator
             w.Line("Attention.TransposeKeys(keyValue, 2 * DModel, memoryLength, Heads, cache.MemoryKeysT, HeadDim * cache.KeysTStride, cache.KeysTStride, 0);");
             w.Line("for (int i = 0; i < memoryLength; i++) new global::System.Span<float>(keyValue + (long)i * 2 * DModel + DModel, DModel).CopyTo(new global::System.Span<float>(cache.MemoryValues + (long)i * DModel, DModel));");
             w.Line("cache.MemoryLength = validLength;");
-        }
-        w.Line();
-    }
-
-    private static void EmitRotary(SourceWriter w, ModelSpec m)
-    {
-        int r = m.RotaryDimensions, half = r / 2;
-        w.Line($"/// <summary>");
-        w.Line($"/// Rotary positions (RoPE, Hugging Face's rotate-half): in each head's query and key, dimension i &lt; {half} pairs with i + {half};");
-        w.Line($"/// at position p both rotate by p·θ^(−2i/{r}), θ = {m.RotaryTheta.ToString(CultureInfo.InvariantCulture)}" + (r < m.HeadDim ? $"; dimensions {r}…{m.HeadDim - 1} stay as they are." : "."));
-        w.Line($"/// </summary>");
-        w.Line("/// <remarks>");
-        w.Line("/// The angles are tabulated once per process in double precision. The rotation is a few multiply-adds per query and key");
-        w.Line("/// element against a Q·K·V GEMM of 3·DModel multiply-adds each, so it runs as a vector loop over rows that are still in cache.");
-        w.Line("/// </remarks>");
-        using (w.Block("public static unsafe class Rotary"))
-        {
-            w.Line($"/// <summary>Rotated dimensions of each head.</summary>");
-            w.Line($"public const int Dimensions = {r};");
-            w.Line($"private const int Half = {half};");
-            w.Line("private static readonly float[] s_cos = new float[MaxSeqLen * Half], s_sin = new float[MaxSeqLen * Half];");
-            w.Line();
-            using (w.Block("static Rotary()"))
-            {
-                using (w.Block("for (int i = 0; i < Half; i++)"))
-                {
-                    w.Line($"double frequency = 1.0 / global::System.Math.Pow({m.RotaryTheta.ToString("R", CultureInfo.InvariantCulture)}, 2.0 * i / Dimensions);");
-                    w.Line("for (int p = 0; p < MaxSeqLen; p++) { double angle = p * frequency; s_cos[p * Half + i] = (float)global::System.Math.Cos(angle); s_sin[p * Half + i] = (float)global::System.Math.Sin(angle); }");
-                }
-            }
-            w.Line();
-            w.Line("/// <summary>Rotates the queries (columns [0, DModel)) and keys (columns [DModel, 2·DModel)) of <paramref name=\"rows\"/> rows at positions firstPosition, firstPosition + 1, ….</summary>");
-            using (w.Block("public static void Apply(float* qkv, int stride, int rows, int firstPosition)"))
-            {
-                w.Line("if (firstPosition < 0 || firstPosition + rows > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(firstPosition), firstPosition, $\"Positions [{firstPosition}, {firstPosition + rows}) do not fit 0..{MaxSeqLen}.\");");
-                using (w.Block("fixed (float* cosines = s_cos, sines = s_sin)"))
-                {
-                    string Rows(string isa) => $"for (int i = 0; i < rows; i++) Row{isa}(qkv + (long)i * stride, cosines + (long)(firstPosition + i) * Half, sines + (long)(firstPosition + i) * Half);";
-                    EmitPathSwitch(w, int8: false, ("Avx512", Rows("Avx512")), ("Avx2", Rows("Avx2")), (null, Rows("Scalar")));
-                }
-            }
-            w.Line();
-            // The same three operations per element on every path (x1·cos − x2·sin, x2·cos + x1·sin; no FMA), so all agree bit for bit.
-            const string scalar = "{ float x1 = x[j], x2 = x[j + Half]; x[j] = x1 * cos[j] - x2 * sin[j]; x[j + Half] = x2 * cos[j] + x1 * sin[j]; }";
-            foreach ((string isa, string v, int lanes) in new[] { ("Avx512", "Vector512", 16), ("Avx2", "Vector256", 8), ("Scalar", "", 1) })
-            {
-                int vectorEnd = lanes == 1 ? 0 : half / lanes * lanes;
-                w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
-                using (w.Block($"private static void Row{isa}(float* row, float* cos, float* sin)"))
-                using (w.Block("for (int head = 0; head < Heads + KvHeads; head++)"))
-                {
-                    w.Line("float* x = row + head * HeadDim; // heads 0…Heads−1 are queries, then the KvHeads keys'");
-                    if (vectorEnd > 0)
-                    {
-                        w.Line($"for (int j = 0; j < {vectorEnd}; j += {lanes}) {{ var x1 = {v}.Load(x + j); var x2 = {v}.Load(x + j + Half); var c = {v}.Load(cos + j); var s = {v}.Load(sin + j); {v}.Store(x1 * c - x2 * s, x + j); {v}.Store(x2 * c + x1 * s, x + j + Half); }}");
-                    }
-                    if (vectorEnd < half)
-                    {
-                        w.Line($"for (int j = {vectorEnd}; j < Half; j++) {scalar}");
-                    }
-                }
-                w.Line();
-            }
         }
         w.Line();
     }

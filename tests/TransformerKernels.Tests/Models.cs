@@ -35,3 +35,8 @@ public partial class RmsNormModel;
 [TransformerModel(DModel = 72, Heads = 3, EncoderLayers = 1, DecoderLayers = 1, FfnDim = 100, MaxSeqLen = 20, Norm = NormPlacement.RmsNorm,
                   Activation = Activation.SwiGlu, LayerNormEpsilon = 1e-6, Positions = PositionEncoding.None)]
 public partial class SwiGluModel;
+
+/// <summary>Rotary positions on part of each head: heads of 48, the first 40 dimensions rotated (20 pairs: a vector and a tail on each path), θ 500; 4 query heads over 2 key/value heads.</summary>
+[TransformerModel(DModel = 192, Heads = 4, KvHeads = 2, DecoderLayers = 1, FfnDim = 64, MaxSeqLen = 40, Vocab = 11, Norm = NormPlacement.RmsNorm,
+                  Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, RotaryDimensions = 40, RotaryTheta = 500, LayerNormEpsilon = 1e-6)]
+public partial class PartialRotaryModel;
