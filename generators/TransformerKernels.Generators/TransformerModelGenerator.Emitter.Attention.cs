@@ -306,27 +306,24 @@ public sealed partial class TransformerModelGenerator
             {
                 w.Line("float* source = keys + head * HeadDim;");
                 w.Line("float* destinationHead = keysT + (long)head * keysTHeadStride + firstPosition;");
+                // One destination row per dimension d in the range; key j's value there is the expression.
+                void Dimensions(string range, string value)
+                {
+                    using (w.Block($"for (int d = {range}; d++)"))
+                    {
+                        w.Line("float* destination = destinationHead + (long)d * keysTStride;");
+                        w.Line($"for (int j = 0; j < count; j++) {{ float* x = source + (long)j * keyStride; destination[j] = {value}; }}");
+                    }
+                }
                 if (r > 0)
                 {
                     w.Line("// Rotary positions: key j at position firstPosition + j; dimension d < Half is x[d]·cos − x[d + Half]·sin, its partner");
                     w.Line("// d + Half is x[d + Half]·cos + x[d]·sin — the operations Rotary.Head does on the queries, in the same order.");
                     w.Line("float* cos = Rotary.Cosines + (long)firstPosition * Rotary.Half, sin = Rotary.Sines + (long)firstPosition * Rotary.Half;");
-                    using (w.Block("for (int d = 0; d < Rotary.Half; d++)"))
-                    {
-                        w.Line("float* destination = destinationHead + (long)d * keysTStride;");
-                        w.Line("for (int j = 0; j < count; j++) { float* x = source + (long)j * keyStride; long angle = (long)j * Rotary.Half + d; destination[j] = x[d] * cos[angle] - x[d + Rotary.Half] * sin[angle]; }");
-                    }
-                    using (w.Block("for (int d = Rotary.Half; d < Rotary.Dimensions; d++)"))
-                    {
-                        w.Line("float* destination = destinationHead + (long)d * keysTStride;");
-                        w.Line("for (int j = 0; j < count; j++) { float* x = source + (long)j * keyStride; long angle = (long)j * Rotary.Half + d - Rotary.Half; destination[j] = x[d] * cos[angle] + x[d - Rotary.Half] * sin[angle]; }");
-                    }
+                    Dimensions("0; d < Rotary.Half", "x[d] * cos[(long)j * Rotary.Half + d] - x[d + Rotary.Half] * sin[(long)j * Rotary.Half + d]");
+                    Dimensions("Rotary.Half; d < Rotary.Dimensions", "x[d] * cos[(long)j * Rotary.Half + d - Rotary.Half] + x[d - Rotary.Half] * sin[(long)j * Rotary.Half + d - Rotary.Half]");
                 }
-                using (w.Block(r > 0 ? "for (int d = Rotary.Dimensions; d < HeadDim; d++)" : "for (int d = 0; d < HeadDim; d++)"))
-                {
-                    w.Line("float* destination = destinationHead + (long)d * keysTStride;");
-                    w.Line("for (int j = 0; j < count; j++) destination[j] = source[(long)j * keyStride + d];");
-                }
+                Dimensions(r > 0 ? "Rotary.Dimensions; d < HeadDim" : "0; d < HeadDim", "x[d]");
             }
         }
     }
