@@ -32,7 +32,7 @@ public sealed record ModelShape(
     /// <summary>Width of one head.</summary>
     public int HeadDim => DModel / Heads;
 
-    /// <summary>Outputs of the FFN's first linear layer: 2·FfnDim (gate and up) for <see cref="Activation.SwiGlu"/>, else FfnDim.</summary>
+    /// <summary>Outputs of the FFN's first linear layer in a checkpoint: 2·FfnDim (gate and up) for <see cref="Activation.SwiGlu"/>, else FfnDim.</summary>
     public int FfnUpWidth => Activation == Activation.SwiGlu ? 2 * FfnDim : FfnDim;
 
     /// <summary>

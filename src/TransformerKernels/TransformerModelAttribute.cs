@@ -110,7 +110,8 @@ public enum Activation
 
     /// <summary>
     /// The gated SiLU feed-forward of Llama: FFN(x) = (SiLU(x·W_gateᵀ) ⊙ x·W_upᵀ)·W_downᵀ. The first linear layer has
-    /// 2·FfnDim outputs, the gate's rows first, then the up projection's; one GEMM computes both.
+    /// 2·FfnDim outputs in a checkpoint, the gate's rows first, then the up projection's; one GEMM computes both, its panels
+    /// holding gate and up columns 8 and 8 (<see cref="PackedLinear.PackGated"/>), and its epilogue writes SiLU(gate)·up.
     /// </summary>
     SwiGlu = 3,
 }

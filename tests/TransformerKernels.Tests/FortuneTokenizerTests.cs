@@ -50,6 +50,27 @@ public sealed class FortuneTokenizerTests
         Assert.Equal(text, stream.Text);
     }
 
+    [Fact]
+    public void StreamedTextContinuesAPromptSplitAnywhere()
+    {
+        // Every split of one encoded text into prompt and generated tokens (except inside a character): the stream's
+        // pieces are exactly what the whole decoded text adds to the decoded prompt — word-start spaces included, which
+        // the stream only sees through the few tokens of context it decodes with each new one.
+        int[] ids = Tokenizer.Encode("A man is known by the company he keeps.  Tabs\tand 42 digits — 我有一只猫, said the cat.");
+        string whole = Tokenizer.Decode(ids);
+        for (int split = 1; split < ids.Length; split++)
+        {
+            string prompt = Tokenizer.Decode(ids[..split]);
+            if (prompt.Contains('\uFFFD'))
+            {
+                continue;
+            }
+            var stream = new TextStream(Tokenizer, ids.AsSpan(0, split));
+            string generated = string.Concat(ids[split..].Select(stream.Append));
+            Assert.Equal(whole[prompt.Length..], generated);
+        }
+    }
+
     [Theory]
     [InlineData(-1)]
     [InlineData(2048)]

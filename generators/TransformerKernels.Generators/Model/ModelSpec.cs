@@ -45,7 +45,7 @@ internal sealed record ModelSpec(
     /// <summary>Embedding rows of the encoder input (0 = float-level input only).</summary>
     public int EncoderVocab => EncoderLayers > 0 ? (DecoderLayers > 0 ? SourceVocab : Vocab) : 0;
 
-    /// <summary>True for the gated SiLU feed-forward (SwiGLU): the first FFN GEMM has 2·FfnDim outputs.</summary>
+    /// <summary>True for the gated SiLU feed-forward (SwiGLU): the first FFN GEMM computes gate and up and writes SiLU(gate)·up.</summary>
     public bool Gated => Activation == "SwiGlu";
 
     /// <summary>Outputs of the FFN's first linear layer in a checkpoint (gate and up: 2·FfnDim when gated).</summary>

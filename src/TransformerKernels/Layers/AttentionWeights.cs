@@ -78,7 +78,7 @@ public sealed class CrossAttentionWeights : IDisposable
     }
 }
 
-/// <summary>Position-wise FFN: DModel → FfnDim (+ activation) → DModel; gated (SwiGLU): DModel → 2·FfnDim → FfnDim → DModel.</summary>
+/// <summary>Position-wise FFN: DModel → FfnDim (+ activation) → DModel; gated (SwiGLU): DModel → gate and up (2·FfnDim, one GEMM whose epilogue multiplies them) → FfnDim → DModel.</summary>
 public sealed class FeedForwardWeights : IDisposable
 {
     /// <summary>
