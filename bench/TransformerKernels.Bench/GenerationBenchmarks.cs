@@ -19,7 +19,7 @@ public class GenerationBenchmarks
     private string _path = "";
     private BenchLlama _model = null!;
     private int[] _prompt = [], _prompts = [], _lengths = [], _slots = [], _tokens = [], _positions = [];
-    private float[] _stream = [];
+    private NativeBuffer _stream = null!; // allocated as the weights are (huge pages where the OS grants them), so both streams see the same page size
 
     /// <summary>Bytes of the FP32 weights a decoding step reads: every linear layer and the output projection.</summary>
     public static long WeightBytes
@@ -83,11 +83,12 @@ public class GenerationBenchmarks
         _slots = [.. Enumerable.Range(0, 8)];
         _tokens = [.. Enumerable.Range(0, 8).Select(k => k + 5)];
         _positions = [.. Enumerable.Repeat(PromptLength, 8)];
-        _stream = new float[StreamBytes / 4];
-        new Random(2).NextBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_stream.AsSpan()));
-        for (int i = 0; i < _stream.Length; i++)
+        _stream = new NativeBuffer(StreamBytes / 4, zeroed: false);
+        Span<float> stream = _stream.Span;
+        new Random(2).NextBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(stream));
+        for (int i = 0; i < stream.Length; i++)
         {
-            _stream[i] = float.IsFinite(_stream[i]) ? _stream[i] : 0f;
+            stream[i] = float.IsFinite(stream[i]) ? stream[i] : 0f;
         }
     }
 
@@ -95,6 +96,7 @@ public class GenerationBenchmarks
     public void Cleanup()
     {
         _model.Dispose();
+        _stream.Dispose();
         File.Delete(_path);
     }
 
@@ -116,13 +118,11 @@ public class GenerationBenchmarks
     {
         var a = Vector512<float>.Zero;
         var b = Vector512<float>.Zero;
-        fixed (float* p = _stream)
+        float* p = _stream.Pointer;
+        for (long i = 0; i < _stream.Length; i += 32)
         {
-            for (long i = 0; i < _stream.Length; i += 32)
-            {
-                a += Vector512.Load(p + i);
-                b += Vector512.Load(p + i + 16);
-            }
+            a += Vector512.Load(p + i);
+            b += Vector512.Load(p + i + 16);
         }
         return Vector512.Sum(a + b);
     }

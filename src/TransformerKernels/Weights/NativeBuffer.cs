@@ -28,7 +28,7 @@ public sealed unsafe class NativeBuffer : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Length = length;
         nuint bytes = (nuint)((length + Slack) * sizeof(float));
-        _pointer = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        _pointer = HugePages.Allocate(bytes);
         if (zeroed)
         {
             NativeMemory.Clear(_pointer, bytes);
