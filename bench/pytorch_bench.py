@@ -25,9 +25,24 @@ import torch.nn as nn
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
 sys.path.insert(0, os.path.join(ROOT, "tools"))
-sys.path.insert(0, os.path.join(ROOT, "tools", "train-translate"))
-sys.path.insert(0, os.path.join(ROOT, "tools", "train-generate"))
 sys.path.insert(0, os.path.join(ROOT, "tools", "fixtures"))
+
+
+def import_tool(directory, name):
+    """Imports tools/<directory>/<name>.py. tools/train-translate and tools/train-generate both have a train.py and a
+    corpus.py, so the directory goes first on sys.path while the module and its siblings import, and a sibling cached
+    from the other directory is dropped first (with both directories on the path, `import train` found the wrong one)."""
+    import importlib
+    path = os.path.abspath(os.path.join(ROOT, "tools", directory))
+    for cached in ("train", "corpus", name):
+        module = sys.modules.get(cached)
+        if module is not None and os.path.dirname(os.path.abspath(getattr(module, "__file__", "") or "")) != path:
+            del sys.modules[cached]
+    sys.path.insert(0, path)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(path)
 
 
 def loaded_blas():
@@ -121,7 +136,7 @@ def main():
 def translate_rate():
     import numpy as np
     import safetensors_io
-    import train
+    train = import_tool("train-translate", "train")
     model_dir = os.path.join(ROOT, "src", "TransformerKernels.ChineseEnglish", "model")
     source_vocab = [l.rstrip("\n") for l in open(os.path.join(model_dir, "source_vocab.txt"), encoding="utf-8") if l.strip()]
     target_vocab = [l.rstrip("\n") for l in open(os.path.join(model_dir, "target_vocab.txt"), encoding="utf-8") if l.strip()]
@@ -141,9 +156,9 @@ FORTUNE_PROMPT, FORTUNE_NEW_TOKENS = "A man is known by the company he", 128
 
 def fortune_rate():
     import sentencepiece as spm
-    import fixtures
+    fixtures = import_tool("train-generate", "fixtures")
     import llama_reference
-    import shapes
+    shapes = import_tool("train-generate", "shapes")
     directory = os.path.join(ROOT, "src", "TransformerKernels.Fortunes", "model")
     model = fixtures.load(llama_reference.Llama(shapes.LLAMA), os.path.join(directory, "llama"))
     prompt = torch.tensor([shapes.BOS] + spm.SentencePieceProcessor(model_file=os.path.join(directory, "tokenizer.model")).encode(FORTUNE_PROMPT))
