@@ -163,19 +163,22 @@ public sealed partial class TransformerModelGenerator
 
     private static void EmitGemmRun(SourceWriter w, GemmSpec gemm)
     {
-        w.Line("/// <summary>Computes C = A·W + bias" + ActivationSuffix(gemm.Activation) + " (+ residual) for the first <paramref name=\"m\"/> rows.</summary>");
+        bool swiGlu = gemm.Activation == EpilogueActivation.SwiGlu;
+        w.Line("/// <summary>Computes C = A·W + bias" + ActivationSuffix(gemm.Activation) + (swiGlu ? "" : " (+ residual)") + " for the first <paramref name=\"m\"/> rows.</summary>");
         w.Line($"/// <param name=\"a\">m rows of {gemm.K} floats, {gemm.Lda} floats apart.</param>");
         w.Line("/// <param name=\"m\">Rows (sequence positions × batch).</param>");
-        w.Line($"/// <param name=\"weights\">The layer packed by <see cref=\"global::TransformerKernels.PackedLinear.Pack\"/> with {gemm.N} outputs and {gemm.K} inputs.</param>");
-        w.Line("/// <param name=\"residual\">Added last (after the activation), or null. May be the same memory as <paramref name=\"c\"/>.</param>");
-        w.Line($"/// <param name=\"c\">m rows of {gemm.N} floats, {gemm.Ldc} floats apart.</param>");
+        w.Line(swiGlu ? $"/// <param name=\"weights\">Gate and up packed by <see cref=\"global::TransformerKernels.PackedLinear.PackGated\"/>: {gemm.N} columns, {gemm.K} inputs.</param>"
+                      : $"/// <param name=\"weights\">The layer packed by <see cref=\"global::TransformerKernels.PackedLinear.Pack\"/> with {gemm.N} outputs and {gemm.K} inputs.</param>");
+        w.Line(swiGlu ? "/// <param name=\"residual\">Must be null: the SwiGLU GEMM adds none.</param>"
+                      : "/// <param name=\"residual\">Added last (after the activation), or null. May be the same memory as <paramref name=\"c\"/>.</param>");
+        w.Line($"/// <param name=\"c\">m rows of {(swiGlu ? gemm.N / 2 : gemm.N)} floats, {gemm.Ldc} floats apart.</param>");
         using (w.Block("public static void Run(float* a, int m, global::TransformerKernels.PackedLinear weights, float* residual, float* c)"))
         {
             using (w.Block("if (weights.InputSize != K || weights.OutputSize != N)"))
             {
                 w.Line("throw new global::System.ArgumentException($\"Weights are [{weights.OutputSize}, {weights.InputSize}]; this GEMM needs [{N}, {K}].\", nameof(weights));");
             }
-            if (gemm.Activation == EpilogueActivation.SwiGlu)
+            if (swiGlu)
             {
                 w.Line("if (residual != null) throw new global::System.ArgumentException(\"The SwiGLU GEMM adds no residual; pass null.\", nameof(residual));");
             }

@@ -255,7 +255,7 @@ public sealed partial class TransformerModelGenerator
         var order = new List<(int K, int N, EpilogueActivation Act, int Lda, int Ldc)>();
         // Gated (SwiGLU): gate and up are one GEMM whose panels interleave them 8 and 8 (ModelSpec.FfnUpColumns); its epilogue
         // writes SiLU(gate)·up, so the hidden rows hold ffn (rounded up to 8) floats either way.
-        int hiddenStride = Strides.Padded(gated ? (ffn + 7) / 8 * 8 : ffn);
+        int hiddenStride = Strides.Padded(gated ? ModelSpec.GatedColumns(ffn) / 2 : ffn);
         string Use(int k, int n, EpilogueActivation act, string role, int lda = 0, int ldc = 0)
         {
             var key = (k, n, act, lda == 0 ? k : lda, ldc == 0 ? n : ldc);
@@ -270,7 +270,7 @@ public sealed partial class TransformerModelGenerator
 
         string qkv = Use(d, d + 2 * kv, EpilogueActivation.None, "self-attention Q·K·V projection");
         string output = Use(d, d, EpilogueActivation.None, "attention output projection");
-        string up = gated ? Use(d, 16 * ((ffn + 7) / 8), EpilogueActivation.SwiGlu, "FFN gate and up projections, SiLU(gate)·up (SwiGLU)", ldc: hiddenStride)
+        string up = gated ? Use(d, ModelSpec.GatedColumns(ffn), EpilogueActivation.SwiGlu, "FFN gate and up projections, SiLU(gate)·up (SwiGLU)", ldc: hiddenStride)
                           : Use(d, ffn, ffnActivation, "FFN first linear + activation", ldc: hiddenStride);
         string down = Use(ffn, d, EpilogueActivation.None, "FFN second linear", lda: hiddenStride);
         string? crossQuery = hasCross ? Use(d, d, EpilogueActivation.None, "cross-attention query projection") : null;

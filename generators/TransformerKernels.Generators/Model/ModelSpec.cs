@@ -56,10 +56,13 @@ internal sealed record ModelSpec(
     /// then its 8 up columns, so every 16-column panel holds both halves of 8 outputs and the epilogue writes SiLU(gate)·up
     /// (the last group padded with zero columns when FfnDim is not a multiple of 8).
     /// </summary>
-    public int FfnUpColumns => Gated ? 16 * ((FfnDim + 7) / 8) : FfnDim;
+    public int FfnUpColumns => Gated ? GatedColumns(FfnDim) : FfnDim;
 
     /// <summary>Floats of one FFN hidden row the first GEMM writes: FfnDim, or when gated FfnDim rounded up to 8 (padding is 0).</summary>
-    public int FfnHiddenWidth => Gated ? FfnUpColumns / 2 : FfnDim;
+    public int FfnHiddenWidth => Gated ? GatedColumns(FfnDim) / 2 : FfnDim;
+
+    /// <summary>Columns of a gated FFN's gate-and-up GEMM: 16 per group of 8 hidden units (mirrors PackedLinear.GatedColumns).</summary>
+    public static int GatedColumns(int ffnDim) => 16 * ((ffnDim + 7) / 8);
 
     /// <summary>Embedding rows of the decoder input and width of the output projection (0 = none).</summary>
     public int DecoderVocab => DecoderLayers > 0 ? (EncoderLayers > 0 ? TargetVocab : Vocab) : 0;
