@@ -19,8 +19,6 @@ public class LowPrecisionGemmTests
     /// </summary>
     private const double GeluTolerance = 1e-6;
 
-    private const float Guard = -12345.5f;
-
     private static readonly int[] RowCounts = { 1, 2, 3, 5, 7, 8, 9, 12, 13, 25, 37 };
 
     public static TheoryData<string> Gemms() => GemmTests.Gemms();
@@ -198,29 +196,8 @@ public class LowPrecisionGemmTests
         Assert.Throws<InvalidOperationException>(() => int8.ConvertTo(WeightPrecision.Bf16, "int8"));
     }
 
-    private static unsafe float[] Run(Type gemm, float[] a, int m, PackedLinear weights, float[]? residual, out string? outside)
-    {
-        int k = TestData.Constant(gemm, "K"), n = TestData.Constant(gemm, "N");
-        int lda = TestData.Constant(gemm, "Lda"), ldc = TestData.Constant(gemm, "Ldc");
-        float[] stridedA = TestData.Strided(a, m, k, lda, 0f);
-        float[]? stridedResidual = residual is null ? null : TestData.Strided(residual, m, n, ldc, 0f);
-        var c = new float[m * ldc + 64];
-        Array.Fill(c, Guard);
-        fixed (float* pa = stridedA, pr = stridedResidual, pc = c)
-        {
-            TestData.RunGemm(gemm, pa, m, weights, pr, pc);
-        }
-        outside = null;
-        for (int i = 0; i < c.Length; i++)
-        {
-            bool inMatrix = i < m * ldc && i % ldc < n;
-            if (!inMatrix && c[i] != Guard)
-            {
-                outside = $"wrote outside the matrix at {i}";
-            }
-        }
-        return TestData.Unstrided(c, m, n, ldc);
-    }
+    private static float[] Run(Type gemm, float[] a, int m, PackedLinear weights, float[]? residual, out string? outside) =>
+        TestData.RunGuarded(gemm, a, m, weights, residual, TestData.Constant(gemm, "N"), out outside);
 
     private static void AssertBitIdentical(float[] expected, float[] actual, int n, string variant)
     {

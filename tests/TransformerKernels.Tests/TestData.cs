@@ -86,6 +86,37 @@ internal static class TestData
         : gemm.Name.Contains("Relu", StringComparison.Ordinal) ? Activation.Relu
         : null;
 
+    /// <summary>What C is filled with before a guarded run: any other value outside the matrix is a stray write.</summary>
+    public const float Guard = -12345.5f;
+
+    /// <summary>
+    /// Runs a generated GEMM as the blocks do — A and the residual copied to rows Lda / Ldc floats apart, C prefilled with
+    /// <see cref="Guard"/> — and returns the first <paramref name="width"/> columns of each C row (N, or N/2 for SwiGLU);
+    /// <paramref name="outside"/> names a float written past them (null: none).
+    /// </summary>
+    public static unsafe float[] RunGuarded(Type gemm, float[] a, int m, PackedLinear weights, float[]? residual, int width, out string? outside)
+    {
+        int k = Constant(gemm, "K"), n = Constant(gemm, "N"), lda = Constant(gemm, "Lda"), ldc = Constant(gemm, "Ldc");
+        float[] stridedA = Strided(a, m, k, lda, 0f);
+        float[]? stridedResidual = residual is null ? null : Strided(residual, m, n, ldc, 0f);
+        var c = new float[m * ldc + 64];
+        Array.Fill(c, Guard);
+        fixed (float* pa = stridedA, pr = stridedResidual, pc = c)
+        {
+            RunGemm(gemm, pa, m, weights, pr, pc);
+        }
+        outside = null;
+        for (int i = 0; i < c.Length && outside is null; i++)
+        {
+            bool inMatrix = i < m * ldc && i % ldc < width;
+            if (!inMatrix && c[i] != Guard)
+            {
+                outside = $"wrote outside the matrix at {i}";
+            }
+        }
+        return Unstrided(c, m, width, ldc);
+    }
+
     /// <summary>Calls a generated GEMM's Run(a, m, weights, residual, c) through reflection.</summary>
     public static unsafe void RunGemm(Type gemm, float* a, int m, PackedLinear weights, float* residual, float* c)
     {
