@@ -35,6 +35,10 @@ public sealed partial class TransformerModelGenerator
                 EmitAttentionAvx512(w, spec, model.RotaryDimensions > 0);
                 EmitAttentionAvx2(w, spec, model.RotaryDimensions > 0);
                 EmitAttentionScalar(w, model.RotaryDimensions > 0);
+                if (model.EncoderLayers > 0)
+                {
+                    EmitSequencesRun(w, model);
+                }
                 EmitTransposeKeys(w, model);
             }
             if (model.RotaryDimensions > 0)
@@ -70,6 +74,62 @@ public sealed partial class TransformerModelGenerator
                     ("Avx2", "global::TransformerKernels.KernelThreads.Run(Heads, &HeadsAvx2, state, flops);"),
                     (null, "global::TransformerKernels.KernelThreads.Run(Heads, &HeadsScalar, state, flops);"));
             }
+        }
+        w.Line();
+    }
+
+    /// <summary>
+    /// Self-attention of an encoder batch (packed or padded) as one parallel job of (sequence, key/value head) pairs, so two
+    /// threads share the work even when every sequence is short — attention per sequence would run each one's few heads
+    /// below the parallel threshold, on one thread. Each pair transposes its own keys, then runs the heads of its group.
+    /// </summary>
+    private static void EmitSequencesRun(SourceWriter w, ModelSpec model)
+    {
+        int scoreRow = (model.MaxSeqLen + 15) / 16 * 16;
+        w.Line("/// <summary>");
+        w.Line("/// Self-attention of many sequences whose Q·K·V rows stand in one buffer (an encoder's packed or padded batch), no");
+        w.Line("/// causal mask. Threads share the work in (sequence, key/value head) pairs; each pair transposes its keys into its own");
+        w.Line("/// columns of <see cref=\"global::TransformerKernels.SequenceAttentionArguments.KeysT\"/>, then attends with them.");
+        w.Line("/// </summary>");
+        w.Line("/// <remarks>The caller (the encoder block) has checked the sequences against MaxSeqLen, the scratch and each other.</remarks>");
+        using (w.Block("public static void RunSequences(ref global::TransformerKernels.SequenceAttentionArguments args)"))
+        {
+            w.Line("long flops = 0;");
+            w.Line($"for (int k = 0; k < args.Count; k++) flops += 4L * args.Sequences[3 * k + 1] * args.Sequences[3 * k + 2] * {model.DModel};");
+            using (w.Block("fixed (global::TransformerKernels.SequenceAttentionArguments* state = &args)"))
+            {
+                EmitPathSwitch(w, int8: false,
+                    ("Avx512", "global::TransformerKernels.KernelThreads.Run(args.Count * KvHeads, &SequenceHeads<Avx512Heads>, state, flops);"),
+                    ("Avx2", "global::TransformerKernels.KernelThreads.Run(args.Count * KvHeads, &SequenceHeads<Avx2Heads>, state, flops);"),
+                    (null, "global::TransformerKernels.KernelThreads.Run(args.Count * KvHeads, &SequenceHeads<ScalarHeads>, state, flops);"));
+            }
+        }
+        w.Line();
+        w.Line("/// <summary>(Sequence, key/value head) pairs [unitStart, unitEnd): unit u is sequence u / KvHeads, key/value head u % KvHeads.</summary>");
+        using (w.Block("private static void SequenceHeads<TPath>(void* state, int unitStart, int unitEnd) where TPath : struct, IHeadsPath"))
+        {
+            w.Line("var p = (global::TransformerKernels.SequenceAttentionArguments*)state;");
+            w.Line($"float* scores = stackalloc float[{scoreRow}]; // one score row, reused by every head this thread runs");
+            using (w.Block("for (int unit = unitStart; unit < unitEnd; unit++)"))
+            {
+                w.Line("int sequence = unit / KvHeads, kvHead = unit - sequence * KvHeads;");
+                w.Line("int first = p->Sequences[3 * sequence], queries = p->Sequences[3 * sequence + 1], keys = p->Sequences[3 * sequence + 2];");
+                w.Line("float* qkv = p->QueryKeyValue + (long)first * QkvWidth;");
+                w.Line("float* keysT = p->KeysT + first; // this sequence's columns; its last block of 16 may read the next one's, masked");
+                w.Line("TransposeKeys(qkv + DModel + kvHead * HeadDim, QkvWidth, keys, 1, keysT + (long)kvHead * HeadDim * p->KeysTStride, 0, p->KeysTStride, 0);");
+                w.Line("var heads = new global::TransformerKernels.AttentionArguments { Query = qkv, QueryStride = QkvWidth, KeysT = keysT, KeysTHeadStride = HeadDim * p->KeysTStride, KeysTStride = p->KeysTStride, Values = qkv + DModel + KvDModel, ValueStride = QkvWidth, Output = p->Output + (long)first * DModel, OutputStride = DModel, QueryCount = queries, KeyCount = keys, CausalOffset = -1, Scores = scores, ScoresStride = 0 };");
+                w.Line("TPath.Run(&heads, kvHead * KvGroup, (kvHead + 1) * KvGroup);");
+            }
+        }
+        w.Line();
+        w.Line("/// <summary>One kernel path's heads loop, as a type argument so <see cref=\"SequenceHeads\"/> is compiled once per path.</summary>");
+        using (w.Block("private interface IHeadsPath"))
+        {
+            w.Line("static abstract void Run(global::TransformerKernels.AttentionArguments* args, int headStart, int headEnd);");
+        }
+        foreach (string isa in new[] { "Avx512", "Avx2", "Scalar" })
+        {
+            w.Line($"private struct {isa}Heads : IHeadsPath {{ public static void Run(global::TransformerKernels.AttentionArguments* args, int headStart, int headEnd) => Heads{isa}(args, headStart, headEnd); }}");
         }
         w.Line();
     }

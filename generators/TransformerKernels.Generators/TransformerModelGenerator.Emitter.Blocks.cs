@@ -22,6 +22,7 @@ public sealed partial class TransformerModelGenerator
             if (m.EncoderLayers > 0)
             {
                 EmitEncoderBlock(w, m, g, post);
+                EmitEncoderSequences(w);
             }
             if (m.DecoderLayers > 0)
             {
@@ -31,7 +32,6 @@ public sealed partial class TransformerModelGenerator
                     EmitPrepareCrossAttention(w, m, g);
                 }
             }
-            EmitSelfAttend(w, m);
         }
         return w.ToString();
     }
@@ -53,10 +53,8 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// <param name=\"scratch\">Scratch sized for at least batch·length rows.</param>");
         using (w.Block($"public static unsafe void EncoderBlock(float* x, int batch, int length, global::System.ReadOnlySpan<int> validLengths, {Runtime}EncoderLayerWeights weights, {Runtime}BlockScratch scratch)"))
         {
-            w.Line("CheckRows(batch, length, validLengths, scratch);");
-            w.Line("int rows = batch * length;");
-            EmitEncoderBlockBody(w, m, g, post,
-                "for (int b = 0; b < batch; b++) SelfAttend(s.QueryKeyValue + (long)b * length * QkvWidth, length, validLengths.IsEmpty ? length : validLengths[b], s.Context + (long)b * length * DModel, s);");
+            w.Line("int rows = PaddedSequences(batch, length, validLengths, scratch);");
+            EmitEncoderBlockBody(w, m, g, post, "SelfAttention(batch, s);");
         }
         w.Line();
         w.Line("/// <summary>");
@@ -70,15 +68,14 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// <param name=\"scratch\">Scratch sized for at least Σ lengths rows.</param>");
         using (w.Block($"public static unsafe void EncoderBlockPacked(float* x, global::System.ReadOnlySpan<int> lengths, {Runtime}EncoderLayerWeights weights, {Runtime}BlockScratch scratch)"))
         {
-            w.Line("int rows = CheckPackedRows(lengths, scratch);");
-            EmitEncoderBlockBody(w, m, g, post,
-                "for (int b = 0, first = 0; b < lengths.Length; first += lengths[b], b++) SelfAttend(s.QueryKeyValue + (long)first * QkvWidth, lengths[b], lengths[b], s.Context + (long)first * DModel, s);");
+            w.Line("int rows = PackedSequences(lengths, scratch);");
+            EmitEncoderBlockBody(w, m, g, post, "SelfAttention(lengths.Length, s);");
         }
         w.Line();
     }
 
-    /// <summary>The block over <c>rows</c> rows of <c>x</c>; <paramref name="attentionLoop"/> runs attention per sequence.</summary>
-    private static void EmitEncoderBlockBody(SourceWriter w, ModelSpec m, LayerGemms g, bool post, string attentionLoop)
+    /// <summary>The block over <c>rows</c> rows of <c>x</c>; <paramref name="attention"/> runs self-attention over the batch's sequences.</summary>
+    private static void EmitEncoderBlockBody(SourceWriter w, ModelSpec m, LayerGemms g, bool post, string attention)
     {
         w.Line("var s = scratch;");
         if (post)
@@ -86,7 +83,7 @@ public sealed partial class TransformerModelGenerator
             w.Line("// Multi-head self-attention. Step 1: Q, K and V of every token in one GEMM [rows, 3·DModel].");
             w.Line($"{g.AttentionQkv}.Run(x, rows, weights.SelfAttention.QueryKeyValue, null, s.QueryKeyValue);");
             w.Line("// Steps 2–4 per sequence and head: softmax(Q·Kᵀ/√HeadDim)·V, heads concatenated.");
-            w.Line(attentionLoop);
+            w.Line(attention);
             w.Line("// Concatenated heads → linear layer.");
             w.Line($"{g.AttentionOutput}.Run(s.Context, rows, weights.SelfAttention.Output, null, s.Projected);");
             w.Line("// Add & Norm: x = LayerNorm(x + attention).");
@@ -102,7 +99,7 @@ public sealed partial class TransformerModelGenerator
             w.Line("// Norm, then multi-head self-attention on the normalized rows.");
             w.Line("AddNorm.Run(x, null, weights.Norm1.Gamma, weights.Norm1.Beta, s.Normed, rows);");
             w.Line($"{g.AttentionQkv}.Run(s.Normed, rows, weights.SelfAttention.QueryKeyValue, null, s.QueryKeyValue);");
-            w.Line(attentionLoop);
+            w.Line(attention);
             w.Line("// Add: x = x + attention (the residual fused into the output projection's epilogue).");
             w.Line($"{g.AttentionOutput}.Run(s.Context, rows, weights.SelfAttention.Output, x, x);");
             w.Line($"// Norm, feed forward, add: x = x + FFN(LayerNorm(x)).");
@@ -271,40 +268,47 @@ public sealed partial class TransformerModelGenerator
         w.Line();
     }
 
-    private static void EmitSelfAttend(SourceWriter w, ModelSpec m)
+    private static void EmitEncoderSequences(SourceWriter w)
     {
-        w.Line("/// <summary>Self-attention of one sequence whose Q, K, V rows are packed as [length, QkvWidth].</summary>");
-        using (w.Block($"private static unsafe void SelfAttend(float* qkv, int length, int keyCount, float* output, {Runtime}BlockScratch s)"))
+        w.Line("/// <summary>Self-attention of the batch's sequences described in <c>s.Sequences</c>, their Q·K·V rows in <c>s.QueryKeyValue</c>.</summary>");
+        using (w.Block($"private static unsafe void SelfAttention(int sequences, {Runtime}BlockScratch s)"))
         {
-            w.Line("Attention.TransposeKeys(qkv + DModel, QkvWidth, length, KvHeads, s.KeysT, HeadDim * s.KeysTStride, s.KeysTStride, 0);");
-            w.Line($"var args = new {Runtime}AttentionArguments {{ Query = qkv, QueryStride = QkvWidth, KeysT = s.KeysT, KeysTHeadStride = HeadDim * s.KeysTStride, KeysTStride = s.KeysTStride, Values = qkv + DModel + KvDModel, ValueStride = QkvWidth, Output = output, OutputStride = DModel, QueryCount = length, KeyCount = keyCount, CausalOffset = -1, Scores = s.Scores, ScoresStride = s.KeysTStride }};");
-            w.Line("Attention.Run(ref args);");
+            w.Line($"var args = new {Runtime}SequenceAttentionArguments {{ QueryKeyValue = s.QueryKeyValue, Sequences = s.Sequences, Count = sequences, KeysT = s.KeysT, KeysTStride = s.RowKeysTStride, Output = s.Context }};");
+            w.Line("Attention.RunSequences(ref args);");
         }
         w.Line();
-        w.Line("/// <summary>Rejects batches that do not fit the declared shape or the scratch.</summary>");
-        using (w.Block($"private static void CheckRows(int batch, int length, global::System.ReadOnlySpan<int> validLengths, {Runtime}BlockScratch scratch)"))
+        w.Line("/// <summary>Rejects a padded batch that does not fit the declared shape or the scratch; describes its sequences in the scratch and returns its rows.</summary>");
+        using (w.Block($"private static unsafe int PaddedSequences(int batch, int length, global::System.ReadOnlySpan<int> validLengths, {Runtime}BlockScratch scratch)"))
         {
             w.Line("if (batch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"At least one sequence is needed.\");");
             w.Line("if (length < 1 || length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(length), length, $\"Sequence length must be 1..{MaxSeqLen} (MaxSeqLen).\");");
             w.Line("if ((long)batch * length > scratch.MaxRows) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, $\"Scratch holds {scratch.MaxRows} rows; {batch}×{length} needed.\");");
             w.Line("if (!validLengths.IsEmpty && validLengths.Length != batch) throw new global::System.ArgumentException($\"validLengths has {validLengths.Length} entries; expected one per sequence ({batch}).\", nameof(validLengths));");
-            using (w.Block("foreach (int valid in validLengths)"))
+            using (w.Block("for (int b = 0; b < batch; b++)"))
             {
+                w.Line("int valid = validLengths.IsEmpty ? length : validLengths[b];");
                 w.Line("if (valid < 1 || valid > length) throw new global::System.ArgumentOutOfRangeException(nameof(validLengths), valid, $\"Each valid length must be 1..{length}.\");");
+                w.Line("// Every row is a query (padding rows too: their outputs are ignored); only the valid rows are keys.");
+                w.Line("int* sequence = scratch.Sequences + 3 * b;");
+                w.Line("sequence[0] = b * length; sequence[1] = length; sequence[2] = valid;");
             }
+            w.Line("return batch * length;");
         }
         w.Line();
-        w.Line("/// <summary>Rejects packed sequences that do not fit the declared shape or the scratch; returns their total rows.</summary>");
-        using (w.Block($"private static int CheckPackedRows(global::System.ReadOnlySpan<int> lengths, {Runtime}BlockScratch scratch)"))
+        w.Line("/// <summary>Rejects packed sequences that do not fit the declared shape or the scratch; describes them in the scratch and returns their total rows.</summary>");
+        using (w.Block($"private static unsafe int PackedSequences(global::System.ReadOnlySpan<int> lengths, {Runtime}BlockScratch scratch)"))
         {
             w.Line("if (lengths.IsEmpty) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), 0, \"At least one sequence is needed.\");");
             w.Line("long rows = 0;");
-            using (w.Block("foreach (int length in lengths)"))
+            using (w.Block("for (int b = 0; b < lengths.Length; b++)"))
             {
+                w.Line("int length = lengths[b];");
                 w.Line("if (length < 1 || length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), length, $\"Each sequence length must be 1..{MaxSeqLen} (MaxSeqLen).\");");
+                w.Line("if (rows + length > scratch.MaxRows) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), rows + length, $\"Scratch holds {scratch.MaxRows} rows; the sequences have more.\");");
+                w.Line("int* sequence = scratch.Sequences + 3 * b;");
+                w.Line("sequence[0] = (int)rows; sequence[1] = length; sequence[2] = length;");
                 w.Line("rows += length;");
             }
-            w.Line("if (rows > scratch.MaxRows) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), rows, $\"Scratch holds {scratch.MaxRows} rows; the sequences have {rows}.\");");
             w.Line("return (int)rows;");
         }
     }

@@ -21,11 +21,20 @@ public sealed unsafe class BlockScratch : IDisposable
             new NativeBuffer((long)MaxRows * d),                // Projected
             new NativeBuffer((long)MaxRows * d),                // Normed
             new NativeBuffer((long)MaxRows * shape.FfnHiddenStride), // Hidden
-            new NativeBuffer((long)shape.DModel * padded),      // KeysT: Heads × HeadDim × padded
+            new NativeBuffer((long)shape.DModel * RowKeysTStrideFor(MaxRows)), // KeysT: Heads × HeadDim × RowKeysTStride
             new NativeBuffer((long)shape.Heads * padded),       // Scores
+            new NativeBuffer(3L * MaxRows),                     // Sequences: 3 ints each (floats and ints are both 4 bytes)
         ];
         KeysTStride = padded;
+        RowKeysTStride = RowKeysTStrideFor(MaxRows);
     }
+
+    /// <summary>
+    /// The rows rounded up to 16, plus 16 (attention reads a sequence's keys in blocks of 16, so the last block of the last
+    /// sequence may reach 15 columns past the rows), made an odd multiple of 16 floats: the HeadDim rows of a head then start
+    /// on different cache sets instead of all on one, which a power-of-two stride would do.
+    /// </summary>
+    private static int RowKeysTStrideFor(int rows) => (((rows + 15) / 16 + 1) | 1) * 16;
 
     /// <summary>Rows (batch × positions) the buffers hold.</summary>
     public int MaxRows { get; }
@@ -45,13 +54,23 @@ public sealed unsafe class BlockScratch : IDisposable
     /// <summary>FFN hidden activations [rows, FfnDim], rows <see cref="ModelShape.FfnHiddenStride"/> floats apart.</summary>
     public float* Hidden => _buffers[4].Pointer;
 
-    /// <summary>One sequence's keys transposed per head [Heads, HeadDim, KeysTStride].</summary>
+    /// <summary>
+    /// Keys transposed per head, one column per row of the batch [Heads, HeadDim, <see cref="RowKeysTStride"/>]: every
+    /// sequence of an encoder batch keeps its keys at its own rows' columns, so (sequence, head) pairs run in parallel. One
+    /// sequence may also use it as [Heads, HeadDim, KeysTStride].
+    /// </summary>
     public float* KeysT => _buffers[5].Pointer;
+
+    /// <summary>Floats between the dimensions of <see cref="KeysT"/> when it is indexed by row (≥ MaxRows + 16).</summary>
+    public int RowKeysTStride { get; }
+
+    /// <summary>Per sequence of an encoder batch: its first row, query rows and key rows (<see cref="SequenceAttentionArguments.Sequences"/>).</summary>
+    public int* Sequences => (int*)_buffers[7].Pointer;
 
     /// <summary>One score row per head [Heads, KeysTStride].</summary>
     public float* Scores => _buffers[6].Pointer;
 
-    /// <summary>MaxSeqLen rounded up to 16.</summary>
+    /// <summary>MaxSeqLen rounded up to 16: floats between the score rows.</summary>
     public int KeysTStride { get; }
 
     /// <inheritdoc/>
@@ -106,7 +125,7 @@ public sealed unsafe class DecoderLayerCache : IDisposable
     /// <summary>Encoder-output values [MaxSeqLen, DModel] (the owner's, when shared).</summary>
     public float* MemoryValues => (_memoryOwner ?? this)._memoryValues is { } buffer ? buffer.Pointer : null;
 
-    /// <summary>MaxSeqLen rounded up to 16.</summary>
+    /// <summary>MaxSeqLen rounded up to 16: floats between the score rows.</summary>
     public int KeysTStride { get; }
 
     /// <summary>Encoder positions the cross-attention may see (set by PrepareCrossAttention; the owner's, when shared).</summary>

@@ -91,3 +91,31 @@ public unsafe struct AttentionArguments
     /// <summary>Optional: normalized attention weights written at Probabilities + (h·QueryCount + i)·KeyCount + j, or null.</summary>
     public float* Probabilities;
 }
+
+/// <summary>
+/// Arguments of the generated self-attention over many sequences at once (an encoder's packed or padded batch): the
+/// sequences' Q·K·V rows stand in one buffer, and the work is split over threads in (sequence, key/value head) pairs.
+/// </summary>
+public unsafe struct SequenceAttentionArguments
+{
+    /// <summary>Rows of [Q | K | V] (the model's QkvWidth floats apart), every sequence's rows back to back.</summary>
+    public float* QueryKeyValue;
+
+    /// <summary>Per sequence, three ints: its first row, its query rows, its key rows (rows past them are padding).</summary>
+    public int* Sequences;
+
+    /// <summary>Sequences.</summary>
+    public int Count;
+
+    /// <summary>
+    /// Keys transposed per head, indexed by row: dimension d of head h of row r at KeysT + (h·HeadDim + d)·KeysTStride + r.
+    /// Each (sequence, head) pair writes its own keys there before attending to them.
+    /// </summary>
+    public float* KeysT;
+
+    /// <summary>Floats between dimensions in <see cref="KeysT"/>: at least the rows plus 16 (a sequence's last block of 16 keys may read past its rows).</summary>
+    public int KeysTStride;
+
+    /// <summary>Output rows (the model's DModel floats apart), heads concatenated, row for row with the queries.</summary>
+    public float* Output;
+}
