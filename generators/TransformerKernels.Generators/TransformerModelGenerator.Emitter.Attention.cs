@@ -35,9 +35,14 @@ public sealed partial class TransformerModelGenerator
                 EmitAttentionAvx512(w, spec, model.RotaryDimensions > 0);
                 EmitAttentionAvx2(w, spec, model.RotaryDimensions > 0);
                 EmitAttentionScalar(w, model.RotaryDimensions > 0);
+                EmitHeadsPaths(w);
                 if (model.EncoderLayers > 0)
                 {
                     EmitSequencesRun(w, model);
+                }
+                if (model.DecoderLayers > 0)
+                {
+                    EmitSegmentsRun(w, model);
                 }
                 EmitTransposeKeys(w, model);
             }
@@ -98,10 +103,7 @@ public sealed partial class TransformerModelGenerator
             w.Line($"for (int k = 0; k < args.Count; k++) flops += 4L * args.Sequences[3 * k + 1] * args.Sequences[3 * k + 2] * {model.DModel};");
             using (w.Block("fixed (global::TransformerKernels.SequenceAttentionArguments* state = &args)"))
             {
-                EmitPathSwitch(w, int8: false,
-                    ("Avx512", "global::TransformerKernels.KernelThreads.Run(args.Count * KvHeads, &SequenceHeads<Avx512Heads>, state, flops);"),
-                    ("Avx2", "global::TransformerKernels.KernelThreads.Run(args.Count * KvHeads, &SequenceHeads<Avx2Heads>, state, flops);"),
-                    (null, "global::TransformerKernels.KernelThreads.Run(args.Count * KvHeads, &SequenceHeads<ScalarHeads>, state, flops);"));
+                EmitPathDispatch(w, "args.Count * KvHeads", "SequenceHeads", "state");
             }
         }
         w.Line();
@@ -122,7 +124,12 @@ public sealed partial class TransformerModelGenerator
             }
         }
         w.Line();
-        w.Line("/// <summary>One kernel path's heads loop, as a type argument so <see cref=\"SequenceHeads\"/> is compiled once per path.</summary>");
+    }
+
+    /// <summary>The three kernel paths' heads loops as type arguments, so a generic work function is compiled once per path.</summary>
+    private static void EmitHeadsPaths(SourceWriter w)
+    {
+        w.Line("/// <summary>One kernel path's heads loop, as a type argument: a generic work function is compiled once per path.</summary>");
         using (w.Block("private interface IHeadsPath"))
         {
             w.Line("static abstract void Run(global::TransformerKernels.AttentionArguments* args, int headStart, int headEnd);");
@@ -130,6 +137,89 @@ public sealed partial class TransformerModelGenerator
         foreach (string isa in new[] { "Avx512", "Avx2", "Scalar" })
         {
             w.Line($"private struct {isa}Heads : IHeadsPath {{ public static void Run(global::TransformerKernels.AttentionArguments* args, int headStart, int headEnd) => Heads{isa}(args, headStart, headEnd); }}");
+        }
+        w.Line();
+    }
+
+    /// <summary>Dispatches <paramref name="work"/>&lt;path&gt; over <paramref name="units"/> on the active kernel path.</summary>
+    private static void EmitPathDispatch(SourceWriter w, string units, string work, string state) =>
+        EmitPathSwitch(w, int8: false,
+            ("Avx512", $"global::TransformerKernels.KernelThreads.Run({units}, &{work}<Avx512Heads>, {state}, flops);"),
+            ("Avx2", $"global::TransformerKernels.KernelThreads.Run({units}, &{work}<Avx2Heads>, {state}, flops);"),
+            (null, $"global::TransformerKernels.KernelThreads.Run({units}, &{work}<ScalarHeads>, {state}, flops);"));
+
+    /// <summary>
+    /// Self- and cross-attention of a decoder step over several segments (sequences or beams, one or more rows each) as one
+    /// parallel job of (segment, head) pairs: a step of many single-row segments has too little work per segment to split
+    /// its heads, but plenty across segments. A self-attention pair first appends its rows' keys (transposed, rotated with
+    /// rotary positions) and values to its segment's cache, for its own key/value head only.
+    /// </summary>
+    private static void EmitSegmentsRun(SourceWriter w, ModelSpec model)
+    {
+        int scoreRow = (model.MaxSeqLen + 15) / 16 * 16;
+        const string args = "global::TransformerKernels.SegmentAttentionArguments";
+        w.Line("/// <summary>");
+        w.Line("/// Masked self-attention of a decoder step's segments: each (segment, key/value head) pair appends its rows' keys and");
+        w.Line("/// values to the segment's cache, then attends causally over positions [0, Start + i] for row i.");
+        w.Line("/// </summary>");
+        w.Line("/// <remarks>The caller (the decoder block) has checked the segments against MaxSeqLen, their caches and each other.</remarks>");
+        using (w.Block($"public static void RunSelfSegments(ref {args} args)"))
+        {
+            w.Line("long flops = 0;");
+            w.Line($"for (int k = 0; k < args.Count; k++) flops += 4L * args.Segments[k].Length * (args.Segments[k].Start + args.Segments[k].Length) * {model.DModel};");
+            using (w.Block($"fixed ({args}* state = &args)"))
+            {
+                EmitPathDispatch(w, "args.Count * KvHeads", "SelfSegmentHeads", "state");
+            }
+        }
+        w.Line();
+        w.Line("/// <summary>(Segment, key/value head) pairs [unitStart, unitEnd): unit u is segment u / KvHeads, key/value head u % KvHeads.</summary>");
+        using (w.Block("private static void SelfSegmentHeads<TPath>(void* state, int unitStart, int unitEnd) where TPath : struct, IHeadsPath"))
+        {
+            w.Line($"var p = ({args}*)state;");
+            w.Line($"float* scores = stackalloc float[{scoreRow}]; // one score row, reused by every head this thread runs");
+            using (w.Block("for (int unit = unitStart; unit < unitEnd; unit++)"))
+            {
+                w.Line("int k = unit / KvHeads, kvHead = unit - k * KvHeads;");
+                w.Line("global::TransformerKernels.AttentionSegment* g = p->Segments + k;");
+                w.Line("float* qkv = p->Query + (long)g->First * QkvWidth;");
+                w.Line("// This head's keys join the cache transposed (rotated by their positions, with rotary positions), its values as they are.");
+                w.Line("TransposeKeys(qkv + DModel + kvHead * HeadDim, QkvWidth, g->Length, 1, g->KeysT + (long)kvHead * HeadDim * g->KeysTStride, 0, g->KeysTStride, g->Start);");
+                w.Line("for (int i = 0; i < g->Length; i++) new global::System.Span<float>(qkv + (long)i * QkvWidth + DModel + KvDModel + kvHead * HeadDim, HeadDim).CopyTo(new global::System.Span<float>(g->Values + (long)(g->Start + i) * KvDModel + kvHead * HeadDim, HeadDim));");
+                w.Line("// The causal mask: row i (position Start + i) sees keys 0 … Start + i.");
+                w.Line("var heads = new global::TransformerKernels.AttentionArguments { Query = qkv, QueryStride = QkvWidth, KeysT = g->KeysT, KeysTHeadStride = HeadDim * g->KeysTStride, KeysTStride = g->KeysTStride, Values = g->Values, ValueStride = KvDModel, Output = p->Output + (long)g->First * DModel, OutputStride = DModel, QueryCount = g->Length, KeyCount = g->Start + g->Length, CausalOffset = g->Start, Scores = scores, ScoresStride = 0 };");
+                w.Line("TPath.Run(&heads, kvHead * KvGroup, (kvHead + 1) * KvGroup);");
+            }
+        }
+        w.Line();
+        if (model.EncoderLayers == 0)
+        {
+            return;
+        }
+        w.Line("/// <summary>Encoder–decoder attention of a decoder step's segments, each over its own encoder output, in (segment, head) pairs.</summary>");
+        w.Line("/// <remarks>The caller (the decoder block) has checked that every segment's cache holds an encoder output.</remarks>");
+        using (w.Block($"public static void RunCrossSegments(ref {args} args)"))
+        {
+            w.Line("long flops = 0;");
+            w.Line($"for (int k = 0; k < args.Count; k++) flops += 4L * args.Segments[k].Length * args.Segments[k].MemoryLength * {model.DModel};");
+            using (w.Block($"fixed ({args}* state = &args)"))
+            {
+                EmitPathDispatch(w, "args.Count * Heads", "CrossSegmentHeads", "state");
+            }
+        }
+        w.Line();
+        w.Line("/// <summary>(Segment, head) pairs [unitStart, unitEnd): unit u is segment u / Heads, head u % Heads.</summary>");
+        using (w.Block("private static void CrossSegmentHeads<TPath>(void* state, int unitStart, int unitEnd) where TPath : struct, IHeadsPath"))
+        {
+            w.Line($"var p = ({args}*)state;");
+            w.Line($"float* scores = stackalloc float[{scoreRow}];");
+            using (w.Block("for (int unit = unitStart; unit < unitEnd; unit++)"))
+            {
+                w.Line("int k = unit / Heads, head = unit - k * Heads;");
+                w.Line("global::TransformerKernels.AttentionSegment* g = p->Segments + k;");
+                w.Line("var heads = new global::TransformerKernels.AttentionArguments { Query = p->Query + (long)g->First * DModel, QueryStride = DModel, KeysT = g->MemoryKeysT, KeysTHeadStride = HeadDim * g->KeysTStride, KeysTStride = g->KeysTStride, Values = g->MemoryValues, ValueStride = DModel, Output = p->Output + (long)g->First * DModel, OutputStride = DModel, QueryCount = g->Length, KeyCount = g->MemoryLength, CausalOffset = -1, Scores = scores, ScoresStride = 0, Probabilities = p->Probabilities };");
+                w.Line("TPath.Run(&heads, head, head + 1);");
+            }
         }
         w.Line();
     }

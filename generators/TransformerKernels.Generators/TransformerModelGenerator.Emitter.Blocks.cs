@@ -162,20 +162,11 @@ public sealed partial class TransformerModelGenerator
                 w.Line("AddNorm.Run(y, null, weights.Norm1.Gamma, weights.Norm1.Beta, s.Normed, rows);");
             }
             w.Line($"{g.AttentionQkv}.Run({(post ? "y" : "s.Normed")}, rows, weights.SelfAttention.QueryKeyValue, null, s.QueryKeyValue);");
-            using (w.Block("for (int k = 0, first = 0; k < lengths.Length; first += lengths[k], k++)"))
-            {
-                w.Line("int start = starts[k], length = lengths[k];");
-                w.Line($"{Runtime}DecoderLayerCache cache = caches[k];");
-                w.Line("float* qkv = s.QueryKeyValue + (long)first * QkvWidth;");
-                w.Line(m.RotaryDimensions > 0
-                    ? "// The new keys join the cache transposed, rotated by their positions on the way (rotary positions); the attention kernel rotates the queries."
-                    : "// The new keys join the cache transposed, the values as they are.");
-                w.Line("Attention.TransposeKeys(qkv + DModel, QkvWidth, length, KvHeads, cache.KeysT, HeadDim * cache.KeysTStride, cache.KeysTStride, start);");
-                w.Line("for (int i = 0; i < length; i++) new global::System.Span<float>(qkv + (long)i * QkvWidth + DModel + KvDModel, KvDModel).CopyTo(new global::System.Span<float>(cache.Values + (long)(start + i) * KvDModel, KvDModel));");
-                w.Line("// The causal mask: row i (position start + i) sees keys 0 … start + i.");
-                w.Line($"var self = new {Runtime}AttentionArguments {{ Query = qkv, QueryStride = QkvWidth, KeysT = cache.KeysT, KeysTHeadStride = HeadDim * cache.KeysTStride, KeysTStride = cache.KeysTStride, Values = cache.Values, ValueStride = KvDModel, Output = s.Context + (long)first * DModel, OutputStride = DModel, QueryCount = length, KeyCount = start + length, CausalOffset = start, Scores = s.Scores, ScoresStride = s.KeysTStride }};");
-                w.Line("Attention.Run(ref self);");
-            }
+            w.Line(m.RotaryDimensions > 0
+                ? "// Per segment and head: the new keys join the cache transposed, rotated by their positions (rotary positions; the kernel rotates the queries), the values as they are; then attention with the causal mask."
+                : "// Per segment and head: the new keys join the cache transposed, the values as they are; then attention with the causal mask.");
+            w.Line($"var self = new {Runtime}SegmentAttentionArguments {{ Segments = s.Segments, Count = lengths.Length, Query = s.QueryKeyValue, Output = s.Context }};");
+            w.Line("Attention.RunSelfSegments(ref self);");
             EmitSubLayerEnd(w, post, $"{g.AttentionOutput}.Run(s.Context, rows, weights.SelfAttention.Output, ", "weights.Norm1", "rows");
             if (cross)
             {
@@ -185,12 +176,8 @@ public sealed partial class TransformerModelGenerator
                     w.Line("AddNorm.Run(y, null, weights.Norm2.Gamma, weights.Norm2.Beta, s.Normed, rows);");
                 }
                 w.Line($"{g.CrossQuery}.Run({(post ? "y" : "s.Normed")}, rows, weights.CrossAttention!.Query, null, s.QueryKeyValue);");
-                using (w.Block("for (int k = 0, first = 0; k < lengths.Length; first += lengths[k], k++)"))
-                {
-                    w.Line($"{Runtime}DecoderLayerCache cache = caches[k];");
-                    w.Line($"var memory = new {Runtime}AttentionArguments {{ Query = s.QueryKeyValue + (long)first * DModel, QueryStride = DModel, KeysT = cache.MemoryKeysT, KeysTHeadStride = HeadDim * cache.KeysTStride, KeysTStride = cache.KeysTStride, Values = cache.MemoryValues, ValueStride = DModel, Output = s.Context + (long)first * DModel, OutputStride = DModel, QueryCount = lengths[k], KeyCount = cache.MemoryLength, CausalOffset = -1, Scores = s.Scores, ScoresStride = s.KeysTStride, Probabilities = crossAttentionWeights }};");
-                    w.Line("Attention.Run(ref memory);");
-                }
+                w.Line($"var memory = new {Runtime}SegmentAttentionArguments {{ Segments = s.Segments, Count = lengths.Length, Query = s.QueryKeyValue, Output = s.Context, Probabilities = crossAttentionWeights }};");
+                w.Line("Attention.RunCrossSegments(ref memory);");
                 EmitSubLayerEnd(w, post, $"{g.AttentionOutput}.Run(s.Context, rows, weights.CrossAttention.Output, ", "weights.Norm2", "rows");
             }
             string ffnNorm = cross ? "weights.Norm3" : "weights.Norm2";
@@ -203,8 +190,8 @@ public sealed partial class TransformerModelGenerator
             EmitSubLayerEnd(w, post, $"{g.FfnDown}.Run(s.Hidden, rows, weights.FeedForward.Down, ", ffnNorm, "rows");
         }
         w.Line();
-        w.Line("/// <summary>Rejects decoder segments that do not fit the declared shape, their caches or the scratch; returns their total rows.</summary>");
-        using (w.Block($"private static int CheckDecoderSegments(global::System.ReadOnlySpan<int> starts, global::System.ReadOnlySpan<int> lengths, global::System.ReadOnlySpan<{Runtime}DecoderLayerCache> caches, {Runtime}BlockScratch scratch, bool singleSegmentOutput)"))
+        w.Line("/// <summary>Rejects decoder segments that do not fit the declared shape, their caches or the scratch; describes them in <c>scratch.Segments</c> and returns their total rows.</summary>");
+        using (w.Block($"private static unsafe int CheckDecoderSegments(global::System.ReadOnlySpan<int> starts, global::System.ReadOnlySpan<int> lengths, global::System.ReadOnlySpan<{Runtime}DecoderLayerCache> caches, {Runtime}BlockScratch scratch, bool singleSegmentOutput)"))
         {
             w.Line("if (lengths.IsEmpty) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), 0, \"At least one segment is needed.\");");
             w.Line("if (starts.Length != lengths.Length || caches.Length != lengths.Length) throw new global::System.ArgumentException($\"starts ({starts.Length}), lengths ({lengths.Length}) and caches ({caches.Length}) must have one entry per segment.\", nameof(caches));");
@@ -219,9 +206,11 @@ public sealed partial class TransformerModelGenerator
                     w.Line("if (caches[k].MemoryLength < 1) throw new global::System.InvalidOperationException(\"Call PrepareCrossAttention with the encoder output before decoding.\");");
                 }
                 w.Line("for (int j = 0; j < k; j++) if (ReferenceEquals(caches[j], caches[k])) throw new global::System.ArgumentException($\"Segments {j} and {k} share a cache; each sequence needs its own.\", nameof(caches));");
+                w.Line("if (rows + lengths[k] > scratch.MaxRows) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), rows + lengths[k], $\"Scratch holds {scratch.MaxRows} rows; the segments have more.\");");
+                w.Line($"{Runtime}DecoderLayerCache cache = caches[k];");
+                w.Line($"scratch.Segments[k] = new {Runtime}AttentionSegment {{ First = (int)rows, Start = starts[k], Length = lengths[k], KeysTStride = cache.KeysTStride, KeysT = cache.KeysT, Values = cache.Values, MemoryKeysT = cache.MemoryKeysT, MemoryValues = cache.MemoryValues, MemoryLength = cache.MemoryLength }};");
                 w.Line("rows += lengths[k];");
             }
-            w.Line("if (rows > scratch.MaxRows) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), rows, $\"Scratch holds {scratch.MaxRows} rows; the segments have {rows}.\");");
             w.Line("return (int)rows;");
         }
         w.Line();

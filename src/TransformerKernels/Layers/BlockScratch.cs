@@ -24,6 +24,7 @@ public sealed unsafe class BlockScratch : IDisposable
             new NativeBuffer((long)shape.DModel * RowKeysTStrideFor(MaxRows)), // KeysT: Heads × HeadDim × RowKeysTStride
             new NativeBuffer((long)shape.Heads * padded),       // Scores
             new NativeBuffer(3L * MaxRows),                     // Sequences: 3 ints each (floats and ints are both 4 bytes)
+            new NativeBuffer((long)MaxRows * sizeof(AttentionSegment) / sizeof(float)), // Segments: at most one per row
         ];
         KeysTStride = padded;
         RowKeysTStride = RowKeysTStrideFor(MaxRows);
@@ -66,6 +67,9 @@ public sealed unsafe class BlockScratch : IDisposable
 
     /// <summary>Per sequence of an encoder batch: its first row, query rows and key rows (<see cref="SequenceAttentionArguments.Sequences"/>).</summary>
     public int* Sequences => (int*)_buffers[7].Pointer;
+
+    /// <summary>Per segment of a decoder step: its rows and its cache (<see cref="SegmentAttentionArguments.Segments"/>).</summary>
+    public AttentionSegment* Segments => (AttentionSegment*)_buffers[8].Pointer;
 
     /// <summary>One score row per head [Heads, KeysTStride].</summary>
     public float* Scores => _buffers[6].Pointer;

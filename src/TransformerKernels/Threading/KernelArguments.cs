@@ -119,3 +119,59 @@ public unsafe struct SequenceAttentionArguments
     /// <summary>Output rows (the model's DModel floats apart), heads concatenated, row for row with the queries.</summary>
     public float* Output;
 }
+
+/// <summary>
+/// One segment of a decoder step over several sequences (<see cref="SegmentAttentionArguments"/>): rows of one sequence at
+/// consecutive positions, and where its cache keeps its keys and values.
+/// </summary>
+public unsafe struct AttentionSegment
+{
+    /// <summary>Its first row among the step's rows.</summary>
+    public int First;
+
+    /// <summary>Position of its first row; the cache holds positions [0, Start).</summary>
+    public int Start;
+
+    /// <summary>Rows (≥ 1).</summary>
+    public int Length;
+
+    /// <summary>Floats between dimensions in its cache's transposed keys.</summary>
+    public int KeysTStride;
+
+    /// <summary>Its cache's self-attention keys, transposed per key/value head [KvHeads, HeadDim, KeysTStride].</summary>
+    public float* KeysT;
+
+    /// <summary>Its cache's self-attention values, one row of KvDModel floats per position.</summary>
+    public float* Values;
+
+    /// <summary>With an encoder: the encoder output's keys, transposed per head [Heads, HeadDim, KeysTStride].</summary>
+    public float* MemoryKeysT;
+
+    /// <summary>With an encoder: the encoder output's values, one row of DModel floats per position.</summary>
+    public float* MemoryValues;
+
+    /// <summary>With an encoder: the encoder positions the rows attend to.</summary>
+    public int MemoryLength;
+}
+
+/// <summary>
+/// Arguments of the generated attention over a decoder step's segments: threads share the work in (segment, head) pairs,
+/// so a step of many short segments (one new token per sequence or beam) uses every thread.
+/// </summary>
+public unsafe struct SegmentAttentionArguments
+{
+    /// <summary>The segments, in row order.</summary>
+    public AttentionSegment* Segments;
+
+    /// <summary>Segments.</summary>
+    public int Count;
+
+    /// <summary>Self-attention: the step's [Q | K | V] rows (QkvWidth floats apart). Cross-attention: its query rows (DModel apart).</summary>
+    public float* Query;
+
+    /// <summary>Output rows (DModel floats apart), heads concatenated, row for row with the queries.</summary>
+    public float* Output;
+
+    /// <summary>Cross-attention with one segment only: [Heads, rows, MemoryLength] attention weights, or null.</summary>
+    public float* Probabilities;
+}
