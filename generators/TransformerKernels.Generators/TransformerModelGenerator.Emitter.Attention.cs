@@ -90,37 +90,53 @@ public sealed partial class TransformerModelGenerator
     /// </summary>
     private static void EmitSequencesRun(SourceWriter w, ModelSpec model)
     {
-        int scoreRow = (model.MaxSeqLen + 15) / 16 * 16;
+        const string args = "global::TransformerKernels.SequenceAttentionArguments";
         w.Line("/// <summary>");
         w.Line("/// Self-attention of many sequences whose Q·K·V rows stand in one buffer (an encoder's packed or padded batch), no");
         w.Line("/// causal mask. Threads share the work in (sequence, key/value head) pairs; each pair transposes its keys into its own");
         w.Line("/// columns of <see cref=\"global::TransformerKernels.SequenceAttentionArguments.KeysT\"/>, then attends with them.");
         w.Line("/// </summary>");
         w.Line("/// <remarks>The caller (the encoder block) has checked the sequences against MaxSeqLen, the scratch and each other.</remarks>");
-        using (w.Block("public static void RunSequences(ref global::TransformerKernels.SequenceAttentionArguments args)"))
+        EmitPairJob(w, model, "RunSequences", args, $"4L * args.Sequences[3 * k + 1] * args.Sequences[3 * k + 2] * {model.DModel}", "KvHeads", "kvHead", "SequenceHeads", () =>
+        {
+            w.Line("int first = p->Sequences[3 * k], queries = p->Sequences[3 * k + 1], keys = p->Sequences[3 * k + 2];");
+            w.Line("float* qkv = p->QueryKeyValue + (long)first * QkvWidth;");
+            w.Line("float* keysT = p->KeysT + first; // this sequence's columns; its last block of 16 may read the next one's, masked");
+            w.Line("TransposeKeys(qkv + DModel + kvHead * HeadDim, QkvWidth, keys, 1, keysT + (long)kvHead * HeadDim * p->KeysTStride, 0, p->KeysTStride, 0);");
+            w.Line("var heads = new global::TransformerKernels.AttentionArguments { Query = qkv, QueryStride = QkvWidth, KeysT = keysT, KeysTHeadStride = HeadDim * p->KeysTStride, KeysTStride = p->KeysTStride, Values = qkv + DModel + KvDModel, ValueStride = QkvWidth, Output = p->Output + (long)first * DModel, OutputStride = DModel, QueryCount = queries, KeyCount = keys, CausalOffset = -1, Scores = scores, ScoresStride = 0 };");
+            w.Line("TPath.Run(&heads, kvHead * KvGroup, (kvHead + 1) * KvGroup);");
+        });
+    }
+
+    /// <summary>
+    /// A public <paramref name="run"/>(ref args) that splits args.Count items × <paramref name="headCount"/> heads into
+    /// (item, head) pairs over the threads, and its work function, generic over the kernel path: for each pair it declares
+    /// <c>k</c> (the item) and <paramref name="headName"/>, with a stack score row <c>scores</c> at hand, and emits <paramref name="body"/>.
+    /// </summary>
+    private static void EmitPairJob(SourceWriter w, ModelSpec model, string run, string args, string flopsOfItem, string headCount, string headName, string work, System.Action body)
+    {
+        using (w.Block($"public static void {run}(ref {args} args)"))
         {
             w.Line("long flops = 0;");
-            w.Line($"for (int k = 0; k < args.Count; k++) flops += 4L * args.Sequences[3 * k + 1] * args.Sequences[3 * k + 2] * {model.DModel};");
-            using (w.Block("fixed (global::TransformerKernels.SequenceAttentionArguments* state = &args)"))
+            w.Line($"for (int k = 0; k < args.Count; k++) flops += {flopsOfItem};");
+            using (w.Block($"fixed ({args}* state = &args)"))
             {
-                EmitPathDispatch(w, "args.Count * KvHeads", "SequenceHeads", "state");
+                EmitPathSwitch(w, int8: false,
+                    ("Avx512", $"global::TransformerKernels.KernelThreads.Run(args.Count * {headCount}, &{work}<Avx512Heads>, state, flops);"),
+                    ("Avx2", $"global::TransformerKernels.KernelThreads.Run(args.Count * {headCount}, &{work}<Avx2Heads>, state, flops);"),
+                    (null, $"global::TransformerKernels.KernelThreads.Run(args.Count * {headCount}, &{work}<ScalarHeads>, state, flops);"));
             }
         }
         w.Line();
-        w.Line("/// <summary>(Sequence, key/value head) pairs [unitStart, unitEnd): unit u is sequence u / KvHeads, key/value head u % KvHeads.</summary>");
-        using (w.Block("private static void SequenceHeads<TPath>(void* state, int unitStart, int unitEnd) where TPath : struct, IHeadsPath"))
+        w.Line($"/// <summary>Pairs [unitStart, unitEnd) of <see cref=\"{run}\"/>: unit u is item u / {headCount}, {headName} u % {headCount}.</summary>");
+        using (w.Block($"private static void {work}<TPath>(void* state, int unitStart, int unitEnd) where TPath : struct, IHeadsPath"))
         {
-            w.Line("var p = (global::TransformerKernels.SequenceAttentionArguments*)state;");
-            w.Line($"float* scores = stackalloc float[{scoreRow}]; // one score row, reused by every head this thread runs");
+            w.Line($"var p = ({args}*)state;");
+            w.Line($"float* scores = stackalloc float[{(model.MaxSeqLen + 15) / 16 * 16}]; // one score row (MaxSeqLen keys), reused by every head this thread runs");
             using (w.Block("for (int unit = unitStart; unit < unitEnd; unit++)"))
             {
-                w.Line("int sequence = unit / KvHeads, kvHead = unit - sequence * KvHeads;");
-                w.Line("int first = p->Sequences[3 * sequence], queries = p->Sequences[3 * sequence + 1], keys = p->Sequences[3 * sequence + 2];");
-                w.Line("float* qkv = p->QueryKeyValue + (long)first * QkvWidth;");
-                w.Line("float* keysT = p->KeysT + first; // this sequence's columns; its last block of 16 may read the next one's, masked");
-                w.Line("TransposeKeys(qkv + DModel + kvHead * HeadDim, QkvWidth, keys, 1, keysT + (long)kvHead * HeadDim * p->KeysTStride, 0, p->KeysTStride, 0);");
-                w.Line("var heads = new global::TransformerKernels.AttentionArguments { Query = qkv, QueryStride = QkvWidth, KeysT = keysT, KeysTHeadStride = HeadDim * p->KeysTStride, KeysTStride = p->KeysTStride, Values = qkv + DModel + KvDModel, ValueStride = QkvWidth, Output = p->Output + (long)first * DModel, OutputStride = DModel, QueryCount = queries, KeyCount = keys, CausalOffset = -1, Scores = scores, ScoresStride = 0 };");
-                w.Line("TPath.Run(&heads, kvHead * KvGroup, (kvHead + 1) * KvGroup);");
+                w.Line($"int k = unit / {headCount}, {headName} = unit - k * {headCount};");
+                body();
             }
         }
         w.Line();
@@ -141,13 +157,6 @@ public sealed partial class TransformerModelGenerator
         w.Line();
     }
 
-    /// <summary>Dispatches <paramref name="work"/>&lt;path&gt; over <paramref name="units"/> on the active kernel path.</summary>
-    private static void EmitPathDispatch(SourceWriter w, string units, string work, string state) =>
-        EmitPathSwitch(w, int8: false,
-            ("Avx512", $"global::TransformerKernels.KernelThreads.Run({units}, &{work}<Avx512Heads>, {state}, flops);"),
-            ("Avx2", $"global::TransformerKernels.KernelThreads.Run({units}, &{work}<Avx2Heads>, {state}, flops);"),
-            (null, $"global::TransformerKernels.KernelThreads.Run({units}, &{work}<ScalarHeads>, {state}, flops);"));
-
     /// <summary>
     /// Self- and cross-attention of a decoder step over several segments (sequences or beams, one or more rows each) as one
     /// parallel job of (segment, head) pairs: a step of many single-row segments has too little work per segment to split
@@ -156,72 +165,37 @@ public sealed partial class TransformerModelGenerator
     /// </summary>
     private static void EmitSegmentsRun(SourceWriter w, ModelSpec model)
     {
-        int scoreRow = (model.MaxSeqLen + 15) / 16 * 16;
         const string args = "global::TransformerKernels.SegmentAttentionArguments";
         w.Line("/// <summary>");
         w.Line("/// Masked self-attention of a decoder step's segments: each (segment, key/value head) pair appends its rows' keys and");
         w.Line("/// values to the segment's cache, then attends causally over positions [0, Start + i] for row i.");
         w.Line("/// </summary>");
         w.Line("/// <remarks>The caller (the decoder block) has checked the segments against MaxSeqLen, their caches and each other.</remarks>");
-        using (w.Block($"public static void RunSelfSegments(ref {args} args)"))
+        EmitPairJob(w, model, "RunSelfSegments", args, $"4L * args.Segments[k].Length * (args.Segments[k].Start + args.Segments[k].Length) * {model.DModel}", "KvHeads", "kvHead", "SelfSegmentHeads", () =>
         {
-            w.Line("long flops = 0;");
-            w.Line($"for (int k = 0; k < args.Count; k++) flops += 4L * args.Segments[k].Length * (args.Segments[k].Start + args.Segments[k].Length) * {model.DModel};");
-            using (w.Block($"fixed ({args}* state = &args)"))
-            {
-                EmitPathDispatch(w, "args.Count * KvHeads", "SelfSegmentHeads", "state");
-            }
-        }
-        w.Line();
-        w.Line("/// <summary>(Segment, key/value head) pairs [unitStart, unitEnd): unit u is segment u / KvHeads, key/value head u % KvHeads.</summary>");
-        using (w.Block("private static void SelfSegmentHeads<TPath>(void* state, int unitStart, int unitEnd) where TPath : struct, IHeadsPath"))
-        {
-            w.Line($"var p = ({args}*)state;");
-            w.Line($"float* scores = stackalloc float[{scoreRow}]; // one score row, reused by every head this thread runs");
-            using (w.Block("for (int unit = unitStart; unit < unitEnd; unit++)"))
-            {
-                w.Line("int k = unit / KvHeads, kvHead = unit - k * KvHeads;");
-                w.Line("global::TransformerKernels.AttentionSegment* g = p->Segments + k;");
-                w.Line("float* qkv = p->Query + (long)g->First * QkvWidth;");
-                w.Line("// This head's keys join the cache transposed (rotated by their positions, with rotary positions), its values as they are.");
-                w.Line("TransposeKeys(qkv + DModel + kvHead * HeadDim, QkvWidth, g->Length, 1, g->KeysT + (long)kvHead * HeadDim * g->KeysTStride, 0, g->KeysTStride, g->Start);");
-                w.Line("for (int i = 0; i < g->Length; i++) new global::System.Span<float>(qkv + (long)i * QkvWidth + DModel + KvDModel + kvHead * HeadDim, HeadDim).CopyTo(new global::System.Span<float>(g->Values + (long)(g->Start + i) * KvDModel + kvHead * HeadDim, HeadDim));");
-                w.Line("// The causal mask: row i (position Start + i) sees keys 0 … Start + i.");
-                w.Line("var heads = new global::TransformerKernels.AttentionArguments { Query = qkv, QueryStride = QkvWidth, KeysT = g->KeysT, KeysTHeadStride = HeadDim * g->KeysTStride, KeysTStride = g->KeysTStride, Values = g->Values, ValueStride = KvDModel, Output = p->Output + (long)g->First * DModel, OutputStride = DModel, QueryCount = g->Length, KeyCount = g->Start + g->Length, CausalOffset = g->Start, Scores = scores, ScoresStride = 0 };");
-                w.Line("TPath.Run(&heads, kvHead * KvGroup, (kvHead + 1) * KvGroup);");
-            }
-        }
-        w.Line();
+            w.Line("global::TransformerKernels.AttentionSegment* g = p->Segments + k;");
+            w.Line("float* qkv = p->Query + (long)g->First * QkvWidth;");
+            w.Line(model.RotaryDimensions > 0
+                ? "// This head's keys join the cache transposed and rotated by their positions (the kernel rotates the queries), its values as they are."
+                : "// This head's keys join the cache transposed, its values as they are.");
+            w.Line("TransposeKeys(qkv + DModel + kvHead * HeadDim, QkvWidth, g->Length, 1, g->KeysT + (long)kvHead * HeadDim * g->KeysTStride, 0, g->KeysTStride, g->Start);");
+            w.Line("for (int i = 0; i < g->Length; i++) new global::System.Span<float>(qkv + (long)i * QkvWidth + DModel + KvDModel + kvHead * HeadDim, HeadDim).CopyTo(new global::System.Span<float>(g->Values + (long)(g->Start + i) * KvDModel + kvHead * HeadDim, HeadDim));");
+            w.Line("// The causal mask: row i (position Start + i) sees keys 0 … Start + i.");
+            w.Line("var heads = new global::TransformerKernels.AttentionArguments { Query = qkv, QueryStride = QkvWidth, KeysT = g->KeysT, KeysTHeadStride = HeadDim * g->KeysTStride, KeysTStride = g->KeysTStride, Values = g->Values, ValueStride = KvDModel, Output = p->Output + (long)g->First * DModel, OutputStride = DModel, QueryCount = g->Length, KeyCount = g->Start + g->Length, CausalOffset = g->Start, Scores = scores, ScoresStride = 0 };");
+            w.Line("TPath.Run(&heads, kvHead * KvGroup, (kvHead + 1) * KvGroup);");
+        });
         if (model.EncoderLayers == 0)
         {
             return;
         }
         w.Line("/// <summary>Encoder–decoder attention of a decoder step's segments, each over its own encoder output, in (segment, head) pairs.</summary>");
         w.Line("/// <remarks>The caller (the decoder block) has checked that every segment's cache holds an encoder output.</remarks>");
-        using (w.Block($"public static void RunCrossSegments(ref {args} args)"))
+        EmitPairJob(w, model, "RunCrossSegments", args, $"4L * args.Segments[k].Length * args.Segments[k].MemoryLength * {model.DModel}", "Heads", "head", "CrossSegmentHeads", () =>
         {
-            w.Line("long flops = 0;");
-            w.Line($"for (int k = 0; k < args.Count; k++) flops += 4L * args.Segments[k].Length * args.Segments[k].MemoryLength * {model.DModel};");
-            using (w.Block($"fixed ({args}* state = &args)"))
-            {
-                EmitPathDispatch(w, "args.Count * Heads", "CrossSegmentHeads", "state");
-            }
-        }
-        w.Line();
-        w.Line("/// <summary>(Segment, head) pairs [unitStart, unitEnd): unit u is segment u / Heads, head u % Heads.</summary>");
-        using (w.Block("private static void CrossSegmentHeads<TPath>(void* state, int unitStart, int unitEnd) where TPath : struct, IHeadsPath"))
-        {
-            w.Line($"var p = ({args}*)state;");
-            w.Line($"float* scores = stackalloc float[{scoreRow}];");
-            using (w.Block("for (int unit = unitStart; unit < unitEnd; unit++)"))
-            {
-                w.Line("int k = unit / Heads, head = unit - k * Heads;");
-                w.Line("global::TransformerKernels.AttentionSegment* g = p->Segments + k;");
-                w.Line("var heads = new global::TransformerKernels.AttentionArguments { Query = p->Query + (long)g->First * DModel, QueryStride = DModel, KeysT = g->MemoryKeysT, KeysTHeadStride = HeadDim * g->KeysTStride, KeysTStride = g->KeysTStride, Values = g->MemoryValues, ValueStride = DModel, Output = p->Output + (long)g->First * DModel, OutputStride = DModel, QueryCount = g->Length, KeyCount = g->MemoryLength, CausalOffset = -1, Scores = scores, ScoresStride = 0, Probabilities = p->Probabilities };");
-                w.Line("TPath.Run(&heads, head, head + 1);");
-            }
-        }
-        w.Line();
+            w.Line("global::TransformerKernels.AttentionSegment* g = p->Segments + k;");
+            w.Line("var heads = new global::TransformerKernels.AttentionArguments { Query = p->Query + (long)g->First * DModel, QueryStride = DModel, KeysT = g->MemoryKeysT, KeysTHeadStride = HeadDim * g->KeysTStride, KeysTStride = g->KeysTStride, Values = g->MemoryValues, ValueStride = DModel, Output = p->Output + (long)g->First * DModel, OutputStride = DModel, QueryCount = g->Length, KeyCount = g->MemoryLength, CausalOffset = -1, Scores = scores, ScoresStride = 0, Probabilities = p->Probabilities };");
+            w.Line("TPath.Run(&heads, head, head + 1);");
+        });
     }
 
     private static void EmitAttentionAvx512(SourceWriter w, AttentionSpec spec, bool rotary) => EmitAttentionVector(w, spec, rotary, "Avx512", "Vector512", 16, spec.HeadRow.FullVectors512, spec.HeadRow.Tail512, "Avx512F.FusedMultiplyAdd");
