@@ -117,7 +117,8 @@ public class LowPrecisionGemmTests
     {
         foreach (int k in new[] { 1, 3, 4, 15, 16, 17, 31, 32, 33, 100, 384, 1536 })
         {
-            const int m = 4;
+            // 300 rows of 1536 are a block large enough to be split over the kernel threads; every row must still be its own.
+            int m = k == 1536 ? 300 : 4;
             float[] a = TestData.Uniform(m * k, seed: k);
             Array.Fill(a, 0.25f, k, k); // a constant row: scale 0, every u 0
             for (int i = 2 * k; i < 3 * k; i++)

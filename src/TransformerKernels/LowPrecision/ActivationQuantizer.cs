@@ -26,14 +26,35 @@ public static unsafe class ActivationQuantizer
     /// <param name="ldq">Bytes between quantized rows.</param>
     /// <param name="rowScales">Receives each row's scale; NaN when the row holds NaN or ∞, so it stays visible downstream.</param>
     /// <param name="rowOffsets">Receives each row's offset (its minimum); NaN as for the scale.</param>
-    // Fully optimized from the first call, like the generated kernels: at tier 0 its vector loops run several times slower.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void QuantizeRows(float* a, int rows, int lda, int k, byte* quantized, int ldq, float* rowScales, float* rowOffsets)
     {
-        for (int row = 0; row < rows; row++)
+        var job = new Job { A = a, Lda = lda, K = k, Quantized = quantized, Ldq = ldq, RowScales = rowScales, RowOffsets = rowOffsets };
+        // Rows are independent, so a large block (a prefill, a packed batch) is split over the kernel threads like the GEMM
+        // that follows; about ten operations per element decide whether a second thread is worth waking.
+        KernelThreads.Run(rows, &QuantizeRange, &job, 10L * rows * k);
+    }
+
+    /// <summary>What <see cref="QuantizeRange"/> needs, passed by pointer to the kernel threads.</summary>
+    private struct Job
+    {
+        public float* A;
+        public int Lda, K, Ldq;
+        public byte* Quantized;
+        public float* RowScales, RowOffsets;
+    }
+
+    /// <summary>Rows [start, end) of the job.</summary>
+    // Fully optimized from the first call, like the generated kernels: at tier 0 its vector loops run several times slower.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void QuantizeRange(void* state, int start, int end)
+    {
+        var job = (Job*)state;
+        int lda = job->Lda, k = job->K, ldq = job->Ldq;
+        float* rowScales = job->RowScales, rowOffsets = job->RowOffsets;
+        for (int row = start; row < end; row++)
         {
-            float* x = a + (long)row * lda;
-            byte* q = quantized + (long)row * ldq;
+            float* x = job->A + (long)row * lda;
+            byte* q = job->Quantized + (long)row * ldq;
             (float min, float max) = MinMax(x, k);
             float range = max - min;
             bool finite = float.IsFinite(range);
