@@ -39,8 +39,35 @@ public sealed partial class TransformerModelGenerator
                 w.Line("/// <summary>Normalizes <paramref name=\"rows\"/> rows. <paramref name=\"residual\"/> may be null; <paramref name=\"y\"/> may be the same memory as <paramref name=\"x\"/> or <paramref name=\"residual\"/>.</summary>");
                 using (w.Block("public static void Run(float* x, float* residual, float* gamma, float* beta, float* y, int rows)"))
                 {
-                    string Rows(string isa) => $"for (int r = 0; r < rows; r++) Row{isa}(x + (long)r * Width, residual == null ? null : residual + (long)r * Width, gamma, beta, y + (long)r * Width);";
+                    w.Line("var job = new Job { X = x, Residual = residual, Gamma = gamma, Beta = beta, Y = y };");
+                    w.Line("// Rows are independent: many rows (a prefill, a packed batch) are split over the kernel threads like the GEMMs");
+                    w.Line("// around them; about eight operations per element over the three passes decide whether a second thread is worth waking.");
+                    w.Line("long flops = 8L * rows * Width;");
+                    string Rows(string isa) => $"global::TransformerKernels.KernelThreads.Run(rows, &Rows<{isa}Row>, &job, flops);";
                     EmitPathSwitch(w, int8: false, ("Avx512", Rows("Avx512")), ("Avx2", Rows("Avx2")), (null, Rows("Scalar")));
+                }
+                w.Line();
+                w.Line("/// <summary>What the rows need, passed by pointer to the kernel threads.</summary>");
+                using (w.Block("private struct Job"))
+                {
+                    w.Line("public float* X, Residual, Gamma, Beta, Y;");
+                }
+                w.Line();
+                w.Line("/// <summary>Rows [start, end) of the job on one kernel path.</summary>");
+                using (w.Block("private static void Rows<TPath>(void* state, int start, int end) where TPath : struct, IRowPath"))
+                {
+                    w.Line("var job = (Job*)state;");
+                    w.Line("for (long r = start; r < end; r++) TPath.Row(job->X + r * Width, job->Residual == null ? null : job->Residual + r * Width, job->Gamma, job->Beta, job->Y + r * Width);");
+                }
+                w.Line();
+                w.Line("/// <summary>One kernel path's row, as a type argument: <see cref=\"Rows\"/> is compiled once per path.</summary>");
+                using (w.Block("private interface IRowPath"))
+                {
+                    w.Line("static abstract void Row(float* x, float* residual, float* gamma, float* beta, float* y);");
+                }
+                foreach (string isa in new[] { "Avx512", "Avx2", "Scalar" })
+                {
+                    w.Line($"private struct {isa}Row : IRowPath {{ public static void Row(float* x, float* residual, float* gamma, float* beta, float* y) => Row{isa}(x, residual, gamma, beta, y); }}");
                 }
                 w.Line();
                 if (rms)
