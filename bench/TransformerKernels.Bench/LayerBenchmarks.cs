@@ -66,22 +66,22 @@ public unsafe class LayerBenchmarks
     [Benchmark]
     public void AttentionOnly()
     {
-        int d = _shape.DModel;
-        var args = new AttentionArguments
+        // What the encoder block runs: self-attention of its one sequence, keys transposed per head on the way.
+        _scratch.Sequences[0] = 0;
+        _scratch.Sequences[1] = Length;
+        _scratch.Sequences[2] = Length;
+        var args = new SequenceAttentionArguments
         {
-            Query = _scratch.QueryKeyValue, QueryStride = 3 * d, KeysT = _scratch.KeysT, KeysTHeadStride = _shape.HeadDim * _scratch.KeysTStride,
-            KeysTStride = _scratch.KeysTStride, Values = _scratch.QueryKeyValue + 2 * d, ValueStride = 3 * d, Output = _scratch.Context,
-            OutputStride = d, QueryCount = Length, KeyCount = Length, CausalOffset = -1, Scores = _scratch.Scores, ScoresStride = _scratch.KeysTStride,
+            QueryKeyValue = _scratch.QueryKeyValue, Sequences = _scratch.Sequences, Count = 1,
+            KeysT = _scratch.KeysT, KeysTStride = _scratch.RowKeysTStride, Output = _scratch.Context,
         };
         if (_shape == SeedTransformer.Shape)
         {
-            SeedTransformer.Kernels.Attention.TransposeKeys(_scratch.QueryKeyValue + d, 3 * d, Length, SeedTransformer.Heads, _scratch.KeysT, args.KeysTHeadStride, args.KeysTStride, 0);
-            SeedTransformer.Kernels.Attention.Run(ref args);
+            SeedTransformer.Kernels.Attention.RunSequences(ref args);
         }
         else
         {
-            MiniLm.Kernels.Attention.TransposeKeys(_scratch.QueryKeyValue + d, 3 * d, Length, MiniLm.Heads, _scratch.KeysT, args.KeysTHeadStride, args.KeysTStride, 0);
-            MiniLm.Kernels.Attention.Run(ref args);
+            MiniLm.Kernels.Attention.RunSequences(ref args);
         }
     }
 

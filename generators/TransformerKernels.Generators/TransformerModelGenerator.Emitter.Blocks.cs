@@ -272,6 +272,7 @@ public sealed partial class TransformerModelGenerator
             w.Line("if (batch < 1) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, \"At least one sequence is needed.\");");
             w.Line("if (length < 1 || length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(length), length, $\"Sequence length must be 1..{MaxSeqLen} (MaxSeqLen).\");");
             w.Line("if ((long)batch * length > scratch.MaxRows) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, $\"Scratch holds {scratch.MaxRows} rows; {batch}×{length} needed.\");");
+            w.Line("CheckEncoderScratch(scratch);");
             w.Line("if (!validLengths.IsEmpty && validLengths.Length != batch) throw new global::System.ArgumentException($\"validLengths has {validLengths.Length} entries; expected one per sequence ({batch}).\", nameof(validLengths));");
             using (w.Block("for (int b = 0; b < batch; b++)"))
             {
@@ -288,6 +289,7 @@ public sealed partial class TransformerModelGenerator
         using (w.Block($"private static unsafe int PackedSequences(global::System.ReadOnlySpan<int> lengths, {Runtime}BlockScratch scratch)"))
         {
             w.Line("if (lengths.IsEmpty) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), 0, \"At least one sequence is needed.\");");
+            w.Line("CheckEncoderScratch(scratch);");
             w.Line("long rows = 0;");
             using (w.Block("for (int b = 0; b < lengths.Length; b++)"))
             {
@@ -299,6 +301,12 @@ public sealed partial class TransformerModelGenerator
                 w.Line("rows += length;");
             }
             w.Line("return (int)rows;");
+        }
+        w.Line();
+        w.Line("/// <summary>Rejects a scratch made for a shape without encoder blocks: it has no room for an encoder batch's transposed keys.</summary>");
+        using (w.Block($"private static void CheckEncoderScratch({Runtime}BlockScratch scratch)"))
+        {
+            w.Line("if (scratch.RowKeysTStride < scratch.MaxRows + 16) throw new global::System.ArgumentException(\"This scratch was made for a shape without encoder blocks; make it from this model's Shape.\", nameof(scratch));");
         }
     }
 }

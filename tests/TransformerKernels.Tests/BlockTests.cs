@@ -253,6 +253,10 @@ public class BlockTests
             Assert.Equal("batch", Assert.Throws<ArgumentOutOfRangeException>(() => TinyModel.Kernels.EncoderBlock(p, 2, 5, default, weights, scratch)).ParamName);
             Assert.Equal("validLengths", Assert.Throws<ArgumentOutOfRangeException>(() => TinyModel.Kernels.EncoderBlock(p, 1, 5, [6], weights, scratch)).ParamName);
             Assert.Equal("validLengths", Assert.Throws<ArgumentException>(() => TinyModel.Kernels.EncoderBlock(p, 1, 5, [1, 2], weights, scratch)).ParamName);
+            // A decoder-only shape's scratch has no room for an encoder batch's transposed keys (rows enough, though).
+            using var decoderScratch = new BlockScratch(PartialRotaryModel.Shape);
+            Assert.Equal("scratch", Assert.Throws<ArgumentException>(() => TinyModel.Kernels.EncoderBlock(p, 1, 5, default, weights, decoderScratch)).ParamName);
+            Assert.Equal("scratch", Assert.Throws<ArgumentException>(() => TinyModel.Kernels.EncoderBlockPacked(p, [2, 3], weights, decoderScratch)).ParamName);
         }
     }
 }

@@ -13,7 +13,10 @@ public sealed unsafe class BlockScratch : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         MaxRows = checked(maxBatch * shape.MaxSeqLen);
-        int d = shape.DModel, padded = (shape.MaxSeqLen + 15) / 16 * 16;
+        int d = shape.DModel;
+        // An encoder batch's transposed keys (MaxRows columns per dimension) only when the shape has encoder blocks: a
+        // decoder keeps its keys in its caches.
+        RowKeysTStride = shape.EncoderLayers > 0 ? RowKeysTStrideFor(MaxRows) : 0;
         _buffers =
         [
             new NativeBuffer((long)MaxRows * shape.QkvWidth),   // QueryKeyValue
@@ -21,13 +24,10 @@ public sealed unsafe class BlockScratch : IDisposable
             new NativeBuffer((long)MaxRows * d),                // Projected
             new NativeBuffer((long)MaxRows * d),                // Normed
             new NativeBuffer((long)MaxRows * shape.FfnHiddenStride), // Hidden
-            new NativeBuffer((long)shape.DModel * RowKeysTStrideFor(MaxRows)), // KeysT: Heads × HeadDim × RowKeysTStride
-            new NativeBuffer((long)shape.Heads * padded),       // Scores
+            new NativeBuffer((long)d * RowKeysTStride),         // KeysT: Heads × HeadDim × RowKeysTStride
             new NativeBuffer(3L * MaxRows),                     // Sequences: 3 ints each (floats and ints are both 4 bytes)
             new NativeBuffer((long)MaxRows * sizeof(AttentionSegment) / sizeof(float)), // Segments: at most one per row
         ];
-        KeysTStride = padded;
-        RowKeysTStride = RowKeysTStrideFor(MaxRows);
     }
 
     /// <summary>
@@ -56,26 +56,20 @@ public sealed unsafe class BlockScratch : IDisposable
     public float* Hidden => _buffers[4].Pointer;
 
     /// <summary>
-    /// Keys transposed per head, one column per row of the batch [Heads, HeadDim, <see cref="RowKeysTStride"/>]: every
-    /// sequence of an encoder batch keeps its keys at its own rows' columns, so (sequence, head) pairs run in parallel. One
-    /// sequence may also use it as [Heads, HeadDim, KeysTStride].
+    /// An encoder batch's keys, transposed per head with one column per row of the batch [Heads, HeadDim,
+    /// <see cref="RowKeysTStride"/>]: every sequence keeps its keys at its own rows' columns, so (sequence, head) pairs run
+    /// in parallel. Empty when the shape has no encoder blocks.
     /// </summary>
     public float* KeysT => _buffers[5].Pointer;
 
-    /// <summary>Floats between the dimensions of <see cref="KeysT"/> when it is indexed by row (≥ MaxRows + 16).</summary>
+    /// <summary>Floats between the dimensions of <see cref="KeysT"/> (≥ MaxRows + 16; 0 without encoder blocks).</summary>
     public int RowKeysTStride { get; }
 
     /// <summary>Per sequence of an encoder batch: its first row, query rows and key rows (<see cref="SequenceAttentionArguments.Sequences"/>).</summary>
-    public int* Sequences => (int*)_buffers[7].Pointer;
+    public int* Sequences => (int*)_buffers[6].Pointer;
 
     /// <summary>Per segment of a decoder step: its rows and its cache (<see cref="SegmentAttentionArguments.Segments"/>).</summary>
-    public AttentionSegment* Segments => (AttentionSegment*)_buffers[8].Pointer;
-
-    /// <summary>One score row per head [Heads, KeysTStride].</summary>
-    public float* Scores => _buffers[6].Pointer;
-
-    /// <summary>MaxSeqLen rounded up to 16: floats between the score rows.</summary>
-    public int KeysTStride { get; }
+    public AttentionSegment* Segments => (AttentionSegment*)_buffers[7].Pointer;
 
     /// <inheritdoc/>
     public void Dispose()
@@ -129,7 +123,7 @@ public sealed unsafe class DecoderLayerCache : IDisposable
     /// <summary>Encoder-output values [MaxSeqLen, DModel] (the owner's, when shared).</summary>
     public float* MemoryValues => (_memoryOwner ?? this)._memoryValues is { } buffer ? buffer.Pointer : null;
 
-    /// <summary>MaxSeqLen rounded up to 16: floats between the score rows.</summary>
+    /// <summary>MaxSeqLen rounded up to 16: floats between the dimensions of <see cref="KeysT"/> and <see cref="MemoryKeysT"/>.</summary>
     public int KeysTStride { get; }
 
     /// <summary>Encoder positions the cross-attention may see (set by PrepareCrossAttention; the owner's, when shared).</summary>
