@@ -19,7 +19,7 @@ in_process() { "$out/embed/embed" --file "$1" 2>&1 >/dev/null | grep -o '[0-9.]*
 port=$(( 20000 + RANDOM % 20000 ))
 "$out/server/embedding-server" --port "$port" > "$out/server.log" 2>&1 &
 server=$!
-trap 'kill -TERM $server 2>/dev/null || true' EXIT
+trap 'kill -CONT $server 2>/dev/null; kill -TERM $server 2>/dev/null || true' EXIT # CONT: a stopped server would hold a TERM pending
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" > /dev/null && break; sleep 0.2; done
 family=$(grep -m1 "cpu family" /proc/cpuinfo | awk '{print $4}'); model=$(grep -m1 "^model" /proc/cpuinfo | awk '{print $3}')
 case "$family" in 25) cpu=zen4;; 26) cpu=zen5;; 6) cpu=intel-$model;; *) cpu=family$family;; esac
