@@ -2,40 +2,73 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using TransformerKernels.MiniLM;
+using TransformerKernels.Samples;
 
 /// <summary>
-/// <c>embed --file FILE</c>: every non-blank line of FILE (or standard input) embedded in order and written as a JSON line.
-/// Lines are read and embedded a block at a time, so memory stays bounded however long the input; a progress bar goes to
-/// standard error when it is a terminal; the throughput is printed at the end.
+/// <c>embed --file FILE</c>: every line of FILE (or standard input) that has something to embed, embedded in order and
+/// written as a JSON line. Lines are read, embedded (as packed batches) and written a block at a time, so memory stays
+/// bounded however long the input, and any input streams: pipes, FIFOs, <c>/dev/stdin</c>, <c>&lt;(…)</c>. A line keeps at
+/// most <see cref="MaxLineChars"/> characters. A progress bar goes to standard error when it is a terminal; the throughput
+/// is printed at the end.
 /// </summary>
 internal static class FileEmbedding
 {
-    /// <summary>Lines read, embedded (as packed batches) and written per block.</summary>
-    private const int BlockLines = 1024;
+    /// <summary>Lines embedded (as packed batches) and written per block.</summary>
+    public const int BlockLines = 1024;
+
+    /// <summary>
+    /// Characters of a line that are kept. The model reads at most 254 word pieces, and a piece stands for at most 100
+    /// characters of a word (longer words are one [UNK]) or one symbol, so text reaches the model's limit within a few
+    /// thousand characters; the rest of a longer line is read and dropped, which bounds memory (a 50 MB line would otherwise
+    /// be held and normalized whole). A line whose kept part does not reach the model's limit — mostly spaces or control
+    /// characters — may embed differently from the whole line: it is named on standard error.
+    /// </summary>
+    public const int MaxLineChars = 1 << 16;
 
     public static int Run(SentenceEmbedder embedder, string path)
     {
-        using TextReader input = path == "-" ? Console.In : new StreamReader(path, Encoding.UTF8);
-        long total = path == "-" ? -1 : File.ReadLines(path).LongCount(line => !string.IsNullOrWhiteSpace(line));
-        bool bar = !Console.IsErrorRedirected && (total < 0 || total > BlockLines / 4);
-        using var output = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16);
+        const string Tool = "embed";
+        if (path == "-" && StandardStreams.InputClosed)
+        {
+            return CommandErrors.Usage(Tool, "--file -: standard input is closed; give a file or pipe text in");
+        }
+        Stream stream = path == "-" ? StandardStreams.OpenInput() : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+        using var input = new BoundedLineReader(new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16), MaxLineChars);
+        bool bar = !Console.IsErrorRedirected;
+        // The bar's total needs a first pass over the input: only for a regular file (a pipe or FIFO can be read once).
+        long total = bar && stream.CanSeek && path != "-" ? CountLines(path) : -1;
+        using var output = new StreamWriter(StandardStreams.OpenOutput(), new UTF8Encoding(false), 1 << 16);
         var clock = Stopwatch.StartNew();
         long done = 0;
         var block = new List<string>(BlockLines);
+        var truncated = new List<(int Index, long Line)>();
         var line = new StringBuilder();
         while (true)
         {
             block.Clear();
-            while (block.Count < BlockLines && input.ReadLine() is { } text)
+            truncated.Clear();
+            // The block is checked before a line is read: a line read into a full block would be lost.
+            while (block.Count < BlockLines && input.ReadLine(out bool cut) is { } text)
             {
-                if (!string.IsNullOrWhiteSpace(text))
+                if (!embedder.IsEmpty(text))
                 {
+                    if (cut)
+                    {
+                        truncated.Add((block.Count, input.LineNumber));
+                    }
                     block.Add(text);
                 }
             }
             if (block.Count == 0)
             {
                 break;
+            }
+            foreach ((int index, long number) in truncated)
+            {
+                if (embedder.Tokenize(block[index]).Length < TransformerKernels.MiniLM.AllMiniLmL6V2.MaxSeqLen)
+                {
+                    Console.Error.WriteLine($"{Tool}: warning: line {number} is longer than {MaxLineChars} characters and they hold fewer word pieces than the model reads: only those characters are embedded");
+                }
             }
             long before = done;
             var progress = bar ? new InlineProgress(count => Draw(before + count, total, clock.Elapsed)) : null;
@@ -56,8 +89,20 @@ internal static class FileEmbedding
             Console.Error.WriteLine();
         }
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"embed: {done} texts in {clock.Elapsed.TotalSeconds:F2} s = {done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F1} sentences/s"));
+            $"{Tool}: {done} texts in {clock.Elapsed.TotalSeconds:F2} s = {done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F1} sentences/s"));
         return 0;
+    }
+
+    /// <summary>Lines that are not blank, for the progress bar (a few lines with nothing to embed make it end early).</summary>
+    private static long CountLines(string path)
+    {
+        using var reader = new BoundedLineReader(new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true), MaxLineChars);
+        long count = 0;
+        while (reader.ReadLine(out _) is { } text)
+        {
+            count += string.IsNullOrWhiteSpace(text) ? 0 : 1;
+        }
+        return count;
     }
 
     private static void Draw(long done, long total, TimeSpan elapsed)
@@ -65,7 +110,7 @@ internal static class FileEmbedding
         const int width = 30;
         string rate = (done / Math.Max(elapsed.TotalSeconds, 1e-9)).ToString("F0", CultureInfo.InvariantCulture);
         Console.Error.Write(total > 0
-            ? $"\r[{new string('#', (int)(width * done / total)).PadRight(width)}] {done}/{total} ({rate}/s)"
+            ? $"\r[{new string('#', (int)(width * Math.Min(done, total) / total)).PadRight(width)}] {done}/{total} ({rate}/s)"
             : $"\r{done} texts ({rate}/s)");
     }
 

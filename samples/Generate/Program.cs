@@ -1,8 +1,9 @@
 // Continues an English prompt with a small language model trained on Debian's fortunes, streaming the text as it is generated.
 using System.Diagnostics;
 using Generate;
+using TransformerKernels.Samples;
 
-return await GenerateCommand.RunAsync(args);
+return await CommandErrors.RunAsync("generate", args, GenerateCommand.RunAsync);
 
 namespace Generate
 {

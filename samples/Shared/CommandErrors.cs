@@ -28,6 +28,10 @@ internal static class CommandErrors
     /// <param name="file">The file being read when it was thrown, named when the message does not name it already.</param>
     public static int Report(string tool, Exception error, bool verbose, string? file = null)
     {
+        if (error is OutputClosedException { BrokenPipe: true })
+        {
+            return StandardStreams.BrokenPipeExitCode; // the reader has all it wanted: stop quietly, as `yes | head` does
+        }
         string message = error.Message.ReplaceLineEndings(" ");
         if (file is not null && !message.Contains(Path.GetFileName(file), StringComparison.Ordinal))
         {
@@ -43,6 +47,53 @@ internal static class CommandErrors
             Console.Error.WriteLine(error);
         }
         return IsInputError(error) ? UsageOrInput : Failure;
+    }
+
+    /// <summary>
+    /// Runs a sample's command: standard streams checked first (<see cref="GuardStandardStreams"/>), and a standard output
+    /// that fails at any write — inside or outside the command's own error handling — reported as <see cref="Report"/> does.
+    /// </summary>
+    public static int Run(string tool, string[] args, Func<string[], int> run)
+    {
+        if (GuardStandardStreams(tool) is { } closed)
+        {
+            return closed;
+        }
+        try
+        {
+            return run(args);
+        }
+        catch (OutputClosedException e)
+        {
+            return Report(tool, e, verbose: false);
+        }
+    }
+
+    /// <inheritdoc cref="Run"/>
+    public static async Task<int> RunAsync(string tool, string[] args, Func<string[], Task<int>> run)
+    {
+        if (GuardStandardStreams(tool) is { } closed)
+        {
+            return closed;
+        }
+        try
+        {
+            return await run(args).ConfigureAwait(false);
+        }
+        catch (OutputClosedException e)
+        {
+            return Report(tool, e, verbose: false);
+        }
+    }
+
+    /// <summary>
+    /// Checks the standard streams (<see cref="StandardStreams.Guard"/>); returns the exit code to stop with when standard
+    /// output is closed (nothing the program does could be seen), else null.
+    /// </summary>
+    private static int? GuardStandardStreams(string tool)
+    {
+        StandardStreams.Guard();
+        return StandardStreams.OutputClosed ? Usage(tool, "standard output is closed: there is nowhere to write the results (was it started with >&-?)") : null;
     }
 
     /// <summary>Errors in what the user gave: files that are missing, unreadable or malformed, settings that cannot work.</summary>

@@ -6,7 +6,7 @@ using TransformerKernels.ChineseEnglish;
 using TransformerKernels.Samples;
 using Translate;
 
-return TranslateCommand.Run(args);
+return CommandErrors.Run("translate", args, TranslateCommand.Run);
 
 namespace Translate
 {

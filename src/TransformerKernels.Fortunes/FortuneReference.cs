@@ -59,3 +59,61 @@ public sealed record TokenizedText(string Text, int[] Ids);
 
 /// <summary>A prompt, its ids, and PyTorch's greedy continuation of it by each fortune model: the ids, and the decoded text of prompt and continuation.</summary>
 public sealed record GreedyContinuation(string Prompt, int[] PromptIds, int[] Llama, string LlamaText, int[] Gpt2, string Gpt2Text);
+
+/// <summary>
+/// PyTorch's logits for a few prompts of one fortune model (model/self-test-logits.safetensors, copied out of the parity
+/// fixtures by tools/train-generate/self_test_logits.py): after the prefill of each prompt, and after each of its first
+/// greedy tokens fed back through the cache. <c>generate --self-test</c> compares them, which catches what greedy tokens
+/// hide (a rotary θ a few percent off, a cache position off by one, rounding in another place).
+/// </summary>
+public sealed class ReferenceLogits
+{
+    /// <summary>The file's name in the model directory.</summary>
+    public const string FileName = "self-test-logits.safetensors";
+
+    private ReferenceLogits(int[][] prompts, int[][] continuations, float[] logits, int steps)
+    {
+        Prompts = prompts;
+        Continuations = continuations;
+        Logits = logits;
+        Steps = steps;
+    }
+
+    /// <summary>The prompts' ids (with the beginning-of-sentence marker).</summary>
+    public int[][] Prompts { get; }
+
+    /// <summary>Each prompt's first <see cref="Steps"/> greedy tokens.</summary>
+    public int[][] Continuations { get; }
+
+    /// <summary>Logits [prompt, step, vocabulary]: step 0 after the prefill, step s after feeding greedy token s − 1.</summary>
+    public float[] Logits { get; }
+
+    /// <summary>Rows of logits per prompt.</summary>
+    public int Steps { get; }
+
+    /// <summary>Reads the logits of <paramref name="model"/> ("llama" or "gpt2") from <paramref name="directory"/>.</summary>
+    /// <exception cref="FileNotFoundException">No self-test-logits.safetensors.</exception>
+    /// <exception cref="InvalidDataException">It does not hold what self_test_logits.py writes for that model.</exception>
+    public static ReferenceLogits Load(string directory, string model)
+    {
+        string path = Path.Combine(directory, FileName);
+        using SafeTensorsFile file = SafeTensorsFile.Open(path);
+        try
+        {
+            int[] Ints(string name) => [.. file.ReadArray($"{model}.{name}").Select(v => (int)v)];
+            int[] ids = Ints("prompts"), lengths = Ints("prompt_lengths"), continuations = Ints("continuations");
+            int steps = continuations.Length / lengths.Length;
+            var prompts = new int[lengths.Length][];
+            for (int k = 0, offset = 0; k < lengths.Length; offset += lengths[k], k++)
+            {
+                prompts[k] = ids[offset..(offset + lengths[k])];
+            }
+            int[][] greedy = [.. Enumerable.Range(0, lengths.Length).Select(k => continuations[(k * steps)..((k + 1) * steps)])];
+            return new ReferenceLogits(prompts, greedy, file.ReadArray($"{model}.step_logits"), steps);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or ArgumentException or IndexOutOfRangeException)
+        {
+            throw new InvalidDataException($"{path} does not hold the '{model}' logits tools/train-generate/self_test_logits.py writes: {e.Message}", e);
+        }
+    }
+}

@@ -67,4 +67,37 @@ public class TokenizerTests(MiniLmFixture fixture)
         int[] actual = Ids(c.Text);
         Assert.True(c.Ids.SequenceEqual(actual), $"\"{c.Text}\": ours [{string.Join(", ", actual)}], reference [{string.Join(", ", c.Ids)}]");
     }
+
+    [Fact]
+    public void EveryOtherCategoryIsRemovedAsHuggingFaceDoes()
+    {
+        // Private use (Co), unassigned (Cn), noncharacters (Cn), format (Cf) and control (Cc) characters all vanish, so the
+        // words around them join, as in Hugging Face's BERT normalizer ("hello\uE000world" embeds as "helloworld").
+        int[] joined = Ids("helloworld");
+        foreach (string other in new[] { "\uE000", "\U000F0000", "\u0378", "\uFFFE", "\uFFFF", "\U0001FFFE", "\u200B", "\u0007" })
+        {
+            Assert.True(joined.SequenceEqual(Ids("hello" + other + "world")), $"U+{char.ConvertToUtf32(other, 0):X4} was not removed");
+        }
+    }
+
+    [Fact]
+    public void AnyStringTokenizesWithoutThrowing()
+    {
+        // Lone surrogates, noncharacters and random code units: string.Normalize throws on some of these, the tokenizer must not.
+        Assert.Equal([101, 102], Ids("\ud800"));
+        Assert.Equal([101, 102], Ids("\udfff\ud800\ufffe"));
+        Assert.Equal(Ids("a b"), Ids("a\ud800 b"));
+        var random = new Random(30);
+        for (int n = 0; n < 2000; n++)
+        {
+            char[] text = new char[random.Next(1, 40)];
+            for (int i = 0; i < text.Length; i++)
+            {
+                // Half the draws from the surrogate and specials ranges, where the failures were.
+                text[i] = (char)(random.Next(2) == 0 ? random.Next(0xD800, 0x10000) : random.Next(0, 0x3000));
+            }
+            int[] ids = Ids(new string(text));
+            Assert.True(ids.Length >= 2 && ids[0] == 101 && ids[^1] == 102 && ids.All(id => id >= 0 && id < AllMiniLmL6V2.EncoderVocab));
+        }
+    }
 }

@@ -38,7 +38,7 @@ public sealed class EmbedCommandTests : IDisposable
 
         SampleResult empty = Embed(cache, "Hello", " ");
         Assert.True(empty.ExitCode == 2 && empty.ErrorLines.Length == 1, empty.ToString());
-        Assert.Contains("sentence 2 is empty", empty.Error);
+        Assert.Contains("sentence 2 has nothing to embed", empty.Error);
 
         // --file: one JSON line per non-blank line, in order, each equal to embedding that text alone; throughput at the end.
         string[] texts = ["The first line.", "A second, longer line about something else entirely.", "--looks like an option"];

@@ -5,6 +5,7 @@ modules and writes what the C# side checks itself against:
   tests/TransformerKernels.Tests/Fixtures/fortune_llama.io.safetensors, fortune_gpt2.io.safetensors
       greedy_fixture: for prompts of different lengths, the logits at every prompt position, then 16 greedy tokens each
       recomputed without a cache, with the logits of every step
+  src/TransformerKernels.Fortunes/model/self-test-logits.safetensors  (self_test_logits.py: part of the above, for the sample)
   src/TransformerKernels.Fortunes/model/reference.json  (travels with the model, so samples/Generate --self-test has it)
       "tokenizer": texts and the ids python-sentencepiece gives them (byte fallback, digits, spaces, punctuation, CJK)
       "greedy":    prompts and each model's greedy continuation until </s> or 40 tokens: its ids, and the text of the prompt
@@ -27,6 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
 import gpt2_reference  # noqa: E402
 import greedy_fixture  # noqa: E402
 import llama_reference  # noqa: E402
+import self_test_logits  # noqa: E402
 import safetensors_io  # noqa: E402
 from shapes import BOS, CONTEXT, EOS, GPT2, LLAMA, MODEL_DIR, ROOT  # noqa: E402
 
@@ -79,6 +81,7 @@ def main():
         json.dump(reference, f, ensure_ascii=False, indent=1)
     for name, model in models.items():
         greedy_fixture.write(model, prompts, 16, os.path.join(FIXTURES, f"fortune_{name}.io.safetensors"))
+    self_test_logits.main()  # the logits generate --self-test compares, copied from the fixtures just written
     for entry in reference["greedy"]:
         print(f"{entry['prompt']!r} → llama {entry['llama_text']!r} | gpt2 {entry['gpt2_text']!r}")
 

@@ -6,14 +6,17 @@ namespace TransformerKernels.MiniLM;
 
 /// <summary>
 /// The text clean-up of Hugging Face's uncased BERT tokenizer (its BasicTokenizer), as a Microsoft.ML.Tokenizers normalizer:
-/// NUL, U+FFFD and control and format characters are removed — but tab, line feed and carriage return are whitespace —
+/// NUL, U+FFFD and every "Other" character (Unicode categories Cc, Cf, Cs, Co, Cn: controls, format characters, private use,
+/// unassigned code points and noncharacters such as U+FFFE, as Hugging Face's <c>is_control</c> does) are removed — but tab,
+/// line feed and carriage return are whitespace —
 /// every whitespace becomes a space, CJK ideographs get spaces around them, the text is lower-cased, decomposed (NFD)
 /// and its non-spacing marks removed ("Café" → "cafe"). Microsoft.ML.Tokenizers' own BERT clean-up (2.0.1) deletes tabs and
 /// line breaks, which glues the words around them together ("tabs\tand" → "tabsand"), and deletes symbols such as
 /// <c>+ = &lt; &gt; ^ $ € ¥</c> and emoji, which the Hugging Face tokenizer keeps; tests/…/tokenizer_cases.json holds
 /// the ids of an independent Python implementation that this normalizer and <see cref="BertPreTokenizer"/> reproduce.
 /// Special tokens written in the text ("[SEP]", exactly so) pass through unchanged, as Hugging Face matches them before
-/// normalizing; the pre-tokenizer keeps them whole.
+/// normalizing; the pre-tokenizer keeps them whole. Any string is accepted: lone surrogates (which no Hugging Face tokenizer
+/// can be given) are removed like U+FFFD, and nothing here throws.
 /// </summary>
 public sealed class BertTextNormalizer : Normalizer
 {
@@ -82,7 +85,7 @@ public sealed class BertTextNormalizer : Normalizer
                 cleaned.Append(rune.ToString());
             }
         }
-        string decomposed = cleaned.ToString().ToLowerInvariant().Normalize(NormalizationForm.FormD);
+        string decomposed = Decompose(cleaned.ToString().ToLowerInvariant());
         foreach (Rune rune in decomposed.EnumerateRunes())
         {
             if (Rune.GetUnicodeCategory(rune) != UnicodeCategory.NonSpacingMark)
@@ -92,13 +95,45 @@ public sealed class BertTextNormalizer : Normalizer
         }
     }
 
+    /// <summary>
+    /// NFD. The clean-up above leaves only assigned, well-formed characters, which normalization accepts; should the ICU
+    /// data behind <see cref="string.Normalize(NormalizationForm)"/> still refuse one (its Unicode version can differ from
+    /// .NET's character table), the text is decomposed rune by rune and a refused rune is dropped, as an unassigned one is.
+    /// </summary>
+    private static string Decompose(string text)
+    {
+        try
+        {
+            return text.Normalize(NormalizationForm.FormD);
+        }
+        catch (ArgumentException)
+        {
+            var result = new StringBuilder(text.Length + 8);
+            foreach (Rune rune in text.EnumerateRunes())
+            {
+                try
+                {
+                    result.Append(rune.ToString().Normalize(NormalizationForm.FormD));
+                }
+                catch (ArgumentException)
+                {
+                }
+            }
+            return result.ToString();
+        }
+    }
+
     /// <summary>Space, tab, line feed, carriage return and every space separator (Zs).</summary>
     public static bool IsWhitespace(Rune rune) =>
         rune.Value is ' ' or '\t' or '\n' or '\r' || Rune.GetUnicodeCategory(rune) == UnicodeCategory.SpaceSeparator;
 
-    /// <summary>Control (Cc) and format (Cf) characters other than tab, line feed and carriage return.</summary>
+    /// <summary>
+    /// Every "Other" character — control (Cc), format (Cf), surrogate (Cs), private use (Co), unassigned (Cn) — other than
+    /// tab, line feed and carriage return: Hugging Face's <c>is_control</c> in its BERT normalizer.
+    /// </summary>
     public static bool IsControl(Rune rune) =>
-        rune.Value is not ('\t' or '\n' or '\r') && Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format;
+        rune.Value is not ('\t' or '\n' or '\r') && Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format
+            or UnicodeCategory.Surrogate or UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned;
 
     /// <summary>The CJK Unified Ideographs blocks and their extensions and compatibility blocks, as BERT lists them (not kana or Hangul).</summary>
     public static bool IsCjkIdeograph(int value) =>
