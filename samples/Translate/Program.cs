@@ -25,7 +25,8 @@ namespace Translate
               --verbose         show the kernel path, each decoding step, and stack traces of errors
               --self-test       check fixed sentences against their known translations
               --                the arguments after it are sentences, even if they start with --
-            exit codes: 0 done, 1 self-test mismatch or unexpected failure, 2 bad usage, input file or setting
+            exit codes: 0 done, 1 self-test mismatch or unexpected failure, 2 bad usage, input file or setting,
+              141 standard output's reader went away
             environment: TK_THREADS (threads, 1..processors), DOTNET_EnableAVX512=0 / DOTNET_EnableHWIntrinsic=0 (kernel paths)
             """;
 
