@@ -53,8 +53,7 @@ public sealed partial class TransformerModelGenerator
         w.Line($"private readonly {Runtime}TransformerWeights _weights;");
         w.Line($"private readonly {Runtime}ModelRunState _state;");
         w.Line("private readonly bool _ownsWeights;");
-        w.Line("private bool _disposed;");
-        w.Line("private int _busy;");
+        w.Line($"private readonly {Runtime}ModelCallGuard _guard = new();");
         w.Line();
         w.Line("/// <summary>Creates the model over weights loaded for its shape; the model owns and disposes them.</summary>");
         w.Line("/// <param name=\"weights\">Weights whose <see cref=\"global::TransformerKernels.TransformerWeights.Shape\"/> is this model's <see cref=\"Shape\"/>.</param>");
@@ -70,28 +69,25 @@ public sealed partial class TransformerModelGenerator
             w.Line("_weights = weights;");
             w.Line("_ownsWeights = ownsWeights;");
             w.Line($"_state = new {Runtime}ModelRunState(Shape, maxBatch);");
+            w.Line("weights.Retain(); // every instance holds the weights: they outlive the loader's Dispose while a session uses them");
         }
         w.Line();
         w.Line("/// <summary>");
-        w.Line("/// A second instance over the same packed weights with its own scratch and caches, for another thread: an instance");
-        w.Line("/// runs one call at a time (a concurrent call throws <see cref=\"global::System.InvalidOperationException\"/>). Dispose sessions");
-        w.Line("/// before the model that owns the weights.");
+        w.Line("/// A second instance over the same packed weights with its own scratch and caches, for another thread or another");
+        w.Line("/// generation: an instance runs one call at a time (a concurrent call throws <see cref=\"global::System.InvalidOperationException\"/>)");
+        w.Line("/// and its decoder caches hold one set of sequences. The weights stay alive until the model and every session are disposed.");
         w.Line("/// </summary>");
         w.Line("/// <param name=\"maxBatch\">Largest batch for the session.</param>");
         using (w.Block($"public {m.ClassName} CreateSession(int maxBatch = 1)"))
         {
-            w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
+            w.Line("global::System.ObjectDisposedException.ThrowIf(_guard.IsDisposed, this);");
             w.Line($"return new {m.ClassName}(_weights, maxBatch, ownsWeights: false);");
         }
         w.Line();
-        w.Line("/// <summary>Marks the instance busy for one call; a second thread entering meanwhile gets a clear error instead of corrupted scratch.</summary>");
-        using (w.Block("private void Enter()"))
-        {
-            w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
-            w.Line($"if (global::System.Threading.Interlocked.Exchange(ref _busy, 1) != 0) throw new global::System.InvalidOperationException(\"This {m.ClassName} is already running a call on another thread; use CreateSession() for each thread.\");");
-        }
+        w.Line("/// <summary>Marks the instance busy for one call (see ModelCallGuard): a second thread entering meanwhile gets a clear error instead of corrupted scratch.</summary>");
+        w.Line($"private void Enter() => _guard.Enter(\"{m.ClassName}\");");
         w.Line();
-        w.Line("private void Exit() => global::System.Threading.Volatile.Write(ref _busy, 0);");
+        w.Line("private void Exit() => _guard.Exit();");
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// Loads a safetensors checkpoint, checking every tensor against the declared shape, and creates the model. Every GEMM is");
@@ -107,12 +103,16 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// <summary>The loaded, prepacked weights.</summary>");
         w.Line($"public {Runtime}TransformerWeights Weights => _weights;");
         w.Line();
-        w.Line("/// <summary>Frees the packed weights and scratch (native memory).</summary>");
-        using (w.Block("public void Dispose()"))
+        w.Line("/// <summary>");
+        w.Line("/// Frees the scratch and caches and lets go of the packed weights (freed once no session holds them). A call running");
+        w.Line("/// on another thread finishes first: the memory is released when it ends.");
+        w.Line("/// </summary>");
+        w.Line("public void Dispose() => _guard.Dispose(Release);");
+        w.Line();
+        using (w.Block("private void Release()"))
         {
-            w.Line("if (_disposed) return;");
-            w.Line("_disposed = true;");
             w.Line("_state.Dispose();");
+            w.Line("_weights.Release();");
             w.Line("if (_ownsWeights) _weights.Dispose();");
         }
         w.Line();
@@ -277,7 +277,7 @@ public sealed partial class TransformerModelGenerator
             w.Line("Enter();");
             using (w.TryFinally("Exit();"))
             {
-                w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
+                w.Line("global::System.ObjectDisposedException.ThrowIf(_guard.IsDisposed, this);");
                 w.Line("if (lengths.IsEmpty) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), 0, \"At least one sequence is needed.\");");
                 w.Line("long rows = 0;");
                 w.Line("foreach (int length in lengths) { if (length < 1 || length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(lengths), length, $\"Each sequence length must be 1..{MaxSeqLen} (MaxSeqLen).\"); rows += length; }");
@@ -354,7 +354,7 @@ public sealed partial class TransformerModelGenerator
             w.Line("Enter();");
             using (w.TryFinally("Exit();"))
             {
-                w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
+                w.Line("global::System.ObjectDisposedException.ThrowIf(_guard.IsDisposed, this);");
                 w.Line("int limit = CheckDecodingOptions(startToken, endToken, beamWidth, maxLength);");
                 w.Line("if (sourceLengths.IsEmpty) return;");
                 w.Line("long total = 0;");
@@ -440,7 +440,7 @@ public sealed partial class TransformerModelGenerator
         w.Line();
         using (w.Block("private void CheckSource(global::System.ReadOnlySpan<int> source, string name)"))
         {
-            w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
+            w.Line("global::System.ObjectDisposedException.ThrowIf(_guard.IsDisposed, this);");
             w.Line("if (source.Length < 1 || source.Length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(name, source.Length, $\"The source must have 1..{MaxSeqLen} tokens.\");");
             w.Line("CheckIds(source, EncoderVocab, name);");
         }
@@ -475,11 +475,13 @@ public sealed partial class TransformerModelGenerator
         w.Line();
         w.Line("int global::TransformerKernels.IPromptDecoder.MaxSequenceLength => MaxSeqLen;");
         w.Line();
-        w.Line("global::System.Span<float> global::TransformerKernels.IPromptDecoder.Prefill(global::System.ReadOnlySpan<int> prompts, global::System.ReadOnlySpan<int> promptLengths, int firstSlot) => PrefillCore(prompts, promptLengths, firstSlot);");
+        w.Line("global::System.Span<float> global::TransformerKernels.IPromptDecoder.Prefill(global::System.ReadOnlySpan<int> prompts, global::System.ReadOnlySpan<int> promptLengths, int firstSlot) => Prefill(prompts, promptLengths, firstSlot);");
+        w.Line();
+        w.Line("global::TransformerKernels.IPromptDecoder global::TransformerKernels.IPromptDecoder.CreateSession(int maxBatch) => CreateSession(maxBatch);");
         w.Line();
         using (w.Block("private global::System.Span<float> PrefillCore(scoped global::System.ReadOnlySpan<int> prompts, scoped global::System.ReadOnlySpan<int> promptLengths, int firstSlot)"))
         {
-            w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
+            w.Line("global::System.ObjectDisposedException.ThrowIf(_guard.IsDisposed, this);");
             w.Line("int n = promptLengths.Length;");
             w.Line("if (n < 1 || n > global::System.Math.Min(_state.MaxStepRows, global::TransformerKernels.ModelRunState.MaxSlots)) throw new global::System.ArgumentOutOfRangeException(nameof(promptLengths), n, $\"1..{(global::System.Math.Min(_state.MaxStepRows, global::TransformerKernels.ModelRunState.MaxSlots))} prompts per call.\");");
             w.Line("if (firstSlot < 0 || firstSlot + n > global::TransformerKernels.ModelRunState.MaxSlots) throw new global::System.ArgumentOutOfRangeException(nameof(firstSlot), firstSlot, $\"Slots [{firstSlot}, {firstSlot + n}) do not fit 0..{(global::TransformerKernels.ModelRunState.MaxSlots)}.\");");
@@ -505,6 +507,7 @@ public sealed partial class TransformerModelGenerator
             w.Line("rows = 0;");
             w.Line("for (int k = 0; k < n; k++) { rows += promptLengths[k]; new global::System.Span<float>(y + (long)(rows - 1) * DModel, DModel).CopyTo(new global::System.Span<float>(last + (long)k * DModel, DModel)); }");
             w.Line("if (_weights.DecoderNorm is { } norm) Kernels.AddNorm.Run(last, null, norm.Gamma, norm.Beta, last, n);");
+            w.Line("for (int k = 0; k < n; k++) _state.SlotLengths[firstSlot + k] = promptLengths[k];");
             w.Line("float* logits = _state.Logits(n);");
             w.Line($"Kernels.{m.Layers.OutputProjection}.Run(last, n, _weights.Generator!, null, logits);");
             w.Line("return new global::System.Span<float>(logits, n * DecoderVocab);");
@@ -549,11 +552,11 @@ public sealed partial class TransformerModelGenerator
         w.Line();
         w.Line("int global::TransformerKernels.ITokenDecoder.Vocabulary => DecoderVocab;");
         w.Line();
-        w.Line("global::System.Span<float> global::TransformerKernels.ITokenDecoder.Step(global::System.ReadOnlySpan<int> slots, global::System.ReadOnlySpan<int> tokens, global::System.ReadOnlySpan<int> positions) => StepCore(slots, tokens, positions);");
+        w.Line("global::System.Span<float> global::TransformerKernels.ITokenDecoder.Step(global::System.ReadOnlySpan<int> slots, global::System.ReadOnlySpan<int> tokens, global::System.ReadOnlySpan<int> positions) => Step(slots, tokens, positions);");
         w.Line();
         using (w.Block("private global::System.Span<float> StepCore(scoped global::System.ReadOnlySpan<int> slots, scoped global::System.ReadOnlySpan<int> tokens, scoped global::System.ReadOnlySpan<int> positions)"))
         {
-            w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
+            w.Line("global::System.ObjectDisposedException.ThrowIf(_guard.IsDisposed, this);");
             w.Line("int n = slots.Length;");
             w.Line("if (n < 1 || n > global::TransformerKernels.ModelRunState.MaxSlots) throw new global::System.ArgumentOutOfRangeException(nameof(slots), n, $\"A step takes 1..{(global::TransformerKernels.ModelRunState.MaxSlots)} rows.\");");
             w.Line("if (tokens.Length != n || positions.Length != n) throw new global::System.ArgumentException($\"slots ({n}), tokens ({tokens.Length}) and positions ({positions.Length}) must have one entry per row.\", nameof(tokens));");
@@ -561,6 +564,9 @@ public sealed partial class TransformerModelGenerator
             {
                 w.Line("if ((uint)tokens[i] >= DecoderVocab) throw new global::System.ArgumentOutOfRangeException(nameof(tokens), tokens[i], $\"Row {i}: must be a target id in [0, {DecoderVocab}).\");");
                 w.Line("if ((uint)positions[i] >= MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(positions), positions[i], $\"Row {i}: must be in [0, {MaxSeqLen}).\");");
+                w.Line("// Attention reads the slot's cache at positions [0, position): a step may rewrite the last position or extend it, never skip.");
+                w.Line("// (A slot out of range is named by the cache lookup below.)");
+                w.Line("if ((uint)slots[i] < global::TransformerKernels.ModelRunState.MaxSlots && positions[i] > _state.SlotLengths[slots[i]]) throw new global::System.ArgumentOutOfRangeException(nameof(positions), positions[i], $\"Row {i}: slot {slots[i]}'s cache holds positions [0, {_state.SlotLengths[slots[i]]}); a step at position {positions[i]} needs [0, {positions[i]}) (prefill the slot, or step from {_state.SlotLengths[slots[i]]}).\");");
             }
             w.Line("float* logits = _state.Logits(n);");
             w.Line("// Rows go through in groups the scratch holds (all at once unless the model was created for a small batch).");
@@ -588,14 +594,21 @@ public sealed partial class TransformerModelGenerator
                 w.Line("// Final linear to the vocabulary.");
                 w.Line($"Kernels.{m.Layers.OutputProjection}.Run(y, rows, _weights.Generator!, null, logits + (long)first * DecoderVocab);");
             }
+            w.Line("for (int i = 0; i < n; i++) _state.SlotLengths[slots[i]] = positions[i] + 1;");
             w.Line("return new global::System.Span<float>(logits, n * DecoderVocab);");
         }
         w.Line();
         w.Line("/// <inheritdoc/>");
         using (w.Block("public void CopySlot(int from, int to, int positions)"))
         {
-            w.Line($"{Runtime}DecoderLayerCache[] source = _state.Caches(from), destination = _state.Caches(to);");
-            w.Line("for (int layer = 0; layer < DecoderLayers; layer++) destination[layer].CopySelfAttentionFrom(source[layer], positions);");
+            w.Line("Enter();");
+            using (w.TryFinally("Exit();"))
+            {
+                w.Line($"{Runtime}DecoderLayerCache[] source = _state.Caches(from), destination = _state.Caches(to);");
+                w.Line("if (positions > _state.SlotLengths[from]) throw new global::System.ArgumentOutOfRangeException(nameof(positions), positions, $\"Slot {from}'s cache holds positions [0, {_state.SlotLengths[from]}); it cannot give {positions}.\");");
+                w.Line("for (int layer = 0; layer < DecoderLayers; layer++) destination[layer].CopySelfAttentionFrom(source[layer], positions);");
+                w.Line("_state.SlotLengths[to] = positions;");
+            }
         }
         w.Line();
         if (!cross)
@@ -618,7 +631,7 @@ public sealed partial class TransformerModelGenerator
     {
         using (w.Block("private void CheckBatch(int batch, int length, global::System.ReadOnlySpan<int> lengths, string lengthsName)"))
         {
-            w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
+            w.Line("global::System.ObjectDisposedException.ThrowIf(_guard.IsDisposed, this);");
             w.Line("if (batch < 1 || batch > _state.MaxBatch) throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, $\"Batch must be 1..{_state.MaxBatch} (the maxBatch this model was created with).\");");
             w.Line("if (length < 1 || length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(length), length, $\"Sequence length must be 1..{MaxSeqLen} (MaxSeqLen).\");");
             w.Line("if (!lengths.IsEmpty && lengths.Length != batch) throw new global::System.ArgumentException($\"{lengthsName} has {lengths.Length} entries; expected {batch}.\", lengthsName);");

@@ -69,7 +69,7 @@ namespace Generate
             };
             Console.CancelKeyPress += onCancel;
             var text = new TextStream(tokenizer, prompt);
-            var generator = new TokenGenerator(model);
+            using var generator = new TokenGenerator(model);
             long begin = Stopwatch.GetTimestamp();
             double firstTokenMs = 0;
             int count = 0;

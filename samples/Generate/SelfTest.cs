@@ -39,7 +39,7 @@ internal static class SelfTest
     private static int Model(string name, IPromptDecoder model, FortuneTokenizer tokenizer, FortuneReference reference,
                              Func<GreedyContinuation, (int[] Ids, string Text)> expected, WeightPrecision precision)
     {
-        var generator = new TokenGenerator(model);
+        using var generator = new TokenGenerator(model);
         var greedy = new GenerationOptions { MaxNewTokens = 40, StopTokens = [tokenizer.EndOfSentence] };
         int failures = 0;
         int[][] prompts = [.. reference.Continuations.Select(c => tokenizer.Encode(c.Prompt))];

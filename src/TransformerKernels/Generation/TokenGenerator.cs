@@ -3,30 +3,54 @@ using System.Runtime.CompilerServices;
 namespace TransformerKernels;
 
 /// <summary>
-/// Text generation with a decoder-only model: a batch of prompts of different lengths is prefilled in one pass (the GEMM
-/// rows are all prompt tokens), then each step feeds the last token of every sequence still running through the decoder
-/// in one pass with its key/value cache; finished sequences (a stop token or <see cref="GenerationOptions.MaxNewTokens"/>)
-/// leave the batch. Greedy or sampled (<see cref="GenerationOptions"/>). One generator per model instance; not thread-safe,
-/// as the model is not. After the first call of a given batch size, steps allocate nothing.
+/// Text generation with a decoder-only model: a batch of prompts of different lengths is prefilled in one pass, then every
+/// sequence still running decodes one token per batched step with its key/value cache (greedy or sampled, see
+/// <see cref="GenerationOptions"/>).
 /// </summary>
-public sealed class TokenGenerator
+/// <remarks>
+/// <para>
+/// <b>Concurrency.</b> Every call runs in a session of its own — caches and scratch of its own over the model's shared
+/// packed weights (<see cref="IPromptDecoder.CreateSession"/>) — so one generator, like one model, may serve any number
+/// of callers at once: threads calling <see cref="Generate(IReadOnlyList{int[]}, GenerationOptions, CancellationToken)"/>
+/// together and <see cref="GenerateAsync"/> streams interleaved on one thread each get exactly what they would get alone.
+/// Sessions are pooled: after the first calls of a given batch size, steps allocate nothing. At most
+/// <see cref="MaxConcurrentGenerations"/> generations run at once (each session holds a full set of caches); further
+/// calls wait for one to end, or for their cancellation.
+/// </para>
+/// <para>
+/// A stream holds its session until it ends or its enumerator is disposed (an <c>await foreach</c> left early, a client
+/// gone): dispose the enumerators of streams you abandon. Dispose the generator to free the pooled sessions.
+/// </para>
+/// </remarks>
+public sealed class TokenGenerator : IDisposable
 {
-    private readonly IPromptDecoder _model;
-    private readonly TokenSampler _sampler;
-    private readonly int _vocabulary;
-    // Per sequence: its tokens so far (prompt then generated) [count, _stride], their count, its prompt length, tokens generated.
-    private int[] _histories = [], _historyLengths = [], _promptLengths = [], _generated = [];
-    // Per live row of a step: the sequences still running (sequence k decodes in slot k), their last tokens and positions.
-    private int[] _live = [], _tokens = [], _positions = [], _packed = [];
+    /// <summary>Default of <see cref="MaxConcurrentGenerations"/>.</summary>
+    public const int DefaultMaxConcurrentGenerations = 16;
 
-    /// <summary>A generator over <paramref name="model"/>.</summary>
-    public TokenGenerator(IPromptDecoder model)
+    private readonly IPromptDecoder _model;
+    private readonly SemaphoreSlim _admission;
+    private readonly Lock _lock = new();
+    private readonly List<GenerationSession> _idle = [];
+    private int _live;
+    private bool _disposed;
+
+    /// <summary>A generator over <paramref name="model"/>, which it does not dispose.</summary>
+    /// <param name="model">The model; its own caches are not used (each generation has a session).</param>
+    /// <param name="maxConcurrentGenerations">Generations that may run at once; calls beyond wait.</param>
+    public TokenGenerator(IPromptDecoder model, int maxConcurrentGenerations = DefaultMaxConcurrentGenerations)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrentGenerations, 1);
         _model = model;
-        _vocabulary = model.Vocabulary;
-        _sampler = new TokenSampler(_vocabulary);
+        MaxConcurrentGenerations = maxConcurrentGenerations;
+        _admission = new SemaphoreSlim(maxConcurrentGenerations, maxConcurrentGenerations);
     }
+
+    /// <summary>Generations that may run at once (each in a session with its own caches); further calls wait.</summary>
+    public int MaxConcurrentGenerations { get; }
+
+    /// <summary>Generations running now (calls in progress and streams not yet ended or disposed).</summary>
+    public int LiveGenerations => Volatile.Read(ref _live);
 
     /// <summary>
     /// Generates a continuation of every prompt, all in one batch; returns the new tokens of each (stop token excluded), in
@@ -35,7 +59,7 @@ public sealed class TokenGenerator
     /// <exception cref="ArgumentOutOfRangeException">A prompt plus <see cref="GenerationOptions.MaxNewTokens"/> beyond the model's
     /// MaxSeqLen (<c>prompts</c>), an id outside the vocabulary, an option out of range (named).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; it is checked before
-    /// every step, and the model stays usable.</exception>
+    /// every step (and while waiting for a session), and the generator stays usable.</exception>
     public int[][] Generate(IReadOnlyList<int[]> prompts, GenerationOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompts);
@@ -43,13 +67,15 @@ public sealed class TokenGenerator
         {
             return [];
         }
-        bool more = Pick(Start(prompts, options, out SamplingRandom random), options, ref random);
-        while (more)
+        GenerationSession session = Rent(prompts.Count, cancellationToken);
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            more = Pick(Decode(), options, ref random);
+            return session.Generate(prompts, options, cancellationToken);
         }
-        return [.. Enumerable.Range(0, prompts.Count).Select(k => _histories.AsSpan(k * _stride + prompts[k].Length, _historyLengths[k] - prompts[k].Length).ToArray())];
+        finally
+        {
+            Return(session);
+        }
     }
 
     /// <summary>
@@ -64,162 +90,115 @@ public sealed class TokenGenerator
         {
             throw new ArgumentException($"The output holds {output.Length} tokens; MaxNewTokens is {options.MaxNewTokens}.", nameof(output));
         }
-        _single[0] = prompt;
-        bool more = Pick(Start(_single, options, out SamplingRandom random), options, ref random);
-        while (more)
+        GenerationSession session = Rent(1, cancellationToken);
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            more = Pick(Decode(), options, ref random);
+            return session.Generate(prompt, output, options, cancellationToken);
         }
-        int count = _historyLengths[0] - prompt.Length;
-        _histories.AsSpan(prompt.Length, count).CopyTo(output);
-        return count;
+        finally
+        {
+            Return(session);
+        }
     }
 
     /// <summary>
     /// Streams the continuation of one prompt token by token as it is generated (stop token excluded). Cancellation takes
-    /// effect before the next step (<see cref="OperationCanceledException"/>); the model stays usable for the next generation.
+    /// effect before the next step (<see cref="OperationCanceledException"/>); the stream's session returns to the pool
+    /// when the stream ends or its enumerator is disposed.
     /// </summary>
     public async IAsyncEnumerable<int> GenerateAsync(int[] prompt, GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompt);
-        _single[0] = prompt;
-        int reported = prompt.Length;
-        bool more = Pick(Start(_single, options, out SamplingRandom random), options, ref random);
-        while (true)
+        GenerationSession session = await RentAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            // Tokens the last pick appended to the sequence (none when it picked a stop token).
-            while (reported < _historyLengths[0])
+            await foreach (int token in session.GenerateAsync(prompt, options, cancellationToken).ConfigureAwait(false))
             {
-                yield return _histories[reported++];
+                yield return token;
             }
-            if (!more)
-            {
-                yield break;
-            }
-            // Let the consumer's continuation run before the next (compute-bound) step.
-            await Task.Yield();
-            cancellationToken.ThrowIfCancellationRequested();
-            more = Pick(Decode(), options, ref random);
+        }
+        finally
+        {
+            Return(session);
         }
     }
 
-    private readonly int[][] _single = new int[1][];
-    private int _liveCount, _stride;
-
-    /// <summary>Checks everything, prefills the prompts into slots [0, count); returns the logits of each prompt's last position.</summary>
-    private Span<float> Start(IReadOnlyList<int[]> prompts, GenerationOptions options, out SamplingRandom random)
+    /// <summary>Frees the pooled sessions; generations still running free theirs when they end.</summary>
+    public void Dispose()
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate(_vocabulary);
-        int count = prompts.Count, maxLength = _model.MaxSequenceLength;
-        if (count > ModelRunState.MaxSlots)
+        GenerationSession[] idle;
+        lock (_lock)
         {
-            throw new ArgumentOutOfRangeException(nameof(prompts), count, $"At most {ModelRunState.MaxSlots} prompts per call.");
+            _disposed = true;
+            idle = [.. _idle];
+            _idle.Clear();
         }
-        int total = 0;
-        if (options.MaxNewTokens >= maxLength)
+        foreach (GenerationSession session in idle)
         {
-            throw new ArgumentOutOfRangeException(nameof(GenerationOptions.MaxNewTokens), options.MaxNewTokens,
-                $"MaxNewTokens {options.MaxNewTokens} leaves no room for a prompt: the model's MaxSeqLen is {maxLength} positions, prompt and generated tokens together.");
+            session.Dispose();
         }
-        for (int k = 0; k < count; k++)
+    }
+
+    private GenerationSession Rent(int capacity, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _admission.Wait(cancellationToken);
+        return Take(capacity);
+    }
+
+    private async ValueTask<GenerationSession> RentAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _admission.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return Take(1);
+    }
+
+    /// <summary>An idle session that takes <paramref name="capacity"/> prompts, or a new one; the caller holds an admission.</summary>
+    private GenerationSession Take(int capacity)
+    {
+        try
         {
-            int[] prompt = prompts[k] ?? throw new ArgumentNullException(nameof(prompts), $"Prompt {k} is null.");
-            if (prompt.Length < 1 || prompt.Length + options.MaxNewTokens > maxLength)
+            GenerationSession? found = null;
+            lock (_lock)
             {
-                throw new ArgumentOutOfRangeException(nameof(prompts), prompt.Length,
-                    $"Prompt {k} has {prompt.Length} tokens; with MaxNewTokens {options.MaxNewTokens} it must have 1..{maxLength - options.MaxNewTokens} (the model's MaxSeqLen is {maxLength}).");
-            }
-            for (int i = 0; i < prompt.Length; i++)
-            {
-                if ((uint)prompt[i] >= (uint)_vocabulary)
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                for (int i = _idle.Count - 1; i >= 0 && found is null; i--)
                 {
-                    throw new ArgumentOutOfRangeException(nameof(prompts), prompt[i], $"Prompt {k}, token {i}: ids must be in [0, {_vocabulary}).");
+                    if (_idle[i].Capacity >= capacity)
+                    {
+                        found = _idle[i];
+                        _idle.RemoveAt(i);
+                    }
                 }
             }
-            total += prompt.Length;
+            // Outside the lock: a new session allocates its scratch and caches.
+            found ??= new GenerationSession(_model.CreateSession(capacity), capacity);
+            Interlocked.Increment(ref _live);
+            return found;
         }
-        Grow(count, total, maxLength);
-        for (int k = 0, offset = 0; k < count; offset += prompts[k].Length, k++)
+        catch
         {
-            prompts[k].CopyTo(_packed, offset);
-            prompts[k].CopyTo(_histories, k * _stride);
-            _promptLengths[k] = _historyLengths[k] = prompts[k].Length;
-            _generated[k] = 0;
-            _live[k] = k;
+            _admission.Release();
+            throw;
         }
-        _liveCount = count;
-        random = new SamplingRandom(options.Seed ?? Random.Shared.NextInt64());
-        return _model.Prefill(_packed.AsSpan(0, total), _promptLengths.AsSpan(0, count), 0);
     }
 
-    /// <summary>
-    /// Picks the next token of every live sequence from its row of <paramref name="logits"/>, appends it, and drops the
-    /// sequences that stopped or reached MaxNewTokens. Returns whether any still run.
-    /// </summary>
-    private bool Pick(Span<float> logits, GenerationOptions options, ref SamplingRandom random)
+    private void Return(GenerationSession session)
     {
-        int kept = 0;
-        for (int i = 0; i < _liveCount; i++)
+        bool keep;
+        Interlocked.Decrement(ref _live);
+        lock (_lock)
         {
-            int sequence = _live[i];
-            int token = _sampler.Pick(logits.Slice(i * _vocabulary, _vocabulary), _histories.AsSpan(sequence * _stride, _historyLengths[sequence]), options, ref random);
-            if (IsStop(token, options.StopTokens))
+            keep = !_disposed;
+            if (keep)
             {
-                continue;
-            }
-            _histories[sequence * _stride + _historyLengths[sequence]++] = token;
-            if (++_generated[sequence] == options.MaxNewTokens)
-            {
-                continue;
-            }
-            _live[kept++] = sequence;
-        }
-        _liveCount = kept;
-        return kept > 0;
-    }
-
-    /// <summary>One decoder step over the live sequences' last tokens (sequence k decodes in slot k).</summary>
-    private Span<float> Decode()
-    {
-        for (int i = 0; i < _liveCount; i++)
-        {
-            int sequence = _live[i];
-            _tokens[i] = _histories[sequence * _stride + _historyLengths[sequence] - 1];
-            _positions[i] = _historyLengths[sequence] - 1;
-        }
-        return _model.Step(_live.AsSpan(0, _liveCount), _tokens.AsSpan(0, _liveCount), _positions.AsSpan(0, _liveCount));
-    }
-
-    private static bool IsStop(int token, IReadOnlyList<int> stopTokens)
-    {
-        for (int i = 0; i < stopTokens.Count; i++)
-        {
-            if (stopTokens[i] == token)
-            {
-                return true;
+                _idle.Add(session);
             }
         }
-        return false;
-    }
-
-    private void Grow(int count, int total, int maxLength)
-    {
-        _stride = maxLength;
-        if (_live.Length < count)
+        if (!keep)
         {
-            _live = new int[count];
-            _tokens = new int[count];
-            _positions = new int[count];
-            _historyLengths = new int[count];
-            _promptLengths = new int[count];
-            _generated = new int[count];
-            _histories = new int[count * maxLength];
+            session.Dispose();
         }
-        if (_packed.Length < total)
-        {
-            _packed = new int[total];
-        }
+        _admission.Release();
     }
 }

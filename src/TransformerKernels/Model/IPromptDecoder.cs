@@ -15,4 +15,10 @@ public interface IPromptDecoder : ITokenDecoder, IDisposable
     /// returns the logits of each prompt's last position [prompts, <see cref="ITokenDecoder.Vocabulary"/>].
     /// </summary>
     Span<float> Prefill(ReadOnlySpan<int> prompts, ReadOnlySpan<int> promptLengths, int firstSlot);
+
+    /// <summary>
+    /// A second decoder over the same packed weights with caches and scratch of its own, for <paramref name="maxBatch"/>
+    /// prompts at a time: what each generation runs in, so that generations on one model never share a cache.
+    /// </summary>
+    IPromptDecoder CreateSession(int maxBatch);
 }

@@ -29,6 +29,12 @@ public sealed unsafe class ModelRunState : IDisposable
         Array.Fill(SegmentLengths, 1);
     }
 
+    /// <summary>
+    /// Positions each slot's decoder cache holds, [0, SlotLengths[slot]) [MaxSlots]: Prefill sets them, a step at position p
+    /// makes them p + 1, CopySlot copies them. A step may not start past them — it would attend over positions nobody wrote.
+    /// </summary>
+    public int[] SlotLengths { get; } = new int[MaxSlots];
+
     /// <summary>Decoder cache slots: 256, two per beam of the widest beam search.</summary>
     public const int MaxSlots = 2 * BeamSearch.MaxWidth;
 

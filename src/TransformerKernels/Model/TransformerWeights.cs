@@ -268,8 +268,51 @@ public sealed unsafe class TransformerWeights : IDisposable
         Generator = generator;
     }
 
-    /// <inheritdoc/>
+    // Holders of the native memory: whoever loaded the weights (released by Dispose) and every model instance over them
+    // (each session included, released when it is disposed). The memory is freed when the last holder lets go, so
+    // disposing the model that loaded the weights cannot pull them from under a session still using them.
+    private int _holders = 1;
+    private int _disposeRequested;
+
+    /// <summary>Keeps the native weights alive for one more holder (a model instance), until it calls <see cref="Release"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The weights were freed already.</exception>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public void Retain()
+    {
+        while (true)
+        {
+            int holders = Volatile.Read(ref _holders);
+            ObjectDisposedException.ThrowIf(holders <= 0, this);
+            if (Interlocked.CompareExchange(ref _holders, holders + 1, holders) == holders)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Lets go of a hold <see cref="Retain"/> took; the last holder frees the native memory.</summary>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _holders) == 0)
+        {
+            Free();
+        }
+    }
+
+    /// <summary>
+    /// Lets go of the loader's hold (once; later calls do nothing). The native memory is freed now if no model instance
+    /// holds the weights, else when the last one is disposed.
+    /// </summary>
     public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposeRequested, 1) == 0)
+        {
+            Release();
+        }
+    }
+
+    private void Free()
     {
         SourceEmbedding?.Dispose();
         TargetEmbedding?.Dispose();
