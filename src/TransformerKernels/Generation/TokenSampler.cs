@@ -1,91 +1,474 @@
 namespace TransformerKernels;
 
 /// <summary>
-/// Picks the next token from one row of logits under <see cref="GenerationOptions"/>. Its buffers are sized for the
-/// vocabulary once, so picking allocates nothing.
+/// Picks the next token from one row of logits under <see cref="GenerationOptions"/>, by Hugging Face's definitions and in
+/// their order: repetition penalty, temperature, top-k, top-p, softmax, draw (or the most probable token at temperature 0).
 /// </summary>
+/// <remarks>
+/// <para>
+/// Nothing sorts the vocabulary. Temperature alone weighs every token in id order and draws in id order; top-k selects the
+/// k best with a k-entry min-heap in one pass (O(V + k log k · log(V/k)) on typical rows); top-p alone pops a max-heap of
+/// the candidates until the mass is reached, after dropping tokens too light to be needed; top-k with top-p sorts only the
+/// k kept. All buffers are sized once for the vocabulary, so a pick allocates nothing.
+/// </para>
+/// <para>
+/// Rank and ties: tokens rank by penalized logit, highest first, and among equal logits the lower id first. Top-k keeps
+/// exactly k tokens by that rank (Hugging Face also keeps every token equal to the k-th: a different rule only for ties at
+/// the cut), so top-k 1 is greedy. Top-p keeps the shortest rank prefix whose probability reaches TopP.
+/// </para>
+/// <para>
+/// Range: scores are held in double, and temperature is applied as (logit − max) / T, so the best token's exponent is
+/// exactly 0 and no value can overflow for any accepted option (a float logit divided by a penalty of float.Epsilon is
+/// below 1e84; divided by T = float.Epsilon, a difference stays below 1e129): a tiny temperature is greedy in the limit
+/// rather than ∞ − ∞. NaN logits are never picked; −∞ ones have probability 0; if any logit is +∞, the +∞ tokens share
+/// the probability equally (the limit of growing logits). A row with no logit above −∞ (all NaN or −∞) has nothing to
+/// draw and is refused.
+/// </para>
+/// </remarks>
 internal sealed class TokenSampler
 {
-    private readonly float[] _keys;
-    private readonly int[] _order;
+    // Below this exponent Math.Exp is 0 anyway; the comparison also sends NaN (a NaN logit) to weight 0.
+    private const double LowestExponent = -746;
+
+    private readonly int _vocabulary;
+    // Penalized logits by id: double, so a penalty or temperature at the edge of float's range cannot overflow.
+    private readonly double[] _scores;
+    // exp((score − max) / T) by id; valid for every id on the dense path, for the kept ids otherwise.
+    private readonly double[] _weights;
+    // Heap and kept tokens as (score, id) pairs, side by side so heap moves read one place.
+    private readonly double[] _rankScores;
+    private readonly int[] _rankIds;
     private readonly bool[] _seen;
+
+    // The distribution Prepare leaves: either every id weighed in id order (dense), or the ids
+    // _rankIds[_keptStart .. _keptStart + _keptCount) in the order draws walk them; probability = weight / _total.
+    private bool _dense;
+    private int _keptStart, _keptCount;
+    private double _total;
 
     public TokenSampler(int vocabulary)
     {
-        _keys = new float[vocabulary];
-        _order = new int[vocabulary];
+        ArgumentOutOfRangeException.ThrowIfLessThan(vocabulary, 1);
+        _vocabulary = vocabulary;
+        _scores = new double[vocabulary];
+        _weights = new double[vocabulary];
+        _rankScores = new double[vocabulary];
+        _rankIds = new int[vocabulary];
         _seen = new bool[vocabulary];
     }
 
-    /// <summary>Picks a token; <paramref name="logits"/> is modified (penalty and temperature applied in place).</summary>
-    public int Pick(Span<float> logits, ReadOnlySpan<int> history, GenerationOptions options, ref SamplingRandom random)
+    /// <summary>
+    /// Picks a token: a draw from exactly the distribution <see cref="Distribution"/> reports (the same preparation), or
+    /// the most probable token when <see cref="GenerationOptions.Temperature"/> is 0 (or only one token is kept), which
+    /// consumes no random number. Options must have been validated (<see cref="GenerationOptions.Validate"/>).
+    /// </summary>
+    public int Pick(ReadOnlySpan<float> logits, ReadOnlySpan<int> history, GenerationOptions options, ref SamplingRandom random)
     {
-        if (options.RepetitionPenalty != 1f)
+        Prepare(logits, history, options);
+        if (!_dense && _keptCount == 1)
         {
-            // Each distinct token of the sequence once, as Hugging Face's gather/scatter does.
-            foreach (int token in history)
+            return _rankIds[_keptStart];
+        }
+        // Cumulative sums repeat the sums that made _total, term for term in the same order, so the last cumulative equals
+        // _total exactly and a zero-weight token is never returned (its term leaves the sum where it was).
+        double draw = random.NextDouble() * _total, cumulative = 0;
+        int last = -1;
+        if (_dense)
+        {
+            for (int i = 0; i < _vocabulary; i++)
             {
-                if (!_seen[token])
+                double weight = _weights[i];
+                if (weight > 0)
                 {
-                    _seen[token] = true;
-                    logits[token] = logits[token] > 0 ? logits[token] / options.RepetitionPenalty : logits[token] * options.RepetitionPenalty;
+                    cumulative += weight;
+                    last = i;
+                    if (draw < cumulative)
+                    {
+                        return i;
+                    }
                 }
             }
-            foreach (int token in history)
+            return last; // draw rounded up to _total
+        }
+        for (int j = _keptStart, end = _keptStart + _keptCount; j < end; j++)
+        {
+            int id = _rankIds[j];
+            double weight = _weights[id];
+            if (weight > 0)
             {
-                _seen[token] = false;
+                cumulative += weight;
+                last = id;
+                if (draw < cumulative)
+                {
+                    return id;
+                }
             }
         }
+        return last;
+    }
+
+    /// <summary>
+    /// Writes the probability of each token under <paramref name="options"/>: what <see cref="Pick"/> draws from (one-hot
+    /// at the greedy pick when Temperature is 0). For tests and diagnostics.
+    /// </summary>
+    internal void Distribution(ReadOnlySpan<float> logits, ReadOnlySpan<int> history, GenerationOptions options, Span<double> probabilities)
+    {
+        if (probabilities.Length != _vocabulary)
+        {
+            throw new ArgumentException($"Probabilities hold {probabilities.Length} values; the vocabulary has {_vocabulary}.", nameof(probabilities));
+        }
+        Prepare(logits, history, options);
+        if (_dense)
+        {
+            for (int i = 0; i < _vocabulary; i++)
+            {
+                probabilities[i] = _weights[i] / _total;
+            }
+            return;
+        }
+        probabilities.Clear();
+        for (int j = _keptStart, end = _keptStart + _keptCount; j < end; j++)
+        {
+            int id = _rankIds[j];
+            probabilities[id] = _weights[id] / _total;
+        }
+    }
+
+    private void Prepare(ReadOnlySpan<float> logits, ReadOnlySpan<int> history, GenerationOptions options)
+    {
+        if (logits.Length != _vocabulary)
+        {
+            throw new ArgumentException($"The row holds {logits.Length} logits; the vocabulary has {_vocabulary}.", nameof(logits));
+        }
+        LoadScores(logits, history, options.RepetitionPenalty);
         if (options.Temperature == 0f)
         {
-            return RowSoftmax.ArgMax(logits);
+            KeepOne(ArgMax());
+            return;
         }
-        int vocabulary = logits.Length;
-        float inverse = 1f / options.Temperature;
-        for (int i = 0; i < vocabulary; i++)
+        double inverse = 1.0 / options.Temperature; // at most 1 / float.Epsilon ≈ 7.1e44: finite in double
+        if (options.TopK > 0 && options.TopK < _vocabulary)
         {
-            logits[i] *= inverse;
+            KeepTopK(options.TopK, inverse, options.TopP);
         }
-        // Most probable first (ties: lower id first, a stable order for reproducible runs).
-        for (int i = 0; i < vocabulary; i++)
+        else if (options.TopP < 1f)
         {
-            _keys[i] = -logits[i];
-            _order[i] = i;
+            KeepTopP(inverse, options.TopP);
         }
-        Array.Sort(_keys, _order, 0, vocabulary);
-        int kept = options.TopK > 0 ? Math.Min(options.TopK, vocabulary) : vocabulary;
-        float max = -_keys[0];
+        else
+        {
+            WeighAll(Max(), inverse);
+        }
+    }
+
+    /// <summary>Copies the row into <see cref="_scores"/> and applies the penalty once per distinct token of the history.</summary>
+    private void LoadScores(ReadOnlySpan<float> logits, ReadOnlySpan<int> history, float repetitionPenalty)
+    {
+        for (int i = 0; i < _vocabulary; i++)
+        {
+            _scores[i] = logits[i];
+        }
+        if (repetitionPenalty == 1f)
+        {
+            return;
+        }
+        foreach (int token in history)
+        {
+            if ((uint)token >= (uint)_vocabulary)
+            {
+                throw new ArgumentOutOfRangeException(nameof(history), token, $"History ids must be in [0, {_vocabulary}).");
+            }
+        }
+        double penalty = repetitionPenalty;
+        // Each distinct token once, as Hugging Face's gather/scatter does; its rule: score < 0 ? score · penalty : score / penalty.
+        foreach (int token in history)
+        {
+            if (!_seen[token])
+            {
+                _seen[token] = true;
+                double score = _scores[token];
+                _scores[token] = score < 0 ? score * penalty : score / penalty;
+            }
+        }
+        foreach (int token in history)
+        {
+            _seen[token] = false;
+        }
+    }
+
+    /// <summary>
+    /// The first id with the highest score: RowSoftmax.ArgMax's rule on a row without NaN; NaN is skipped, and a row with
+    /// nothing above −∞ is refused as it is when sampling.
+    /// </summary>
+    private int ArgMax()
+    {
+        int best = -1;
+        double bestScore = double.NegativeInfinity;
+        for (int i = 0; i < _vocabulary; i++)
+        {
+            double score = _scores[i];
+            if (score > bestScore)
+            {
+                best = i;
+                bestScore = score;
+            }
+        }
+        return best >= 0 ? best : throw NothingToDraw();
+    }
+
+    private double Max()
+    {
+        double max = double.NegativeInfinity;
+        for (int i = 0; i < _vocabulary; i++)
+        {
+            double score = _scores[i];
+            if (score > max)
+            {
+                max = score;
+            }
+        }
+        return max > double.NegativeInfinity ? max : throw NothingToDraw();
+    }
+
+    private static ArgumentException NothingToDraw() =>
+        new("Every logit of the row is NaN or −∞ (after the repetition penalty): no token has a probability to draw.", "logits");
+
+    /// <summary>exp((score − max) / T) with the max-first shift that keeps it in range; +∞ logits share the mass when max is +∞.</summary>
+    private static double Weight(double score, double max, double inverse)
+    {
+        if (max == double.PositiveInfinity)
+        {
+            return score == double.PositiveInfinity ? 1 : 0;
+        }
+        double exponent = (score - max) * inverse;
+        return exponent >= LowestExponent ? Math.Exp(exponent) : 0;
+    }
+
+    private void KeepOne(int id)
+    {
+        _dense = false;
+        _rankIds[0] = id;
+        _weights[id] = 1;
+        _keptStart = 0;
+        _keptCount = 1;
+        _total = 1;
+    }
+
+    /// <summary>Temperature only: every token weighed in id order, drawn in id order.</summary>
+    private void WeighAll(double max, double inverse)
+    {
         double total = 0;
-        for (int i = 0; i < kept; i++)
+        for (int i = 0; i < _vocabulary; i++)
         {
-            total += Math.Exp(-_keys[i] - max);
+            double weight = Weight(_scores[i], max, inverse);
+            _weights[i] = weight;
+            total += weight;
         }
-        if (options.TopP < 1f)
+        _dense = true;
+        _total = total;
+    }
+
+    /// <summary>
+    /// Top-k (then top-p over the k): a min-heap of the k best seen so far, its root the worst kept. Ids arrive in
+    /// increasing order, so a later token equal to the root ranks after it and only a strictly higher score replaces it.
+    /// </summary>
+    private void KeepTopK(int k, double inverse, float topP)
+    {
+        int count = 0;
+        int i = 0;
+        for (; i < _vocabulary && count < k; i++)
         {
-            // The smallest prefix whose probability reaches TopP (at least one token).
-            double mass = 0, needed = options.TopP * total;
-            int prefix = 0;
-            while (prefix < kept)
+            double score = _scores[i];
+            if (!double.IsNaN(score))
             {
-                mass += Math.Exp(-_keys[prefix] - max);
-                prefix++;
-                if (mass >= needed)
-                {
-                    break;
-                }
-            }
-            kept = prefix;
-            total = mass;
-        }
-        double draw = random.NextDouble() * total;
-        for (int i = 0; i < kept; i++)
-        {
-            draw -= Math.Exp(-_keys[i] - max);
-            if (draw < 0)
-            {
-                return _order[i];
+                _rankScores[count] = score;
+                _rankIds[count] = i;
+                SiftUpWorstFirst(count++);
             }
         }
-        return _order[kept - 1];
+        double threshold = count > 0 ? _rankScores[0] : double.NaN;
+        for (; i < _vocabulary; i++)
+        {
+            double score = _scores[i];
+            if (score > threshold)
+            {
+                _rankScores[0] = score;
+                _rankIds[0] = i;
+                SiftDownWorstFirst(0, count);
+                threshold = _rankScores[0];
+            }
+        }
+        if (count == 0)
+        {
+            throw NothingToDraw();
+        }
+        double max = double.NegativeInfinity;
+        for (int j = 0; j < count; j++)
+        {
+            max = Math.Max(max, _rankScores[j]);
+        }
+        if (max == double.NegativeInfinity)
+        {
+            throw NothingToDraw();
+        }
+        _dense = false;
+        _keptStart = 0;
+        if (topP >= 1f)
+        {
+            double total = 0;
+            for (int j = 0; j < count; j++)
+            {
+                int id = _rankIds[j];
+                double weight = Weight(_rankScores[j], max, inverse);
+                _weights[id] = weight;
+                total += weight;
+            }
+            _keptCount = count;
+            _total = total;
+            return;
+        }
+        // Heap sort of the k: the worst goes to the end each time, which leaves them best first.
+        for (int end = count - 1; end > 0; end--)
+        {
+            Swap(0, end);
+            SiftDownWorstFirst(0, end);
+        }
+        double kTotal = 0;
+        for (int j = 0; j < count; j++)
+        {
+            int id = _rankIds[j];
+            double weight = Weight(_rankScores[j], max, inverse);
+            _weights[id] = weight;
+            kTotal += weight;
+        }
+        double needed = topP * kTotal, mass = 0;
+        int kept = 0;
+        while (kept < count)
+        {
+            mass += _weights[_rankIds[kept++]];
+            if (mass >= needed)
+            {
+                break;
+            }
+        }
+        _keptCount = kept;
+        _total = mass;
+    }
+
+    /// <summary>
+    /// Top-p alone: weighs every token, keeps as candidates only those that could be needed, and pops a max-heap of them
+    /// until the popped mass reaches TopP of the total.
+    /// </summary>
+    private void KeepTopP(double inverse, float topP)
+    {
+        WeighAll(Max(), inverse);
+        double total = _total, needed = topP * total;
+        // Tokens lighter than this weigh less than (1 − p)·total / 2 together (fewer than V of them), so the tokens at least
+        // this heavy — a rank prefix, as weight grows with score — already hold more than p·total: the nucleus is among
+        // them. The factor 1/2 leaves room for rounding.
+        double lightest = 0.5 * (1 - (double)topP) * total / _vocabulary;
+        int count = 0;
+        for (int i = 0; i < _vocabulary; i++)
+        {
+            double weight = _weights[i];
+            if (weight > 0 && weight >= lightest)
+            {
+                _rankScores[count] = _scores[i];
+                _rankIds[count++] = i;
+            }
+        }
+        for (int parent = count / 2 - 1; parent >= 0; parent--)
+        {
+            SiftDownBestFirst(parent, count);
+        }
+        // Each pop moves the best remaining to the end of the heap: the kept tokens fill [end, count) from the back.
+        double mass = 0;
+        int heap = count;
+        while (heap > 0)
+        {
+            mass += _weights[_rankIds[0]];
+            Swap(0, --heap);
+            SiftDownBestFirst(0, heap);
+            if (mass >= needed)
+            {
+                break;
+            }
+        }
+        // Best first, the order the mass was summed in, so draws repeat that sum.
+        Array.Reverse(_rankIds, heap, count - heap);
+        Array.Reverse(_rankScores, heap, count - heap);
+        _dense = false;
+        _keptStart = heap;
+        _keptCount = count - heap;
+        _total = mass;
+    }
+
+    /// <summary>Whether (score a, id a) ranks before (score b, id b): higher score, then lower id.</summary>
+    private static bool RanksBefore(double scoreA, int idA, double scoreB, int idB) => scoreA > scoreB || (scoreA == scoreB && idA < idB);
+
+    private bool RanksBefore(int a, int b) => RanksBefore(_rankScores[a], _rankIds[a], _rankScores[b], _rankIds[b]);
+
+    private void Swap(int a, int b)
+    {
+        (_rankScores[a], _rankScores[b]) = (_rankScores[b], _rankScores[a]);
+        (_rankIds[a], _rankIds[b]) = (_rankIds[b], _rankIds[a]);
+    }
+
+    private void SiftUpWorstFirst(int child)
+    {
+        while (child > 0)
+        {
+            int parent = (child - 1) / 2;
+            if (!RanksBefore(parent, child))
+            {
+                return;
+            }
+            Swap(parent, child);
+            child = parent;
+        }
+    }
+
+    private void SiftDownWorstFirst(int parent, int count)
+    {
+        while (true)
+        {
+            int child = 2 * parent + 1;
+            if (child >= count)
+            {
+                return;
+            }
+            if (child + 1 < count && RanksBefore(child, child + 1))
+            {
+                child++;
+            }
+            if (!RanksBefore(parent, child))
+            {
+                return;
+            }
+            Swap(parent, child);
+            parent = child;
+        }
+    }
+
+    private void SiftDownBestFirst(int parent, int count)
+    {
+        while (true)
+        {
+            int child = 2 * parent + 1;
+            if (child >= count)
+            {
+                return;
+            }
+            if (child + 1 < count && RanksBefore(child + 1, child))
+            {
+                child++;
+            }
+            if (!RanksBefore(child, parent))
+            {
+                return;
+            }
+            Swap(parent, child);
+            parent = child;
+        }
     }
 }
