@@ -7,8 +7,8 @@ namespace TransformerKernels;
 /// <remarks>
 /// <para>
 /// Nothing sorts the vocabulary. Temperature alone weighs every token in id order and draws in id order; top-k selects the
-/// k best with a k-entry min-heap in one pass (O(V + k log k · log(V/k)) on typical rows); top-p alone pops a max-heap of
-/// the candidates until the mass is reached, after dropping tokens too light to be needed; top-k with top-p sorts only the
+/// k best with a k-entry min-heap in one pass (O(V + k log k · log(V/k)) on typical rows); top-p alone sums the mass per
+/// exponent bucket and orders (by a max-heap) only the tokens of the bucket where the nucleus ends; top-k with top-p sorts only the
 /// k kept. All buffers are sized once for the vocabulary, so a pick allocates nothing.
 /// </para>
 /// <para>
@@ -30,6 +30,11 @@ internal sealed class TokenSampler
     // Below this exponent Math.Exp is 0 anyway; the comparison also sends NaN (a NaN logit) to weight 0.
     private const double LowestExponent = -746;
 
+    // Top-p buckets tokens by exponent (score − max) / T in steps of 1/8 down to −64, and everything lighter in one last
+    // bucket: weights under e^−64 ≈ 1.6e−28 of the best one's, which could only hold the nucleus' edge (and then be ordered
+    // like any edge bucket) in a vocabulary of more than 1e20 tokens.
+    private const int BucketsPerUnit = 8, Buckets = 64 * BucketsPerUnit;
+
     private readonly int _vocabulary;
     // Penalized logits by id: double, so a penalty or temperature at the edge of float's range cannot overflow.
     private readonly double[] _scores;
@@ -39,6 +44,8 @@ internal sealed class TokenSampler
     private readonly double[] _rankScores;
     private readonly int[] _rankIds;
     private readonly bool[] _seen;
+    // Mass per exponent bucket (top-p), the last one for everything below −64.
+    private readonly double[] _bucketMass = new double[Buckets + 1];
 
     // The distribution Prepare leaves: either every id weighed in id order (dense), or the ids
     // _rankIds[_keptStart .. _keptStart + _keptCount) in the order draws walk them; probability = weight / _total.
@@ -356,12 +363,111 @@ internal sealed class TokenSampler
     }
 
     /// <summary>
-    /// Top-p alone: weighs every token, keeps as candidates only those that could be needed, and pops a max-heap of them
-    /// until the popped mass reaches TopP of the total.
+    /// Top-p alone. Every token is weighed and its weight added to the mass of its exponent bucket; the bucket sums show
+    /// which buckets lie surely inside the nucleus (the mass up to their end is below p·total), which surely outside (the
+    /// mass before them reaches it), and the one or two between, whose tokens alone go through a max-heap popped in rank
+    /// order until the mass is reached. Buckets are ordered by exponent and so by score, so this keeps exactly the
+    /// shortest rank prefix; only the tokens near the edge are ever ordered.
     /// </summary>
     private void KeepTopP(double inverse, float topP)
     {
-        WeighAll(Max(), inverse);
+        double max = Max();
+        if (max == double.PositiveInfinity)
+        {
+            WeighAll(max, inverse);
+            KeepTopPByHeap(topP);
+            return;
+        }
+        Array.Clear(_bucketMass);
+        double total = 0;
+        for (int i = 0; i < _vocabulary; i++)
+        {
+            double exponent = (_scores[i] - max) * inverse, weight = 0;
+            if (exponent >= LowestExponent)
+            {
+                weight = Math.Exp(exponent);
+                _bucketMass[BucketOf(exponent)] += weight;
+            }
+            _weights[i] = weight;
+            total += weight;
+        }
+        _total = total;
+        double needed = topP * total;
+        // The bucket sums and the sums in kept order round differently, by less than V·2^−53 of the total: judge "surely"
+        // with a margin well above that.
+        double margin = 4e-16 * _vocabulary * total;
+        int first = 0;
+        double before = 0;
+        while (first < Buckets && before + _bucketMass[first] < needed - margin)
+        {
+            before += _bucketMass[first++];
+        }
+        int last = first;
+        double through = before + _bucketMass[first];
+        while (last < Buckets && through < needed + margin)
+        {
+            through += _bucketMass[++last];
+        }
+        // Surely inside: ids from the back of _rankIds down, in id order of visit. The edge's tokens: a heap at the front.
+        int inside = _vocabulary, edge = 0;
+        double mass = 0;
+        for (int i = 0; i < _vocabulary; i++)
+        {
+            double weight = _weights[i];
+            if (weight > 0)
+            {
+                int bucket = BucketOf((_scores[i] - max) * inverse);
+                if (bucket < first)
+                {
+                    _rankIds[--inside] = i;
+                    mass += weight;
+                }
+                else if (bucket <= last)
+                {
+                    _rankScores[edge] = _scores[i];
+                    _rankIds[edge++] = i;
+                }
+            }
+        }
+        for (int parent = edge / 2 - 1; parent >= 0; parent--)
+        {
+            SiftDownBestFirst(parent, edge);
+        }
+        int heap = edge;
+        while (heap > 0)
+        {
+            mass += _weights[_rankIds[0]];
+            Swap(0, --heap);
+            SiftDownBestFirst(0, heap);
+            if (mass >= needed)
+            {
+                break;
+            }
+        }
+        // Kept: the popped edge tokens (best first) just before the inside ones, one contiguous run ending at V.
+        int popped = edge - heap;
+        Array.Reverse(_rankIds, heap, popped);
+        Array.Copy(_rankIds, heap, _rankIds, inside - popped, popped);
+        _dense = false;
+        _keptStart = inside - popped;
+        _keptCount = _vocabulary - _keptStart;
+        // The total in the order draws walk the kept tokens, so the draw's cumulative sum ends exactly on it.
+        double keptTotal = 0;
+        for (int j = _keptStart; j < _vocabulary; j++)
+        {
+            keptTotal += _weights[_rankIds[j]];
+        }
+        _total = keptTotal;
+    }
+
+    private static int BucketOf(double exponent) => exponent > -64 ? (int)(-exponent * BucketsPerUnit) : Buckets;
+
+    /// <summary>
+    /// Top-p by a max-heap of every token that could be needed, popped until the mass reaches TopP of the total: for rows
+    /// with +∞ logits (weights 0 or 1, no exponents to bucket). Expects <see cref="WeighAll"/>'s weights and total.
+    /// </summary>
+    private void KeepTopPByHeap(float topP)
+    {
         double total = _total, needed = topP * total;
         // Tokens lighter than this weigh less than (1 − p)·total / 2 together (fewer than V of them), so the tokens at least
         // this heavy — a rank prefix, as weight grows with score — already hold more than p·total: the nucleus is among
@@ -381,7 +487,7 @@ internal sealed class TokenSampler
         {
             SiftDownBestFirst(parent, count);
         }
-        // Each pop moves the best remaining to the end of the heap: the kept tokens fill [end, count) from the back.
+        // Each pop moves the best remaining to the end of the heap: the kept tokens fill [heap, count) from the back.
         double mass = 0;
         int heap = count;
         while (heap > 0)
@@ -396,7 +502,6 @@ internal sealed class TokenSampler
         }
         // Best first, the order the mass was summed in, so draws repeat that sum.
         Array.Reverse(_rankIds, heap, count - heap);
-        Array.Reverse(_rankScores, heap, count - heap);
         _dense = false;
         _keptStart = heap;
         _keptCount = count - heap;
