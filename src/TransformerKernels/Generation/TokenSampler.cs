@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace TransformerKernels;
 
 /// <summary>
@@ -171,7 +175,18 @@ internal sealed class TokenSampler
     /// <summary>Copies the row into <see cref="_scores"/> and applies the penalty once per distinct token of the history.</summary>
     private void LoadScores(ReadOnlySpan<float> logits, ReadOnlySpan<int> history, float repetitionPenalty)
     {
-        for (int i = 0; i < _vocabulary; i++)
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref float source = ref MemoryMarshal.GetReference(logits);
+            for (; i + Vector512<float>.Count <= _vocabulary; i += Vector512<float>.Count)
+            {
+                Vector512<float> row = Vector512.LoadUnsafe(ref source, (nuint)i);
+                Vector512.WidenLower(row).StoreUnsafe(ref _scores[i]);
+                Vector512.WidenUpper(row).StoreUnsafe(ref _scores[i + Vector512<double>.Count]);
+            }
+        }
+        for (; i < _vocabulary; i++)
         {
             _scores[i] = logits[i];
         }
@@ -264,15 +279,49 @@ internal sealed class TokenSampler
     /// <summary>Temperature only: every token weighed in id order, drawn in id order.</summary>
     private void WeighAll(double max, double inverse)
     {
+        ComputeWeights(max, inverse);
+        // Summed one by one in id order, the order draws walk (a vector sum would round differently from their walk).
         double total = 0;
         for (int i = 0; i < _vocabulary; i++)
         {
-            double weight = Weight(_scores[i], max, inverse);
-            _weights[i] = weight;
-            total += weight;
+            total += _weights[i];
         }
         _dense = true;
         _total = total;
+    }
+
+    /// <summary><see cref="Weight"/> of every token into <see cref="_weights"/>, eight (or four) at a time where vectors are fast.</summary>
+    private void ComputeWeights(double max, double inverse)
+    {
+        int i = 0;
+        if (max != double.PositiveInfinity)
+        {
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512<double> shift = Vector512.Create(max), scale = Vector512.Create(inverse), lowest = Vector512.Create(LowestExponent);
+                for (; i + Vector512<double>.Count <= _vocabulary; i += Vector512<double>.Count)
+                {
+                    Vector512<double> exponent = (Vector512.LoadUnsafe(ref _scores[i]) - shift) * scale;
+                    // NaN and exponents below the lowest fail the comparison: weight 0, as in Weight.
+                    Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(exponent, lowest), Vector512.Exp(exponent), Vector512<double>.Zero)
+                        .StoreUnsafe(ref _weights[i]);
+                }
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<double> shift = Vector256.Create(max), scale = Vector256.Create(inverse), lowest = Vector256.Create(LowestExponent);
+                for (; i + Vector256<double>.Count <= _vocabulary; i += Vector256<double>.Count)
+                {
+                    Vector256<double> exponent = (Vector256.LoadUnsafe(ref _scores[i]) - shift) * scale;
+                    Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(exponent, lowest), Vector256.Exp(exponent), Vector256<double>.Zero)
+                        .StoreUnsafe(ref _weights[i]);
+                }
+            }
+        }
+        for (; i < _vocabulary; i++)
+        {
+            _weights[i] = Weight(_scores[i], max, inverse);
+        }
     }
 
     /// <summary>
@@ -294,16 +343,23 @@ internal sealed class TokenSampler
             }
         }
         double threshold = count > 0 ? _rankScores[0] : double.NaN;
+        if (Vector512.IsHardwareAccelerated && count == k)
+        {
+            // Most blocks of eight hold nothing above the k-th best so far: one comparison skips them.
+            for (; i + Vector512<double>.Count <= _vocabulary; i += Vector512<double>.Count)
+            {
+                if (Vector512.GreaterThanAny(Vector512.LoadUnsafe(ref _scores[i]), Vector512.Create(threshold)))
+                {
+                    for (int j = i; j < i + Vector512<double>.Count; j++)
+                    {
+                        threshold = Offer(j, threshold, count);
+                    }
+                }
+            }
+        }
         for (; i < _vocabulary; i++)
         {
-            double score = _scores[i];
-            if (score > threshold)
-            {
-                _rankScores[0] = score;
-                _rankIds[0] = i;
-                SiftDownWorstFirst(0, count);
-                threshold = _rankScores[0];
-            }
+            threshold = Offer(i, threshold, count);
         }
         if (count == 0)
         {
@@ -378,18 +434,17 @@ internal sealed class TokenSampler
             KeepTopPByHeap(topP);
             return;
         }
+        ComputeWeights(max, inverse);
         Array.Clear(_bucketMass);
         double total = 0;
         for (int i = 0; i < _vocabulary; i++)
         {
-            double exponent = (_scores[i] - max) * inverse, weight = 0;
-            if (exponent >= LowestExponent)
+            double weight = _weights[i];
+            if (weight > 0)
             {
-                weight = Math.Exp(exponent);
-                _bucketMass[BucketOf(exponent)] += weight;
+                _bucketMass[BucketOf((_scores[i] - max) * inverse)] += weight;
+                total += weight;
             }
-            _weights[i] = weight;
-            total += weight;
         }
         _total = total;
         double needed = topP * total;
@@ -408,21 +463,39 @@ internal sealed class TokenSampler
         {
             through += _bucketMass[++last];
         }
+        // Bucket b holds exponents in (−(b + 1)/8, −b/8] (exact: scaling by 8 is), so bucket < first ⇔ exponent > −first/8 and
+        // bucket ≤ last ⇔ exponent > −(last + 1)/8: plain comparisons, which whole blocks of tokens below the edge fail at once.
+        double insideAbove = -first / (double)BucketsPerUnit;
+        double edgeAbove = last < Buckets ? -(last + 1) / (double)BucketsPerUnit : double.NegativeInfinity;
         // Surely inside: ids from the back of _rankIds down, in id order of visit. The edge's tokens: a heap at the front.
         int inside = _vocabulary, edge = 0;
         double mass = 0;
-        for (int i = 0; i < _vocabulary; i++)
+        for (int i = 0; i < _vocabulary;)
         {
-            double weight = _weights[i];
-            if (weight > 0)
+            int end = i + 1;
+            if (Vector512.IsHardwareAccelerated && i + Vector512<double>.Count <= _vocabulary)
             {
-                int bucket = BucketOf((_scores[i] - max) * inverse);
-                if (bucket < first)
+                Vector512<double> exponents = (Vector512.LoadUnsafe(ref _scores[i]) - Vector512.Create(max)) * Vector512.Create(inverse);
+                if (!Vector512.GreaterThanAny(exponents, Vector512.Create(edgeAbove)))
+                {
+                    i += Vector512<double>.Count;
+                    continue;
+                }
+                end = i + Vector512<double>.Count;
+            }
+            for (; i < end; i++)
+            {
+                double weight = _weights[i], exponent = (_scores[i] - max) * inverse;
+                if (!(weight > 0))
+                {
+                    continue;
+                }
+                if (exponent > insideAbove)
                 {
                     _rankIds[--inside] = i;
                     mass += weight;
                 }
-                else if (bucket <= last)
+                else if (exponent > edgeAbove)
                 {
                     _rankScores[edge] = _scores[i];
                     _rankIds[edge++] = i;
@@ -506,6 +579,21 @@ internal sealed class TokenSampler
         _keptStart = heap;
         _keptCount = count - heap;
         _total = mass;
+    }
+
+    /// <summary>Token <paramref name="id"/> replaces the worst of a full top-k heap if it scores higher; returns the new worst score.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private double Offer(int id, double threshold, int count)
+    {
+        double score = _scores[id];
+        if (!(score > threshold))
+        {
+            return threshold;
+        }
+        _rankScores[0] = score;
+        _rankIds[0] = id;
+        SiftDownWorstFirst(0, count);
+        return _rankScores[0];
     }
 
     /// <summary>Whether (score a, id a) ranks before (score b, id b): higher score, then lower id.</summary>
