@@ -48,8 +48,10 @@ internal sealed class TokenSampler
     private readonly double[] _rankScores;
     private readonly int[] _rankIds;
     private readonly bool[] _seen;
-    // Mass per exponent bucket (top-p), the last one for everything below −64.
-    private readonly double[] _bucketMass = new double[Buckets + 1];
+    // Mass per exponent bucket (top-p), the last one for everything below −64; BucketCopies copies, token i adding to copy
+    // i mod BucketCopies, because neighbours often share a bucket and one copy would chain their read-modify-writes.
+    private const int BucketCopies = 4;
+    private readonly double[] _bucketMass = new double[BucketCopies * (Buckets + 1)];
 
     // The distribution Prepare leaves: either every id weighed in id order (dense), or the ids
     // _rankIds[_keptStart .. _keptStart + _keptCount) in the order draws walk them; probability = weight / _total.
@@ -436,17 +438,25 @@ internal sealed class TokenSampler
         }
         ComputeWeights(max, inverse);
         Array.Clear(_bucketMass);
-        double total = 0;
         for (int i = 0; i < _vocabulary; i++)
         {
             double weight = _weights[i];
             if (weight > 0)
             {
-                _bucketMass[BucketOf((_scores[i] - max) * inverse)] += weight;
-                total += weight;
+                _bucketMass[(i % BucketCopies) * (Buckets + 1) + BucketOf((_scores[i] - max) * inverse)] += weight;
             }
         }
-        _total = total;
+        double total = 0;
+        for (int bucket = 0; bucket <= Buckets; bucket++)
+        {
+            double bucketMass = 0;
+            for (int copy = 0; copy < BucketCopies; copy++)
+            {
+                bucketMass += _bucketMass[copy * (Buckets + 1) + bucket];
+            }
+            _bucketMass[bucket] = bucketMass;
+            total += bucketMass;
+        }
         double needed = topP * total;
         // The bucket sums and the sums in kept order round differently, by less than V·2^−53 of the total: judge "surely"
         // with a margin well above that.
