@@ -12,8 +12,8 @@ namespace TransformerKernels;
 /// <para>
 /// Nothing sorts the vocabulary. Temperature alone weighs every token in id order and draws in id order; top-k selects the
 /// k best with a k-entry min-heap in one pass (O(V + k log k · log(V/k)) on typical rows); top-p alone sums the mass per
-/// exponent bucket and orders (by a max-heap) only the tokens of the bucket where the nucleus ends; top-k with top-p sorts only the
-/// k kept. All buffers are sized once for the vocabulary, so a pick allocates nothing.
+/// exponent bucket and orders (by a max-heap) only the tokens of the bucket where the nucleus ends; top-k with top-p sorts
+/// only the k kept. All buffers are sized once for the vocabulary, so a pick allocates nothing.
 /// </para>
 /// <para>
 /// Rank and ties: tokens rank by penalized logit, highest first, and among equal logits the lower id first. Top-k keeps
@@ -44,7 +44,7 @@ internal sealed class TokenSampler
     private readonly double[] _scores;
     // exp((score − max) / T) by id; valid for every id on the dense path, for the kept ids otherwise.
     private readonly double[] _weights;
-    // Heap and kept tokens as (score, id) pairs, side by side so heap moves read one place.
+    // Heap and kept tokens: scores and ids in parallel arrays, so heap comparisons read scores without going through ids.
     private readonly double[] _rankScores;
     private readonly int[] _rankIds;
     private readonly bool[] _seen;
