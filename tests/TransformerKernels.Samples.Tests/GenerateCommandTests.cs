@@ -45,6 +45,26 @@ public sealed class GenerateCommandTests
     }
 
     [Theory]
+    [InlineData("1e-38", "1")]
+    [InlineData("1e-45", "1")]
+    [InlineData("1e-38", "1e-45")]
+    [InlineData("1e-45", "3e38")]
+    public void ATinyTemperatureContinuesAsGreedyDoes(string temperature, string penalty)
+    {
+        // Issue 30 item 7: logits × (1 / T) overflowed to ∞ and sampling returned a wrong token. A temperature near 0 is
+        // greedy in the limit, with the sample's default top-k and top-p, with top-k 1, and with penalties at float's ends.
+        string[] common = ["--repetition-penalty", penalty, "--max-tokens", "24", "--seed", "3", "Life is"];
+        SampleResult greedy = Generate(["--greedy", .. common]);
+        Assert.True(greedy.ExitCode == 0, greedy.ToString());
+        foreach (string[] sampling in new[] { new[] { "--temperature", temperature }, ["--temperature", temperature, "--top-k", "1"] })
+        {
+            SampleResult tiny = Generate([.. sampling, .. common]);
+            Assert.True(tiny.ExitCode == 0, tiny.ToString());
+            Assert.Equal(greedy.Output, tiny.Output);
+        }
+    }
+
+    [Theory]
     [InlineData("--temperature", "0")]
     [InlineData("--temperature", "-1")]
     [InlineData("--top-p", "0")]

@@ -145,6 +145,32 @@ public sealed class GenerationTests : IDisposable
     }
 
     [Fact]
+    public void TemperaturesNearZeroAreGreedy()
+    {
+        // Issue 30 item 7: logits × (1 / 1e-38) overflowed to ∞, ∞ − ∞ gave NaN, and sampling returned a wrong token. The
+        // limit of a temperature going to 0 is greedy, and so must every tiny temperature be, with or without top-k and
+        // with a penalty below float's normal range.
+        var generator = new TokenGenerator(_model);
+        var greedy = new GenerationOptions { MaxNewTokens = 6 };
+        foreach (float penalty in new[] { 1f, 1.5f })
+        {
+            int[][] expected = generator.Generate(Prompts, greedy with { RepetitionPenalty = penalty });
+            foreach (float temperature in new[] { 1e-38f, float.Epsilon })
+            {
+                foreach (int topK in new[] { 0, 1, 40 })
+                {
+                    for (int seed = 1; seed <= 3; seed++)
+                    {
+                        var options = greedy with { Temperature = temperature, TopK = topK, RepetitionPenalty = penalty, Seed = seed };
+                        Assert.True(expected.Zip(generator.Generate(Prompts, options)).All(p => p.First.SequenceEqual(p.Second)),
+                            $"T {temperature:R}, top-k {topK}, penalty {penalty}, seed {seed}: not the greedy continuation");
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void StopTokensEndSequencesWhichLeaveTheBatch()
     {
         var generator = new TokenGenerator(_model);

@@ -2,8 +2,16 @@ namespace TransformerKernels;
 
 /// <summary>
 /// How <see cref="TokenGenerator"/> picks tokens, applied per step in Hugging Face's order: repetition penalty, temperature,
-/// top-k, top-p, then a draw from what is left (or the most probable token when <see cref="Temperature"/> is 0).
+/// top-k, top-p, softmax, then a draw from what is left (or the most probable token when <see cref="Temperature"/> is 0).
 /// </summary>
+/// <remarks>
+/// Tokens rank by their logit after the repetition penalty, highest first; among equal logits the lower id ranks first.
+/// That rank decides greedy picks, which tokens top-k keeps (exactly k: where the k-th token ties with the next ones,
+/// Hugging Face keeps them all, this keeps the lower ids) and which top-p keeps. NaN logits are never picked; −∞ logits have
+/// probability 0; when some logits are +∞, those tokens share all the probability equally. Every accepted temperature and
+/// penalty gives a finite distribution (a temperature near 0 tends to greedy); a row whose logits are all NaN or −∞ is
+/// refused with an <see cref="ArgumentException"/>.
+/// </remarks>
 public sealed record GenerationOptions
 {
     /// <summary>Most tokens generated after each prompt (at least 1). The prompt plus these must fit the model's MaxSeqLen.</summary>
@@ -12,10 +20,13 @@ public sealed record GenerationOptions
     /// <summary>0: greedy (the most probable token, no randomness); above 0: logits are divided by it before sampling.</summary>
     public float Temperature { get; init; }
 
-    /// <summary>Sample only among the k most probable tokens; 0 keeps all.</summary>
+    /// <summary>Sample only among the k most probable tokens (exactly k, ties broken by lower id: see the remarks); 0 keeps all.</summary>
     public int TopK { get; init; }
 
-    /// <summary>Sample only among the most probable tokens whose probabilities add up to at least this (nucleus sampling); in (0, 1], 1 keeps all.</summary>
+    /// <summary>
+    /// Sample only among the smallest set of most probable tokens (by the rank of the remarks, after top-k) whose
+    /// probabilities add up to at least this (nucleus sampling; always at least one token); in (0, 1], 1 keeps all.
+    /// </summary>
     public float TopP { get; init; } = 1f;
 
     /// <summary>
