@@ -31,7 +31,7 @@ caught=0 missed=0 other=0
 
 run_one() { # id file find replace tests filter env why
   local id="$1" file="$2" find="$3" replace="$4" tests="$5" filter="$6" env="$7" why="$8" log="$work/$1.log" verdict detail
-  if ! FIND="$find" perl -0ne 'exit(index($_, $ENV{FIND}) >= 0 ? 0 : 1)' "$file"; then
+  if [[ ! -f "$file" ]] || ! FIND="$find" perl -0ne 'exit(index($_, $ENV{FIND}) >= 0 ? 0 : 1)' "$file"; then
     verdict="STALE"; detail="find text not in $file"
   else
     FIND="$find" REPL="$replace" perl -0pi -e 's/\Q$ENV{FIND}\E/$ENV{REPL}/g' "$file"
@@ -77,7 +77,7 @@ while IFS= read -r line || [[ -n "$line" ]]; do
     env:*) env="${line#env: }" ;;
     *) echo "mutations.txt: cannot read '$line'" >&2; exit 2 ;;
   esac
-done < "$here/mutations.txt"
+done < "$work/repo/tools/mutation-check/mutations.txt" # the clone's list: the one of the commit under test
 flush
 
 mkdir -p "$(dirname "$report")"
