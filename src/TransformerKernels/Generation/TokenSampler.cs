@@ -631,30 +631,18 @@ internal sealed class TokenSampler
         }
     }
 
-    private void SiftDownWorstFirst(int parent, int count)
-    {
-        while (true)
-        {
-            int child = 2 * parent + 1;
-            if (child >= count)
-            {
-                return;
-            }
-            if (child + 1 < count && RanksBefore(child, child + 1))
-            {
-                child++;
-            }
-            if (!RanksBefore(parent, child))
-            {
-                return;
-            }
-            Swap(parent, child);
-            parent = child;
-        }
-    }
+    private void SiftDownWorstFirst(int parent, int count) => SiftDown(parent, count, bestFirst: false);
 
-    private void SiftDownBestFirst(int parent, int count)
+    private void SiftDownBestFirst(int parent, int count) => SiftDown(parent, count, bestFirst: true);
+
+    /// <summary>
+    /// Restores the heap below <paramref name="parent"/>: the best-ranked token on top (<paramref name="bestFirst"/>, the
+    /// top-p heaps) or the worst (the top-k heap, whose root is the one a better token replaces).
+    /// </summary>
+    private void SiftDown(int parent, int count, bool bestFirst)
     {
+        // Whether the token at x belongs above the one at y.
+        bool Above(int x, int y) => bestFirst ? RanksBefore(x, y) : RanksBefore(y, x);
         while (true)
         {
             int child = 2 * parent + 1;
@@ -662,11 +650,11 @@ internal sealed class TokenSampler
             {
                 return;
             }
-            if (child + 1 < count && RanksBefore(child + 1, child))
+            if (child + 1 < count && Above(child + 1, child))
             {
                 child++;
             }
-            if (!RanksBefore(child, parent))
+            if (!Above(child, parent))
             {
                 return;
             }
