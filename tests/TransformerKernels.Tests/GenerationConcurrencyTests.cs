@@ -32,9 +32,11 @@ public sealed class GenerationConcurrencyTests : IDisposable
     public async Task StreamsInterleavedOnOneThreadEachGetTheirSequentialResult()
     {
         int[][] expected = Sequential();
-        foreach (bool oneGenerator in new[] { true, false })
+        // Twice with the same generators: the second round runs on sessions the first returned to the pools.
+        var generatorsByKind = new[] { true, false }.ToDictionary(one => one, _ => Texts.Select(_ => new TokenGenerator(_model)).ToArray());
+        foreach (bool oneGenerator in new[] { true, false, true, false })
         {
-            var generators = Texts.Select(_ => new TokenGenerator(_model)).ToArray();
+            TokenGenerator[] generators = generatorsByKind[oneGenerator];
             var streams = Texts.Select((text, k) => (oneGenerator ? generators[0] : generators[k])
                 .GenerateAsync(Tokenizer.Encode(text), Options(k)).GetAsyncEnumerator()).ToArray();
             var results = Texts.Select(_ => new List<int>()).ToArray();
@@ -60,10 +62,10 @@ public sealed class GenerationConcurrencyTests : IDisposable
                 Assert.True(expected[k].SequenceEqual(results[k]), $"stream {k} ({(oneGenerator ? "one generator" : "a generator each")}) differs from its sequential result");
             }
             Assert.Equal(0, generators[0].LiveGenerations);
-            foreach (TokenGenerator generator in generators)
-            {
-                generator.Dispose();
-            }
+        }
+        foreach (TokenGenerator generator in generatorsByKind.Values.SelectMany(g => g))
+        {
+            generator.Dispose();
         }
     }
 
