@@ -3,152 +3,257 @@ using TransformerKernels.MiniLM;
 
 namespace TransformerKernels.EmbeddingServer;
 
-/// <summary>What one request gets back: an embedding per text, and the tokens they took ([CLS] and [SEP] included).</summary>
-public sealed record EmbeddingResult(float[][] Embeddings, int Tokens);
-
 /// <summary>
-/// Dynamic batching: concurrent requests wait in one queue; a single worker takes everything queued (by default, what
-/// arrived while the previous batch ran), keeps collecting until <see cref="ServerOptions.MaxWait"/> has passed since the
-/// first or the batch would exceed the token budget, then embeds every
-/// text of the batch in the embedder's packed passes and answers each request with its own slice. Admission is bounded
-/// (<see cref="ServerOptions.MaxQueuedRequests"/> requests not yet answered): beyond it a request is refused at once rather
-/// than queued, so memory and latency stay bounded under overload. Stopping completes the queue and answers everything
-/// already admitted before the worker ends.
+/// Continuous batching. Requests arrive already tokenized (their handlers checked them, so one bad text can only fail its
+/// own request) and wait in one queue; a single worker keeps the requests in progress and, batch after batch, fills a
+/// packed forward pass of at most the token budget with one text from each in turn (<see cref="RoundRobinScheduler"/>):
+/// a large request is spread over many batches and a small one arriving meanwhile joins the next. The first request of an
+/// idle worker may wait <see cref="ServerOptions.MaxWait"/> for company. At every batch boundary, requests whose client
+/// went away are dropped with their remaining texts. Admission is bounded (<see cref="ServerOptions.MaxQueuedRequests"/>
+/// requests not yet answered): beyond it a request is refused at once rather than queued.
+/// Shutdown: on the host's stopping signal admission closes and the admitted requests are finished; what is still
+/// unfinished after <see cref="ServerOptions.DrainTime"/> is answered 503 at the next batch boundary. The embedder is
+/// disposed last, and its weights lease keeps a pass still running (a host timing out) from losing its memory.
 /// </summary>
 public sealed class EmbeddingBatcher : IHostedService, IDisposable
 {
-    private sealed record Pending(string[] Texts, int EstimatedTokens, TaskCompletionSource<EmbeddingResult> Done);
-
     private readonly SentenceEmbedder _embedder;
     private readonly ServerOptions _options;
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<EmbeddingBatcher> _log;
+    private readonly Channel<EmbeddingJob> _queue = Channel.CreateUnbounded<EmbeddingJob>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly RoundRobinScheduler _scheduler = new();
+    private readonly CancellationTokenSource _drainExpired = new();
     private Task _worker = Task.CompletedTask;
-    private int _admitted;
-    private long _requests, _batches;
+    private int _admitted, _stopping;
+    private long _requests, _batches, _embeddedTokens, _abandoned;
 
-    public EmbeddingBatcher(SentenceEmbedder embedder, ServerOptions options, ILogger<EmbeddingBatcher> log)
+    public EmbeddingBatcher(SentenceEmbedder embedder, ServerOptions options, IHostApplicationLifetime lifetime, ILogger<EmbeddingBatcher> log)
     {
         _embedder = embedder;
         _options = options;
+        _lifetime = lifetime;
         _log = log;
-        _embedder.TokenBudget = Math.Min(options.TokenBudget, embedder.Capacity);
+        TokenBudget = Math.Min(options.TokenBudget, embedder.Capacity);
+        _embedder.TokenBudget = TokenBudget;
     }
 
-    /// <summary>Requests answered so far.</summary>
+    /// <summary>Tokens of one batch: one packed forward pass, so a batch boundary is also a pass boundary.</summary>
+    public int TokenBudget { get; }
+
+    /// <summary>Requests answered so far (embedded, failed or refused at shutdown; abandoned ones are counted apart).</summary>
     public long Requests => Interlocked.Read(ref _requests);
 
-    /// <summary>Batches (groups of requests embedded together) so far.</summary>
+    /// <summary>Batches (packed forward passes) so far.</summary>
     public long Batches => Interlocked.Read(ref _batches);
+
+    /// <summary>Tokens embedded so far.</summary>
+    public long EmbeddedTokens => Interlocked.Read(ref _embeddedTokens);
+
+    /// <summary>Requests dropped because their client went away before they were finished.</summary>
+    public long Abandoned => Interlocked.Read(ref _abandoned);
 
     /// <summary>Requests admitted and not yet answered.</summary>
     public int Queued => Volatile.Read(ref _admitted);
 
-    /// <summary>Queues <paramref name="texts"/>; false when the queue is full or the server is stopping.</summary>
-    public bool TryEnqueue(string[] texts, out Task<EmbeddingResult> result)
+    /// <summary>Admits a tokenized request; false when the queue is full or the server is stopping.</summary>
+    public bool TryAdmit(int[][] sequences, CancellationToken abandoned, out EmbeddingJob job)
     {
-        result = Task.FromResult(new EmbeddingResult([], 0));
-        if (Interlocked.Increment(ref _admitted) > _options.MaxQueuedRequests)
+        job = new EmbeddingJob(sequences, abandoned);
+        if (Interlocked.Increment(ref _admitted) > _options.MaxQueuedRequests || !_queue.Writer.TryWrite(job))
         {
             Interlocked.Decrement(ref _admitted);
             return false;
         }
-        // The batch is closed on an estimate (about four UTF-8 bytes per WordPiece token); the embedder packs by exact counts.
-        int estimate = texts.Sum(t => 2 + System.Text.Encoding.UTF8.GetByteCount(t) / 4);
-        var pending = new Pending(texts, estimate, new TaskCompletionSource<EmbeddingResult>(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (!_queue.Writer.TryWrite(pending))
-        {
-            Interlocked.Decrement(ref _admitted);
-            return false;
-        }
-        result = pending.Done.Task;
         return true;
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        // Kestrel stops before the hosted services do and waits for the requests in flight, which wait for this worker:
+        // draining must start on the stopping signal, not in StopAsync.
+        _lifetime.ApplicationStopping.Register(BeginStopping);
         _worker = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         return Task.CompletedTask;
     }
 
-    /// <summary>Stops admitting and answers every admitted request before returning (graceful shutdown).</summary>
+    /// <summary>Answers every admitted request (embedded, or 503 after the drain time), then returns.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        BeginStopping();
+        try
+        {
+            await _worker.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _log.LogWarning("The host's shutdown timeout ended while a batch was still running; its weights are released when it ends.");
+        }
+    }
+
+    private void BeginStopping()
+    {
+        if (Interlocked.Exchange(ref _stopping, 1) != 0)
+        {
+            return;
+        }
         _queue.Writer.TryComplete();
-        await _worker.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _drainExpired.CancelAfter(_options.DrainTime);
     }
 
     private async Task RunAsync()
     {
-        ChannelReader<Pending> reader = _queue.Reader;
-        var batch = new List<Pending>();
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        ChannelReader<EmbeddingJob> reader = _queue.Reader;
+        var jobs = new List<EmbeddingJob>();
+        while (true)
         {
-            batch.Clear();
-            int tokens = 0;
-            DateTime deadline = DateTime.UtcNow + _options.MaxWait;
-            while (tokens < _options.TokenBudget)
+            if (jobs.Count == 0)
             {
-                if (reader.TryRead(out Pending? next))
+                if (!await reader.WaitToReadAsync().ConfigureAwait(false))
                 {
-                    batch.Add(next);
-                    tokens += next.EstimatedTokens;
-                    continue;
+                    return; // stopping, and everything admitted is answered
                 }
-                TimeSpan left = deadline - DateTime.UtcNow;
-                if (left <= TimeSpan.Zero || batch.Count == 0 && reader.Completion.IsCompleted)
+                await CollectAsync(reader, jobs).ConfigureAwait(false);
+            }
+            while (reader.TryRead(out EmbeddingJob? arrived))
+            {
+                jobs.Add(arrived);
+            }
+            foreach (EmbeddingJob job in jobs.Where(j => j.Abandoned.IsCancellationRequested))
+            {
+                Finish(job, new OperationCanceledException(job.Abandoned));
+            }
+            if (_drainExpired.IsCancellationRequested)
+            {
+                var refusal = new EmbeddingFailedException(new RequestProblem(503,
+                    $"The server is shutting down and could not finish this request within its drain time ({_options.DrainTime.TotalSeconds:0} s); retry.", null, "server_shutting_down"));
+                foreach (EmbeddingJob job in jobs)
                 {
-                    break;
-                }
-                using var timeout = new CancellationTokenSource(left);
-                try
-                {
-                    if (!await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false))
-                    {
-                        break; // completed: embed what we have, then the outer loop ends
-                    }
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
+                    Finish(job, refusal);
                 }
             }
+            jobs.RemoveAll(j => j.IsFinished);
+            List<BatchItem> batch = _scheduler.Take(jobs, TokenBudget);
             if (batch.Count > 0)
             {
                 Embed(batch);
             }
+            jobs.RemoveAll(j => j.IsFinished);
         }
     }
 
-    private void Embed(List<Pending> batch)
+    /// <summary>The first request of an idle worker waits up to MaxWait for others, until the queued tokens fill a batch.</summary>
+    private async Task CollectAsync(ChannelReader<EmbeddingJob> reader, List<EmbeddingJob> jobs)
+    {
+        DateTime deadline = DateTime.UtcNow + _options.MaxWait;
+        int tokens = 0;
+        while (true)
+        {
+            while (reader.TryRead(out EmbeddingJob? arrived))
+            {
+                jobs.Add(arrived);
+                tokens += arrived.Tokens;
+            }
+            TimeSpan left = deadline - DateTime.UtcNow;
+            if (tokens >= TokenBudget || left <= TimeSpan.Zero)
+            {
+                return;
+            }
+            using var timeout = new CancellationTokenSource(left);
+            try
+            {
+                if (!await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false))
+                {
+                    return; // completed: embed what we have
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One packed pass over the batch's texts. Their requests were checked at admission, so a failure here is the server's;
+    /// when the batch mixes requests, each is retried alone so that a failure stays with the request it belongs to.
+    /// </summary>
+    private void Embed(List<BatchItem> batch)
+    {
+        if (TryEmbed(batch) is not { } failure)
+        {
+            return;
+        }
+        var requests = batch.GroupBy(item => item.Job).ToList();
+        if (requests.Count == 1)
+        {
+            Fail(requests[0].Key, failure);
+            return;
+        }
+        foreach (var request in requests)
+        {
+            if (TryEmbed([.. request]) is { } own)
+            {
+                Fail(request.Key, own);
+            }
+        }
+    }
+
+    private Exception? TryEmbed(List<BatchItem> batch)
     {
         try
         {
-            string[] texts = [.. batch.SelectMany(p => p.Texts)];
-            float[][] embeddings = _embedder.Embed(texts);
-            int first = 0;
-            foreach (Pending pending in batch)
+            float[][] embeddings = _embedder.EmbedTokens([.. batch.Select(item => item.Job.Sequences[item.Text])], CancellationToken.None);
+            for (int i = 0; i < batch.Count; i++)
             {
-                int tokens = pending.Texts.Sum(t => _embedder.Tokenize(t).Length);
-                pending.Done.TrySetResult(new EmbeddingResult(embeddings[first..(first + pending.Texts.Length)], tokens));
-                first += pending.Texts.Length;
+                batch[i].Job.Embeddings[batch[i].Text] = embeddings[i];
             }
+            Interlocked.Add(ref _embeddedTokens, batch.Sum(item => item.Job.Sequences[item.Text].Length));
+            foreach (EmbeddingJob job in batch.Select(item => item.Job).Distinct())
+            {
+                if (!job.HasUnscheduled)
+                {
+                    Finish(job, null);
+                }
+            }
+            return null;
         }
         catch (Exception e)
         {
-            _log.LogError(e, "embedding a batch of {Requests} requests failed", batch.Count);
-            foreach (Pending pending in batch)
-            {
-                pending.Done.TrySetException(e);
-            }
+            return e;
         }
         finally
         {
-            Interlocked.Add(ref _requests, batch.Count);
             Interlocked.Increment(ref _batches);
-            Interlocked.Add(ref _admitted, -batch.Count);
         }
     }
 
-    public void Dispose() => _embedder.Dispose();
+    private void Fail(EmbeddingJob job, Exception failure)
+    {
+        RequestProblem problem = failure is ObjectDisposedException
+            ? new(503, "The server is shutting down; retry.", null, "server_shutting_down")
+            : new(500, "Embedding this request failed inside the server; the error is in its log.", null, "internal_error");
+        if (problem.Status == 500)
+        {
+            _log.LogError(failure, "embedding a request of {Texts} texts ({Tokens} tokens) failed", job.Sequences.Length, job.Tokens);
+        }
+        Finish(job, new EmbeddingFailedException(problem, failure));
+    }
+
+    /// <summary>Sets a request's outcome and frees its admission slot, exactly once per request whatever happened.</summary>
+    private void Finish(EmbeddingJob job, Exception? failure)
+    {
+        if (!job.TryFinish(failure))
+        {
+            return;
+        }
+        Interlocked.Decrement(ref _admitted);
+        Interlocked.Increment(ref failure is OperationCanceledException ? ref _abandoned : ref _requests);
+    }
+
+    public void Dispose()
+    {
+        _embedder.Dispose();
+        _drainExpired.Dispose();
+    }
 }

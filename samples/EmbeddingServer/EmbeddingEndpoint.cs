@@ -12,47 +12,84 @@ public static class EmbeddingEndpoint
 
     private static readonly string[] Aliases = [ModelId, "all-MiniLM-L6-v2"];
 
-    public static async Task HandleAsync(HttpContext context, EmbeddingBatcher batcher, ServerOptions options)
+    public static async Task HandleAsync(HttpContext context, EmbeddingBatcher batcher, SentenceEmbedder embedder, ServerOptions options)
     {
-        EmbeddingRequest? request;
+        if (await ReadAsync(context, options) is not { } request)
+        {
+            return;
+        }
+        int[][] sequences = [];
+        if ((Validate(request) ?? RequestInput.TryTokenize(request.Input, embedder, options, out sequences)) is { } problem)
+        {
+            await OpenAiErrors.WriteAsync(context, problem);
+            return;
+        }
+        if (!batcher.TryAdmit(sequences, context.RequestAborted, out EmbeddingJob job))
+        {
+            await OpenAiErrors.WriteAsync(context, new RequestProblem(503, "The server is busy (its queue is full) or stopping; retry shortly.", null, "server_busy"));
+            return;
+        }
+        EmbeddingResult result;
         try
         {
-            request = await context.Request.ReadFromJsonAsync(ServerJson.Default.EmbeddingRequest, context.RequestAborted);
+            result = await job.Outcome;
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (OperationCanceledException)
         {
-            await Error(context, 413, $"The request body is larger than {options.MaxRequestBytes} bytes.", null, "request_too_large");
+            return; // abandoned by its client: nobody to answer
+        }
+        catch (EmbeddingFailedException e)
+        {
+            await OpenAiErrors.WriteAsync(context, e.Problem);
             return;
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or BadHttpRequestException)
-        {
-            await Error(context, 400, "The request body is not valid JSON for this endpoint: " + e.Message, null, "invalid_json");
-            return;
-        }
-        if (request is null)
-        {
-            await Error(context, 400, "The request body is empty.", null, "invalid_json");
-            return;
-        }
-        if (Validate(request, options) is { } invalid)
-        {
-            await Error(context, invalid.Status, invalid.Message, invalid.Param, invalid.Code);
-            return;
-        }
-        string[] texts = request.Input.ValueKind == JsonValueKind.String ? [request.Input.GetString()!] : [.. request.Input.EnumerateArray().Select(e => e.GetString()!)];
-        if (!batcher.TryEnqueue(texts, out Task<EmbeddingResult> pending))
-        {
-            context.Response.Headers.RetryAfter = "1";
-            await Error(context, 503, "The server is busy (its queue is full) or stopping; retry shortly.", null, "server_busy");
-            return;
-        }
-        EmbeddingResult result = await pending;
         await Write(context, result, request.EncodingFormat == "base64");
     }
 
-    private sealed record Invalid(int Status, string Message, string? Param, string Code);
+    /// <summary>The body, or null once an error has been answered: 413 too large, 408 stalled, 400 not this endpoint's JSON.</summary>
+    private static async Task<EmbeddingRequest?> ReadAsync(HttpContext context, ServerOptions options)
+    {
+        RequestProblem problem;
+        try
+        {
+            if (await context.Request.ReadFromJsonAsync(ServerJson.Default.EmbeddingRequest, context.RequestAborted) is { } request)
+            {
+                return request;
+            }
+            problem = new(400, "The request body is empty.", null, "invalid_json");
+        }
+        catch (BadHttpRequestException e)
+        {
+            problem = e.StatusCode switch
+            {
+                StatusCodes.Status413PayloadTooLarge => new(413, $"The request body is larger than {options.MaxRequestBytes} bytes.", null, "request_too_large"),
+                // Kestrel's minimum body data rate: the client stopped sending the body it announced.
+                StatusCodes.Status408RequestTimeout => new(408, "The request body arrived too slowly (the client stopped sending it).", null, "request_timeout"),
+                _ => new(400, "The request could not be read: " + e.Message, null, "invalid_request"),
+            };
+        }
+        catch (JsonException e) when (e.InnerException is InvalidOperationException && TopLevelField(e.Path) is { } field)
+        {
+            // A string field System.Text.Json cannot turn into a .NET string: invalid UTF-8 or an unpaired surrogate.
+            problem = new(400, $"'{field}' is not valid text: it holds invalid UTF-8 or an unpaired surrogate.", field, "invalid_value");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            problem = new(400, "The request body is not valid JSON for this endpoint: " + e.Message, null, "invalid_json");
+        }
+        if (!context.RequestAborted.IsCancellationRequested)
+        {
+            await OpenAiErrors.WriteAsync(context, problem);
+        }
+        return null;
+    }
 
-    private static Invalid? Validate(EmbeddingRequest request, ServerOptions options)
+    /// <summary>"model" from the JSON path "$.model".</summary>
+    private static string? TopLevelField(string? path) =>
+        path is { Length: > 2 } && path.StartsWith("$.", StringComparison.Ordinal) && path.IndexOfAny(['.', '['], 2) < 0 ? path[2..] : null;
+
+    /// <summary>The fields besides <c>input</c> (whose texts <see cref="RequestInput"/> checks).</summary>
+    private static RequestProblem? Validate(EmbeddingRequest request)
     {
         if (request.Unknown is { Count: > 0 } unknown)
         {
@@ -71,31 +108,7 @@ public static class EmbeddingEndpoint
         {
             return new(404, $"The model '{request.Model}' does not exist; this server serves {ModelId}.", "model", "model_not_found");
         }
-        JsonElement input = request.Input;
-        if (input.ValueKind == JsonValueKind.String)
-        {
-            return input.GetString()!.Length == 0 ? new(400, "'input' cannot be an empty string.", "input", "invalid_value") : null;
-        }
-        if (input.ValueKind != JsonValueKind.Array)
-        {
-            return new(400, "'input' must be a string or an array of strings.", "input", "invalid_type");
-        }
-        int count = 0;
-        foreach (JsonElement item in input.EnumerateArray())
-        {
-            if (item.ValueKind != JsonValueKind.String)
-            {
-                return new(400, $"'input[{count}]' is not a string (token arrays are not accepted: this server tokenizes).", "input", "invalid_type");
-            }
-            if (item.GetString()!.Length == 0)
-            {
-                return new(400, $"'input[{count}]' cannot be an empty string.", "input", "invalid_value");
-            }
-            count++;
-        }
-        return count == 0 ? new(400, "'input' cannot be an empty array.", "input", "invalid_value")
-            : count > options.MaxInputs ? new(400, $"'input' has {count} texts; at most {options.MaxInputs} per request.", "input", "too_many_inputs")
-            : null;
+        return null;
     }
 
     private static async Task Write(HttpContext context, EmbeddingResult result, bool base64)
@@ -134,12 +147,5 @@ public static class EmbeddingEndpoint
         json.WriteEndObject();
         json.WriteEndObject();
         await json.FlushAsync(context.RequestAborted);
-    }
-
-    private static Task Error(HttpContext context, int status, string message, string? param, string code)
-    {
-        context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new ErrorResponse(new ErrorDetail(message, status >= 500 ? "server_error" : "invalid_request_error", param, code)),
-            ServerJson.Default.ErrorResponse, contentType: null, context.RequestAborted);
     }
 }

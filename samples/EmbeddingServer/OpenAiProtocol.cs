@@ -39,13 +39,18 @@ public sealed record ErrorDetail(
 /// <summary>The error envelope.</summary>
 public sealed record ErrorResponse([property: JsonPropertyName("error")] ErrorDetail Error);
 
-/// <summary>What <c>GET /health</c> answers: status, and how requests were coalesced so far.</summary>
+/// <summary>
+/// What <c>GET /health</c> answers: status, and what the batcher did so far — requests answered, batches (packed passes),
+/// requests waiting, tokens embedded, and requests dropped because their client went away.
+/// </summary>
 public sealed record HealthResponse(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("requests")] long Requests,
     [property: JsonPropertyName("batches")] long Batches,
-    [property: JsonPropertyName("queued")] int Queued);
+    [property: JsonPropertyName("queued")] int Queued,
+    [property: JsonPropertyName("embedded_tokens")] long EmbeddedTokens,
+    [property: JsonPropertyName("abandoned_requests")] long AbandonedRequests);
 
 /// <summary>Source-generated JSON for Native AOT (no reflection).</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never)]

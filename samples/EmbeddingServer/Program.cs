@@ -1,5 +1,6 @@
 // An OpenAI-compatible embeddings server for all-MiniLM-L6-v2 on TransformerKernels: POST /v1/embeddings, GET /health.
-// Concurrent requests are coalesced into packed batches (EmbeddingBatcher); admission is bounded; Native AOT.
+// Requests are tokenized and checked in their own handlers, then coalesced into packed batches shared fairly between them
+// (EmbeddingBatcher); admission is bounded; SIGTERM drains within a bounded time; Native AOT.
 using System.Text.Json;
 using TransformerKernels;
 using TransformerKernels.EmbeddingServer;
@@ -34,16 +35,20 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
 });
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJson.Default));
+builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(embedder);
 builder.Services.AddSingleton<EmbeddingBatcher>();
 builder.Services.AddHostedService(services => services.GetRequiredService<EmbeddingBatcher>());
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 var app = builder.Build();
+ILogger requestLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("TransformerKernels.EmbeddingServer.Requests");
+app.Use((context, next) => OpenAiErrors.AnswerUnhandledAsync(context, () => next(context), requestLog));
 
 app.MapGet("/health", (EmbeddingBatcher batcher) =>
-    Results.Json(new HealthResponse("ok", EmbeddingEndpoint.ModelId, batcher.Requests, batcher.Batches, batcher.Queued), ServerJson.Default.HealthResponse));
-app.MapPost("/v1/embeddings", (HttpContext context, EmbeddingBatcher batcher) => EmbeddingEndpoint.HandleAsync(context, batcher, options));
+    Results.Json(new HealthResponse("ok", EmbeddingEndpoint.ModelId, batcher.Requests, batcher.Batches, batcher.Queued, batcher.EmbeddedTokens, batcher.Abandoned),
+        ServerJson.Default.HealthResponse));
+app.MapPost("/v1/embeddings", (HttpContext context, EmbeddingBatcher batcher) => EmbeddingEndpoint.HandleAsync(context, batcher, embedder, options));
 
 Console.WriteLine($"embedding-server: listening on http://{options.Host}:{options.Port} ({KernelPaths.Describe()}, {Precisions.Describe(options.Precision)})");
 await app.RunAsync();

@@ -25,6 +25,8 @@ public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embed
         new("TransformerKernels", null, "sentence-transformers/all-MiniLM-L6-v2", SentenceEmbedder.Dimensions);
 
     /// <inheritdoc/>
+    /// <exception cref="ArgumentException">A value is empty by <see cref="SentenceEmbedder.IsEmpty(string)"/>'s rule (no tokens
+    /// besides [CLS] and [SEP]) or cannot be tokenized; the message names its index. Nothing is computed then.</exception>
     public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(values);
@@ -45,6 +47,6 @@ public sealed class MiniLmEmbeddingGenerator : IEmbeddingGenerator<string, Embed
         : serviceKey is null && serviceType == typeof(EmbeddingGeneratorMetadata) ? Metadata
         : null;
 
-    /// <inheritdoc/>
+    /// <summary>Releases the model; a call still running finishes its forward pass first (see <see cref="SentenceEmbedder.Dispose"/>).</summary>
     public void Dispose() => _embedder.Dispose();
 }

@@ -5,7 +5,8 @@ namespace TransformerKernels.MiniLM;
 /// <summary>
 /// Sentence embeddings as sentence-transformers computes them for all-MiniLM-L6-v2: BERT uncased WordPiece
 /// tokenization (lower-casing, accent stripping, CJK characters split, [CLS] … [SEP], truncated to 256 tokens), the
-/// encoder, mean pooling over the real tokens, L2 normalization. Not thread-safe: one embedder per thread, or a lock.
+/// encoder, mean pooling over the real tokens, L2 normalization. Embedding is not thread-safe (one embedder per thread, or a
+/// lock); <see cref="Tokenize"/> and <see cref="IsEmpty(string)"/> are, and <see cref="Dispose"/> may come from any thread.
 /// </summary>
 public sealed class SentenceEmbedder : IDisposable
 {
@@ -16,6 +17,7 @@ public sealed class SentenceEmbedder : IDisposable
     private readonly BertTokenizer _tokenizer;
     private readonly float[] _hidden;
     private readonly int[] _ids, _lengths;
+    private readonly WeightsLease _weightsLease;
 
     /// <summary>Loads the cached weights (converting them on first use) and the vocabulary.</summary>
     /// <param name="maxBatch">Largest batch of one forward pass.</param>
@@ -36,6 +38,7 @@ public sealed class SentenceEmbedder : IDisposable
             throw new InvalidOperationException("Unicode normalization is unavailable (InvariantGlobalization is on?); the BERT tokenizer needs it to strip accents. Set <InvariantGlobalization>false</InvariantGlobalization>.");
         }
         _model = LoadModel(files.Weights, maxBatch, precision);
+        _weightsLease = new WeightsLease(_model);
         _tokenizer = CreateTokenizer(files.Vocabulary);
         Capacity = maxBatch * AllMiniLmL6V2.MaxSeqLen;
         _tokenBudget = Capacity;
@@ -122,12 +125,26 @@ public sealed class SentenceEmbedder : IDisposable
         SplitOnSpecialTokens = true,
     });
 
-    /// <summary>Token ids with [CLS] and [SEP], truncated so the whole fits MaxSeqLen.</summary>
+    /// <summary>
+    /// Token ids with [CLS] and [SEP], truncated so the whole fits MaxSeqLen. Safe to call from several threads at once, also
+    /// while another thread embeds (the tokenizer is not the model's scratch).
+    /// </summary>
     public int[] Tokenize(string text)
     {
         IReadOnlyList<int> ids = _tokenizer.EncodeToIds(text, AllMiniLmL6V2.MaxSeqLen - 2, addSpecialTokens: false, out _, out _);
         return [_tokenizer.ClassificationTokenId, .. ids, _tokenizer.SeparatorTokenId];
     }
+
+    /// <summary>
+    /// True when <paramref name="text"/> is EMPTY: its tokenization has no tokens besides [CLS] and [SEP]. That covers "",
+    /// blanks and texts made only of what BERT's clean-up removes (control and format characters, NUL, U+FFFD). Embedding
+    /// such a text would give the same [CLS] [SEP] vector for all of them, so <see cref="Embed(IReadOnlyList{string}, CancellationToken, IProgress{int})"/>
+    /// refuses them; callers use this predicate to say so first. Exceptions from the tokenizer propagate.
+    /// </summary>
+    public bool IsEmpty(string text) => IsEmptyTokenization(Tokenize(text));
+
+    /// <summary>The rule of <see cref="IsEmpty(string)"/> on ids <see cref="Tokenize"/> returned: nothing besides [CLS] and [SEP].</summary>
+    public static bool IsEmptyTokenization(ReadOnlySpan<int> tokenIds) => tokenIds.Length <= 2;
 
     /// <summary>Tokens one forward pass can hold: maxBatch × MaxSeqLen.</summary>
     public int Capacity { get; }
@@ -155,19 +172,62 @@ public sealed class SentenceEmbedder : IDisposable
     /// <summary>
     /// Embeds every text, in input order. Texts are packed: consecutive texts share one forward pass until their tokens would
     /// exceed <see cref="TokenBudget"/>, their rows back to back, so no arithmetic is spent on padding (a batch padded to its
-    /// longest text spends most of it there when lengths vary). Cancellation is checked before each pass, which leaves the
-    /// embedder usable; <paramref name="progress"/> receives the number of texts embedded after each pass.
+    /// longest text spends most of it there when lengths vary). Every text is tokenized and checked before anything is
+    /// computed. Cancellation is checked before each pass, which leaves the embedder usable; <paramref name="progress"/>
+    /// receives the number of texts embedded after each pass.
     /// </summary>
+    /// <exception cref="ArgumentException">A text is null, cannot be tokenized, or is empty (<see cref="IsEmpty(string)"/>);
+    /// <see cref="ArgumentException.ParamName"/> is <c>texts</c> and the message names its index.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The embedder is disposed (also when that happens between two passes).</exception>
     public float[][] Embed(IReadOnlyList<string> texts, CancellationToken cancellationToken, IProgress<int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        var result = new float[texts.Count][];
+        var sequences = new int[texts.Count][];
+        for (int i = 0; i < texts.Count; i++)
+        {
+            string text = texts[i] ?? throw new ArgumentException($"Text {i} is null.", nameof(texts));
+            try
+            {
+                sequences[i] = Tokenize(text);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                // string.Normalize refuses some code points (U+FFFE, lone surrogates): that text's problem, said by index.
+                throw new ArgumentException($"Text {i} cannot be tokenized: {e.Message}", nameof(texts), e);
+            }
+            if (IsEmptyTokenization(sequences[i]))
+            {
+                throw new ArgumentException($"Text {i} is empty: it has no tokens besides [CLS] and [SEP] (blank, or only characters BERT's clean-up removes).", nameof(texts));
+            }
+        }
+        return EmbedTokens(sequences, cancellationToken, progress);
+    }
+
+    /// <summary>
+    /// Embeds sequences already tokenized by <see cref="Tokenize"/> (each [CLS] … [SEP], 3 to MaxSeqLen ids), in input order,
+    /// packed as <see cref="Embed(IReadOnlyList{string}, CancellationToken, IProgress{int})"/> packs texts: for callers that
+    /// tokenize earlier, such as a server checking each request before it joins a shared batch. Every sequence is checked
+    /// before anything is computed.
+    /// </summary>
+    /// <exception cref="ArgumentException">A sequence is null, empty (only [CLS] and [SEP]), longer than MaxSeqLen, or not
+    /// framed by [CLS] … [SEP]; <see cref="ArgumentException.ParamName"/> is <c>sequences</c>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id lies outside the vocabulary (ParamName <c>sequences</c>).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The embedder is disposed (also when that happens between two passes).</exception>
+    public float[][] EmbedTokens(IReadOnlyList<int[]> sequences, CancellationToken cancellationToken, IProgress<int>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        for (int i = 0; i < sequences.Count; i++)
+        {
+            CheckSequence(sequences[i], i);
+        }
+        var result = new float[sequences.Count][];
         var chunk = new List<int[]>();
         int start = 0, tokens = 0;
-        for (int i = 0; i <= texts.Count; i++)
+        for (int i = 0; i <= sequences.Count; i++)
         {
-            int[]? ids = i < texts.Count ? Tokenize(texts[i] ?? throw new ArgumentException($"Text {i} is null.", nameof(texts))) : null;
+            int[]? ids = i < sequences.Count ? sequences[i] : null;
             if (chunk.Count > 0 && (ids is null || tokens + ids.Length > _tokenBudget))
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -186,8 +246,55 @@ public sealed class SentenceEmbedder : IDisposable
         return result;
     }
 
+    private void CheckSequence(int[]? ids, int index)
+    {
+        const string param = "sequences";
+        if (ids is null)
+        {
+            throw new ArgumentException($"Sequence {index} is null.", param);
+        }
+        if (IsEmptyTokenization(ids))
+        {
+            throw new ArgumentException($"Sequence {index} is empty: it has no tokens besides [CLS] and [SEP].", param);
+        }
+        if (ids.Length > AllMiniLmL6V2.MaxSeqLen)
+        {
+            throw new ArgumentException($"Sequence {index} has {ids.Length} tokens; at most {AllMiniLmL6V2.MaxSeqLen} (MaxSeqLen).", param);
+        }
+        if (ids[0] != _tokenizer.ClassificationTokenId || ids[^1] != _tokenizer.SeparatorTokenId)
+        {
+            throw new ArgumentException($"Sequence {index} does not start with [CLS] and end with [SEP]; tokenize it with Tokenize().", param);
+        }
+        foreach (int id in ids)
+        {
+            if ((uint)id >= AllMiniLmL6V2.EncoderVocab)
+            {
+                throw new ArgumentOutOfRangeException(param, id, $"Sequence {index} holds id {id}, outside the vocabulary (0..{AllMiniLmL6V2.EncoderVocab - 1}).");
+            }
+        }
+    }
+
     /// <summary>One forward pass over sequences packed back to back, then mean pooling per sequence.</summary>
     private void EmbedPacked(List<int[]> sequences, Span<float[]> embeddings)
+    {
+        _weightsLease.Enter();
+        try
+        {
+            Encode(sequences);
+        }
+        finally
+        {
+            _weightsLease.Exit();
+        }
+        int first = 0;
+        for (int b = 0; b < sequences.Count; b++)
+        {
+            embeddings[b] = Pool(_hidden.AsSpan(first * Dimensions, _lengths[b] * Dimensions), _lengths[b]);
+            first += _lengths[b];
+        }
+    }
+
+    private void Encode(List<int[]> sequences)
     {
         int first = 0;
         for (int b = 0; b < sequences.Count; b++)
@@ -197,12 +304,6 @@ public sealed class SentenceEmbedder : IDisposable
             first += sequences[b].Length;
         }
         _model.EncodePacked(_ids.AsSpan(0, first), _lengths.AsSpan(0, sequences.Count), _hidden);
-        first = 0;
-        for (int b = 0; b < sequences.Count; b++)
-        {
-            embeddings[b] = Pool(_hidden.AsSpan(first * Dimensions, _lengths[b] * Dimensions), _lengths[b]);
-            first += _lengths[b];
-        }
     }
 
     /// <summary>Mean over the real tokens' hidden states, then L2 normalization.</summary>
@@ -242,6 +343,10 @@ public sealed class SentenceEmbedder : IDisposable
         return (float)(dot / Math.Sqrt(na * nb));
     }
 
-    /// <inheritdoc/>
-    public void Dispose() => _model.Dispose();
+    /// <summary>
+    /// Releases the weights (native memory). Safe from another thread while <see cref="Embed(IReadOnlyList{string}, CancellationToken, IProgress{int})"/>
+    /// runs: a forward pass in progress keeps reading the mapped weights, so they are released when it ends (by the thread
+    /// that ran it), and that Embed call throws <see cref="ObjectDisposedException"/> before its next pass.
+    /// </summary>
+    public void Dispose() => _weightsLease.Dispose();
 }

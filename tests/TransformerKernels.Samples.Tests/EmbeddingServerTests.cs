@@ -137,6 +137,161 @@ public sealed class EmbeddingServerTests(ServerFixture fixture) : IClassFixture<
         Assert.True(batches < texts.Length, $"{texts.Length} concurrent requests took {batches} batches: none were coalesced");
     }
 
+    private static StringContent Json(object body) => new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
+
+    /// <summary>An error answer: the status, and OpenAI's envelope with a message, an error type and the field named.</summary>
+    private static async Task AssertError(HttpResponseMessage response, int status, string? param, string? messageNames = null)
+    {
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True(status == (int)response.StatusCode, $"expected {status}, got {(int)response.StatusCode}: {body}");
+        using JsonDocument error = JsonDocument.Parse(body);
+        JsonElement detail = error.RootElement.GetProperty("error");
+        string message = detail.GetProperty("message").GetString()!;
+        Assert.False(string.IsNullOrWhiteSpace(message));
+        Assert.Equal(status >= 500 ? "server_error" : "invalid_request_error", detail.GetProperty("type").GetString());
+        Assert.Equal(param, detail.GetProperty("param").GetString());
+        if (messageNames is not null)
+        {
+            Assert.Contains($"'{messageNames}'", message);
+        }
+    }
+
+    [Fact]
+    public async Task AnUntokenizableTextFailsOnlyItsOwnRequest()
+    {
+        // U+FFFE made string.Normalize throw inside the shared batch: every request batched with it got an empty 500.
+        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        string[] good = [.. Enumerable.Range(0, 8).Select(i => $"client {i}: {Texts[i % Texts.Length]}")];
+        float[][] expected = fixture.InProcess.Embed(good);
+        async Task<(int Client, HttpResponseMessage Response)[]> Client(int client, object body) =>
+            [.. await Task.WhenAll(Enumerable.Range(0, 6).Select(async _ => (client, await http.PostAsync("v1/embeddings", Json(body)))))];
+        var clients = Enumerable.Range(0, 8).Select(i => Client(i, new { input = good[i] })).Append(Client(-1, new { input = "hello \ufffe world" }));
+        (int Client, HttpResponseMessage Response)[] answers = [.. (await Task.WhenAll(clients)).SelectMany(a => a)];
+        foreach ((int client, HttpResponseMessage response) in answers.Where(a => a.Client >= 0))
+        {
+            string body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"good client {client} got {(int)response.StatusCode}: '{body}'");
+            using JsonDocument json = JsonDocument.Parse(body);
+            float[] embedding = [.. json.RootElement.GetProperty("data")[0].GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle())];
+            Assert.Equal(expected[client], embedding);
+        }
+        foreach ((_, HttpResponseMessage response) in answers.Where(a => a.Client < 0))
+        {
+            // Refused by the tokenizer (400 naming input) or, once the BERT clean-up drops U+FFFE, embedded: never a 5xx.
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                await AssertError(response, 400, "input", "input");
+            }
+        }
+    }
+
+    public static TheoryData<string, string> InvalidStrings => new()
+    {
+        // A JSON body (or "hex:" and its bytes, where it is not valid UTF-8), and the field the error must name.
+        { """{"input": "\ud800"}""", "input" },
+        { """{"input": ["fine", "x\udc00y"]}""", "input[1]" },
+        { """{"input": "x", "model": "\ud800"}""", "model" },
+        { "hex:" + Convert.ToHexString(Encoding.UTF8.GetBytes("""{"input": "a""")) + "FFFE" + Convert.ToHexString(Encoding.UTF8.GetBytes("\"}")), "input" },
+        { "hex:" + Convert.ToHexString(Encoding.UTF8.GetBytes("""{"input": ["ok", "b""")) + "C328" + Convert.ToHexString(Encoding.UTF8.GetBytes("\"]}")), "input[1]" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidStrings))]
+    public async Task InvalidTextIs400NamingTheFieldAndNoCrashIsLogged(string body, string named)
+    {
+        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        byte[] bytes = body.StartsWith("hex:", StringComparison.Ordinal) ? Convert.FromHexString(body[4..]) : Encoding.UTF8.GetBytes(body);
+        using var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using HttpResponseMessage response = await http.PostAsync("v1/embeddings", content);
+        await AssertError(response, 400, named == "model" ? "model" : "input", named);
+        AssertNoCrashLogged();
+    }
+
+    [Fact]
+    public async Task AStalledBodyIs408()
+    {
+        // The client announces 1000 bytes and sends 14: Kestrel's minimum body data rate (240 B/s after a 5 s grace) ends it.
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(System.Net.IPAddress.Loopback, fixture.Server.Port);
+        using System.Net.Sockets.NetworkStream stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /v1/embeddings HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"input\": \"abc"));
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var answer = new StringBuilder();
+        var buffer = new byte[4096];
+        while (!answer.ToString().Contains('}'))
+        {
+            int read = await stream.ReadAsync(buffer, limit.Token);
+            if (read == 0)
+            {
+                break;
+            }
+            answer.Append(Encoding.UTF8.GetString(buffer, 0, read));
+        }
+        string response = answer.ToString();
+        Assert.StartsWith("HTTP/1.1 408", response);
+        Assert.Contains("request_timeout", response);
+        AssertNoCrashLogged();
+    }
+
+    public static TheoryData<string> EmptyLookingTexts => ["\0\0\0", "\u0001\u0002", "   ", "\t\n", "\ufffd", "\u200b\u00ad"];
+
+    [Theory]
+    [MemberData(nameof(EmptyLookingTexts))]
+    public async Task TextsWithoutTokensBesidesClsAndSepAre400(string text)
+    {
+        Assert.True(fixture.InProcess.IsEmpty(text), "the predicate the server applies calls this text empty");
+        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        using HttpResponseMessage alone = await http.PostAsync("v1/embeddings", Json(new { input = text }));
+        await AssertError(alone, 400, "input", "input");
+        using HttpResponseMessage second = await http.PostAsync("v1/embeddings", Json(new { input = new[] { "fine", text } }));
+        await AssertError(second, 400, "input", "input[1]");
+    }
+
+    /// <summary>tests/TransformerKernels.MiniLM.Tests/Data/tokenizer_cases.json: the ids an independent Python WordPiece gave.</summary>
+    private static (string Text, int Tokens)[] ReferenceCases()
+    {
+        string samples = typeof(EmbeddingServerTests).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "SamplesRoot").Value!;
+        string path = Path.Combine(samples, "..", "tests", "TransformerKernels.MiniLM.Tests", "Data", "tokenizer_cases.json");
+        using JsonDocument cases = JsonDocument.Parse(File.ReadAllText(path));
+        return [.. cases.RootElement.GetProperty("cases").EnumerateArray().Select(c => (c.GetProperty("text").GetString()!, c.GetProperty("ids").GetArrayLength()))];
+    }
+
+    [Fact]
+    public async Task UsageCountsTheTokensOfAnIndependentTokenizer()
+    {
+        (string Text, int Tokens)[] cases = ReferenceCases();
+        Assert.True(cases.Length >= 10, $"only {cases.Length} reference cases");
+        using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+        async Task<int> PromptTokens(object input)
+        {
+            using HttpResponseMessage response = await http.PostAsync("v1/embeddings", Json(new { input }));
+            string body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+            using JsonDocument json = JsonDocument.Parse(body);
+            JsonElement usage = json.RootElement.GetProperty("usage");
+            Assert.Equal(usage.GetProperty("prompt_tokens").GetInt32(), usage.GetProperty("total_tokens").GetInt32());
+            return usage.GetProperty("prompt_tokens").GetInt32();
+        }
+        foreach ((string text, int tokens) in cases)
+        {
+            Assert.True(tokens == await PromptTokens(text), $"usage of {JsonSerializer.Serialize(text)}: the reference has {tokens} tokens with [CLS] and [SEP]");
+        }
+        Assert.Equal(cases.Sum(c => c.Tokens), await PromptTokens(cases.Select(c => c.Text).ToArray()));
+    }
+
+    /// <summary>A stack trace or an unhandled-exception report in the server's output means a request crashed its handler.</summary>
+    private void AssertNoCrashLogged()
+    {
+        string log;
+        lock (fixture.Server.Log)
+        {
+            log = fixture.Server.Log.ToString();
+        }
+        Assert.False(log.Contains("   at ", StringComparison.Ordinal) || log.Contains("fail:", StringComparison.Ordinal), "the server logged a failure:\n" + log);
+    }
+
     private static async Task<JsonElement> Health(HttpClient http) => JsonDocument.Parse(await http.GetStringAsync("health")).RootElement.Clone();
 }
 

@@ -54,6 +54,30 @@ public sealed class ServerProcess : IDisposable
 
     public Process Process => _process;
 
+    /// <summary>GET /health: the batcher's counters (requests, batches, queued, embedded_tokens, abandoned_requests).</summary>
+    public async Task<System.Text.Json.JsonElement> HealthAsync()
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var health = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("health"));
+        return health.RootElement.Clone();
+    }
+
+    /// <summary>Polls /health until <paramref name="condition"/> holds; fails the test after <paramref name="limit"/>.</summary>
+    public async Task<System.Text.Json.JsonElement> WaitForHealthAsync(Func<System.Text.Json.JsonElement, bool> condition, TimeSpan limit, string what)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            System.Text.Json.JsonElement health = await HealthAsync();
+            if (condition(health))
+            {
+                return health;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"{what}: not seen within {limit.TotalSeconds} s (last /health: {health})");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Asks the server to stop as a service manager does (SIGTERM).</summary>
     public void Terminate() => Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
 
