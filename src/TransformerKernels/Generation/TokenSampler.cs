@@ -512,21 +512,7 @@ internal sealed class TokenSampler
                 }
             }
         }
-        for (int parent = edge / 2 - 1; parent >= 0; parent--)
-        {
-            SiftDownBestFirst(parent, edge);
-        }
-        int heap = edge;
-        while (heap > 0)
-        {
-            mass += _weights[_rankIds[0]];
-            Swap(0, --heap);
-            SiftDownBestFirst(0, heap);
-            if (mass >= needed)
-            {
-                break;
-            }
-        }
+        int heap = PopBestUntil(edge, ref mass, needed);
         // Kept: the popped edge tokens (best first) just before the inside ones, one contiguous run ending at V.
         int popped = edge - heap;
         Array.Reverse(_rankIds, heap, popped);
@@ -541,6 +527,31 @@ internal sealed class TokenSampler
             keptTotal += _weights[_rankIds[j]];
         }
         _total = keptTotal;
+    }
+
+    /// <summary>
+    /// Makes [0, <paramref name="count"/>) of the rank arrays a best-first heap and pops the best remaining token, adding its
+    /// weight to <paramref name="mass"/>, until the mass reaches <paramref name="needed"/> or the heap is empty. Each pop
+    /// moves the token to the end of the heap, so the popped ones fill [returned heap size, count), best last.
+    /// </summary>
+    private int PopBestUntil(int count, ref double mass, double needed)
+    {
+        for (int parent = count / 2 - 1; parent >= 0; parent--)
+        {
+            SiftDownBestFirst(parent, count);
+        }
+        int heap = count;
+        while (heap > 0)
+        {
+            mass += _weights[_rankIds[0]];
+            Swap(0, --heap);
+            SiftDownBestFirst(0, heap);
+            if (mass >= needed)
+            {
+                break;
+            }
+        }
+        return heap;
     }
 
     private static int BucketOf(double exponent) => exponent > -64 ? (int)(-exponent * BucketsPerUnit) : Buckets;
@@ -566,23 +577,8 @@ internal sealed class TokenSampler
                 _rankIds[count++] = i;
             }
         }
-        for (int parent = count / 2 - 1; parent >= 0; parent--)
-        {
-            SiftDownBestFirst(parent, count);
-        }
-        // Each pop moves the best remaining to the end of the heap: the kept tokens fill [heap, count) from the back.
         double mass = 0;
-        int heap = count;
-        while (heap > 0)
-        {
-            mass += _weights[_rankIds[0]];
-            Swap(0, --heap);
-            SiftDownBestFirst(0, heap);
-            if (mass >= needed)
-            {
-                break;
-            }
-        }
+        int heap = PopBestUntil(count, ref mass, needed);
         // Best first, the order the mass was summed in, so draws repeat that sum.
         Array.Reverse(_rankIds, heap, count - heap);
         _dense = false;
