@@ -17,7 +17,6 @@ public sealed class SentenceEmbedder : IDisposable
     private readonly BertTokenizer _tokenizer;
     private readonly float[] _hidden;
     private readonly int[] _ids, _lengths;
-    private readonly WeightsLease _weightsLease;
 
     /// <summary>Loads the cached weights (converting them on first use) and the vocabulary.</summary>
     /// <param name="maxBatch">Largest batch of one forward pass.</param>
@@ -38,7 +37,6 @@ public sealed class SentenceEmbedder : IDisposable
             throw new InvalidOperationException("Unicode normalization is unavailable (InvariantGlobalization is on?); the BERT tokenizer needs it to strip accents. Set <InvariantGlobalization>false</InvariantGlobalization>.");
         }
         _model = LoadModel(files.Weights, maxBatch, precision);
-        _weightsLease = new WeightsLease(_model);
         _tokenizer = CreateTokenizer(files.Vocabulary);
         Capacity = maxBatch * AllMiniLmL6V2.MaxSeqLen;
         _tokenBudget = Capacity;
@@ -277,15 +275,7 @@ public sealed class SentenceEmbedder : IDisposable
     /// <summary>One forward pass over sequences packed back to back, then mean pooling per sequence.</summary>
     private void EmbedPacked(List<int[]> sequences, Span<float[]> embeddings)
     {
-        _weightsLease.Enter();
-        try
-        {
-            Encode(sequences);
-        }
-        finally
-        {
-            _weightsLease.Exit();
-        }
+        Encode(sequences);
         int first = 0;
         for (int b = 0; b < sequences.Count; b++)
         {
@@ -345,8 +335,9 @@ public sealed class SentenceEmbedder : IDisposable
 
     /// <summary>
     /// Releases the weights (native memory). Safe from another thread while <see cref="Embed(IReadOnlyList{string}, CancellationToken, IProgress{int})"/>
-    /// runs: a forward pass in progress keeps reading the mapped weights, so they are released when it ends (by the thread
-    /// that ran it), and that Embed call throws <see cref="ObjectDisposedException"/> before its next pass.
+    /// runs: the model's own guard (<see cref="ModelCallGuard"/>) lets a forward pass in progress finish reading the mapped
+    /// weights and releases them when it ends, and that Embed call throws <see cref="ObjectDisposedException"/> before its
+    /// next pass.
     /// </summary>
-    public void Dispose() => _weightsLease.Dispose();
+    public void Dispose() => _model.Dispose();
 }
