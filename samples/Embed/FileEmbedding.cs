@@ -40,39 +40,34 @@ internal static class FileEmbedding
         using var output = new StreamWriter(StandardStreams.OpenOutput(), new UTF8Encoding(false), 1 << 16);
         var clock = Stopwatch.StartNew();
         long done = 0;
-        var block = new List<string>(BlockLines);
-        var truncated = new List<(int Index, long Line)>();
+        // Lines are tokenized once, as they are read: the empty-text rule, the truncation warning and the forward passes
+        // all use these ids.
+        var block = new List<int[]>(BlockLines);
         var line = new StringBuilder();
         while (true)
         {
             block.Clear();
-            truncated.Clear();
             // The block is checked before a line is read: a line read into a full block would be lost.
             while (block.Count < BlockLines && input.ReadLine(out bool cut) is { } text)
             {
-                if (!embedder.IsEmpty(text))
+                int[] ids = embedder.Tokenize(text);
+                if (SentenceEmbedder.IsEmptyTokenization(ids))
                 {
-                    if (cut)
-                    {
-                        truncated.Add((block.Count, input.LineNumber));
-                    }
-                    block.Add(text);
+                    continue;
                 }
+                if (cut && ids.Length < AllMiniLmL6V2.MaxSeqLen)
+                {
+                    Console.Error.WriteLine($"{Tool}: warning: line {input.LineNumber} is longer than {MaxLineChars} characters and they hold fewer word pieces than the model reads: only those characters are embedded");
+                }
+                block.Add(ids);
             }
             if (block.Count == 0)
             {
                 break;
             }
-            foreach ((int index, long number) in truncated)
-            {
-                if (embedder.Tokenize(block[index]).Length < TransformerKernels.MiniLM.AllMiniLmL6V2.MaxSeqLen)
-                {
-                    Console.Error.WriteLine($"{Tool}: warning: line {number} is longer than {MaxLineChars} characters and they hold fewer word pieces than the model reads: only those characters are embedded");
-                }
-            }
             long before = done;
             var progress = bar ? new InlineProgress(count => Draw(before + count, total, clock.Elapsed)) : null;
-            foreach (float[] embedding in embedder.Embed(block, CancellationToken.None, progress))
+            foreach (float[] embedding in embedder.EmbedTokens(block, CancellationToken.None, progress))
             {
                 line.Clear().Append('[');
                 for (int j = 0; j < embedding.Length; j++)
