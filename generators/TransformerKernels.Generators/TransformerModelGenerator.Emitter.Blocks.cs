@@ -41,7 +41,7 @@ public sealed partial class TransformerModelGenerator
         int d = m.DModel;
         string summary = post
             ? "/// Encoder block (post-norm, as in the seed): x = LayerNorm(x + SelfAttention(x)); x = LayerNorm(x + FFN(x))."
-            : "/// Encoder block (pre-norm): x = x + SelfAttention(LayerNorm(x)); x = x + FFN(LayerNorm(x)).";
+            : $"/// Encoder block (pre-norm): x = x + SelfAttention({NormName(m)}(x)); x = x + FFN({NormName(m)}(x)).";
         w.Line("/// <summary>");
         w.Line(summary);
         w.Line("/// </summary>");
@@ -88,7 +88,7 @@ public sealed partial class TransformerModelGenerator
             w.Line($"{g.AttentionOutput}.Run(s.Context, rows, weights.SelfAttention.Output, null, s.Projected);");
             w.Line("// Add & Norm: x = LayerNorm(x + attention).");
             w.Line("AddNorm.Run(x, s.Projected, weights.Norm1.Gamma, weights.Norm1.Beta, x, rows);");
-            w.Line($"// Feed forward: {m.Activation}(x·W1ᵀ + b1)·W2ᵀ + b2, the activation fused into the first GEMM's epilogue.");
+            w.Line($"// Feed forward: {FeedForwardFormula(m, "x")}, the activation fused into the first GEMM's epilogue.");
             w.Line($"{g.FfnUp}.Run(x, rows, weights.FeedForward.Up, null, s.Hidden);");
             w.Line($"{g.FfnDown}.Run(s.Hidden, rows, weights.FeedForward.Down, null, s.Projected);");
             w.Line("// Add & Norm: x = LayerNorm(x + FFN(x)).");
@@ -102,7 +102,7 @@ public sealed partial class TransformerModelGenerator
             w.Line(attention);
             w.Line("// Add: x = x + attention (the residual fused into the output projection's epilogue).");
             w.Line($"{g.AttentionOutput}.Run(s.Context, rows, weights.SelfAttention.Output, x, x);");
-            w.Line($"// Norm, feed forward, add: x = x + FFN(LayerNorm(x)).");
+            w.Line($"// Norm, feed forward, add: x = x + FFN({NormName(m)}(x)).");
             w.Line("AddNorm.Run(x, null, weights.Norm2.Gamma, weights.Norm2.Beta, s.Normed, rows);");
             w.Line($"{g.FfnUp}.Run(s.Normed, rows, weights.FeedForward.Up, null, s.Hidden);");
             w.Line($"{g.FfnDown}.Run(s.Hidden, rows, weights.FeedForward.Down, x, x);");
@@ -181,7 +181,7 @@ public sealed partial class TransformerModelGenerator
                 EmitSubLayerEnd(w, post, $"{g.AttentionOutput}.Run(s.Context, rows, weights.CrossAttention.Output, ", "weights.Norm2", "rows");
             }
             string ffnNorm = cross ? "weights.Norm3" : "weights.Norm2";
-            w.Line($"// Feed forward: {m.Activation}(y·W1ᵀ + b1)·W2ᵀ + b2.");
+            w.Line($"// Feed forward: {FeedForwardFormula(m, "y")}.");
             if (!post)
             {
                 w.Line($"AddNorm.Run(y, null, {ffnNorm}.Gamma, {ffnNorm}.Beta, s.Normed, rows);");
@@ -309,4 +309,12 @@ public sealed partial class TransformerModelGenerator
             w.Line("if (scratch.RowKeysTStride < scratch.MaxRows + 16) throw new global::System.ArgumentException(\"This scratch was made for a shape without encoder blocks; make it from this model's Shape.\", nameof(scratch));");
         }
     }
+
+    /// <summary>The norm the model's Add &amp; Norm applies, by the name its comments use.</summary>
+    private static string NormName(ModelSpec m) => m.Norm == "RmsNorm" ? "RMSNorm" : "LayerNorm";
+
+    /// <summary>The feed-forward network of this model as a formula over <paramref name="x"/>: gated or not, with biases or not.</summary>
+    private static string FeedForwardFormula(ModelSpec m, string x) => m.Activation == "SwiGlu"
+        ? (m.Bias ? $"(SiLU({x}·W_gateᵀ + b_gate) ⊙ ({x}·W_upᵀ + b_up))·W_downᵀ + b_down" : $"(SiLU({x}·W_gateᵀ) ⊙ {x}·W_upᵀ)·W_downᵀ")
+        : (m.Bias ? $"{m.Activation}({x}·W1ᵀ + b1)·W2ᵀ + b2" : $"{m.Activation}({x}·W1ᵀ)·W2ᵀ");
 }

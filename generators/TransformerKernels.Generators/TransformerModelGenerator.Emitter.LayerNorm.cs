@@ -72,14 +72,14 @@ public sealed partial class TransformerModelGenerator
                 w.Line();
                 if (rms)
                 {
-                    EmitRmsNormRow(w, "Avx512", "Vector512", 16, row.FullVectors512, "Avx512F.FusedMultiplyAdd");
-                    EmitRmsNormRow(w, "Avx2", "Vector256", 8, row.FullVectors256, "Fma.MultiplyAdd");
+                    EmitRmsNormRow(w, "Avx512", "Vector512", 16, row.FullVectors512, row.Tail512 > 0, "Avx512F.FusedMultiplyAdd");
+                    EmitRmsNormRow(w, "Avx2", "Vector256", 8, row.FullVectors256, row.Tail256 > 0, "Fma.MultiplyAdd");
                     EmitRmsNormRowScalar(w);
                 }
                 else
                 {
-                    EmitNormRow(w, "Avx512", "Vector512", 16, row.FullVectors512, "Avx512F.FusedMultiplyAdd");
-                    EmitNormRow(w, "Avx2", "Vector256", 8, row.FullVectors256, "Fma.MultiplyAdd");
+                    EmitNormRow(w, "Avx512", "Vector512", 16, row.FullVectors512, row.Tail512 > 0, "Avx512F.FusedMultiplyAdd");
+                    EmitNormRow(w, "Avx2", "Vector256", 8, row.FullVectors256, row.Tail256 > 0, "Fma.MultiplyAdd");
                     EmitNormRowScalar(w);
                 }
             }
@@ -87,7 +87,7 @@ public sealed partial class TransformerModelGenerator
         return w.ToString();
     }
 
-    private static void EmitNormRow(SourceWriter w, string isa, string v, int lanes, int fullVectors, string fma)
+    private static void EmitNormRow(SourceWriter w, string isa, string v, int lanes, int fullVectors, bool tail, string fma)
     {
         int vectorEnd = fullVectors * lanes;
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
@@ -99,12 +99,12 @@ public sealed partial class TransformerModelGenerator
             using (w.Block("if (residual == null)"))
             {
                 w.Line($"for (int i = 0; i < {vectorEnd}; i += {lanes}) {{ {v}<float> s = {v}.Load(x + i); {v}.Store(s, y + i); sums += s; }}");
-                w.Line($"for (int i = {vectorEnd}; i < Width; i++) {{ y[i] = x[i]; tailSum += y[i]; }}");
+                if (tail) w.Line($"for (int i = {vectorEnd}; i < Width; i++) {{ y[i] = x[i]; tailSum += y[i]; }}");
             }
             using (w.Block("else"))
             {
                 w.Line($"for (int i = 0; i < {vectorEnd}; i += {lanes}) {{ {v}<float> s = {v}.Load(x + i) + {v}.Load(residual + i); {v}.Store(s, y + i); sums += s; }}");
-                w.Line($"for (int i = {vectorEnd}; i < Width; i++) {{ y[i] = x[i] + residual[i]; tailSum += y[i]; }}");
+                if (tail) w.Line($"for (int i = {vectorEnd}; i < Width; i++) {{ y[i] = x[i] + residual[i]; tailSum += y[i]; }}");
             }
             w.Line("float mean = (global::TransformerKernels.HorizontalMath.Sum(sums) + tailSum) / Width;");
             w.Line($"{v}<float> meanVector = {v}.Create(mean);");
@@ -112,12 +112,12 @@ public sealed partial class TransformerModelGenerator
             w.Line($"{v}<float> squares = {v}<float>.Zero;");
             w.Line("float tailSquares = 0f;");
             w.Line($"for (int i = 0; i < {vectorEnd}; i += {lanes}) {{ {v}<float> c = {v}.Load(y + i) - meanVector; squares = {fma}(c, c, squares); }}");
-            w.Line($"for (int i = {vectorEnd}; i < Width; i++) {{ float c = y[i] - mean; tailSquares += c * c; }}");
+            if (tail) w.Line($"for (int i = {vectorEnd}; i < Width; i++) {{ float c = y[i] - mean; tailSquares += c * c; }}");
             w.Line("float inverseStd = 1f / global::System.MathF.Sqrt((global::TransformerKernels.HorizontalMath.Sum(squares) + tailSquares) / Width + Epsilon);");
             w.Line($"{v}<float> scale = {v}.Create(inverseStd);");
             w.Line("// Norm: (y − mean)/σ·γ + β.");
             w.Line($"for (int i = 0; i < {vectorEnd}; i += {lanes}) {v}.Store({fma}(({v}.Load(y + i) - meanVector) * scale, {v}.Load(gamma + i), {v}.Load(beta + i)), y + i);");
-            w.Line($"for (int i = {vectorEnd}; i < Width; i++) y[i] = (y[i] - mean) * inverseStd * gamma[i] + beta[i];");
+            if (tail) w.Line($"for (int i = {vectorEnd}; i < Width; i++) y[i] = (y[i] - mean) * inverseStd * gamma[i] + beta[i];");
         }
         w.Line();
     }
@@ -136,7 +136,7 @@ public sealed partial class TransformerModelGenerator
         }
     }
 
-    private static void EmitRmsNormRow(SourceWriter w, string isa, string v, int lanes, int fullVectors, string fma)
+    private static void EmitRmsNormRow(SourceWriter w, string isa, string v, int lanes, int fullVectors, bool tail, string fma)
     {
         int vectorEnd = fullVectors * lanes;
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
@@ -146,12 +146,12 @@ public sealed partial class TransformerModelGenerator
             w.Line($"{v}<float> squares = {v}<float>.Zero;");
             w.Line("float tailSquares = 0f;");
             w.Line($"for (int i = 0; i < {vectorEnd}; i += {lanes}) {{ {v}<float> s = residual == null ? {v}.Load(x + i) : {v}.Load(x + i) + {v}.Load(residual + i); {v}.Store(s, y + i); squares = {fma}(s, s, squares); }}");
-            w.Line($"for (int i = {vectorEnd}; i < Width; i++) {{ float s = residual == null ? x[i] : x[i] + residual[i]; y[i] = s; tailSquares += s * s; }}");
+            if (tail) w.Line($"for (int i = {vectorEnd}; i < Width; i++) {{ float s = residual == null ? x[i] : x[i] + residual[i]; y[i] = s; tailSquares += s * s; }}");
             w.Line("float inverseRms = 1f / global::System.MathF.Sqrt((global::TransformerKernels.HorizontalMath.Sum(squares) + tailSquares) / Width + Epsilon);");
             w.Line($"{v}<float> scale = {v}.Create(inverseRms);");
             w.Line("// Norm: y/rms·γ.");
             w.Line($"for (int i = 0; i < {vectorEnd}; i += {lanes}) {v}.Store({v}.Load(y + i) * scale * {v}.Load(gamma + i), y + i);");
-            w.Line($"for (int i = {vectorEnd}; i < Width; i++) y[i] = y[i] * inverseRms * gamma[i];");
+            if (tail) w.Line($"for (int i = {vectorEnd}; i < Width; i++) y[i] = y[i] * inverseRms * gamma[i];");
         }
         w.Line();
     }

@@ -211,7 +211,13 @@ public sealed partial class TransformerModelGenerator
 
     private static void EmitEmbed(SourceWriter w, ModelSpec m)
     {
-        w.Line("/// <summary>Input = token embedding × EmbeddingScale + position" + (m.TokenTypes > 0 ? " + token type" : "") + "; LayerNorm'd when the checkpoint has an embedding norm (BERT).</summary>");
+        string position = m.Positions switch
+        {
+            "Learned" => " + the learned position row",
+            "Sinusoidal" => " + the sinusoidal position row",
+            _ => "", // rotary positions rotate queries and keys inside attention; None adds nothing
+        };
+        w.Line("/// <summary>Input = token embedding × EmbeddingScale" + position + (m.TokenTypes > 0 ? " + token type" : "") + (m.Norm == "RmsNorm" ? "." : "; LayerNorm'd when the checkpoint has an embedding norm (BERT).") + "</summary>");
         using (w.Block("private void Embed(float* table, global::System.ReadOnlySpan<int> ids, int firstPosition, global::System.ReadOnlySpan<int> tokenTypes, float* rows)"))
         {
             w.Line("float scale = _weights.EmbeddingScale;");
@@ -448,10 +454,7 @@ public sealed partial class TransformerModelGenerator
         EmitDecodingSteps(w, m, cross: true);
     }
 
-    /// <summary>
-    /// The batched decoding step (ITokenDecoder): Step over slots, CopySlot; with <paramref name="cross"/> the rows also attend
-    /// to their slot's encoder output and a single-row step can report its cross-attention weights.
-    /// </summary>
+    /// <summary>The decoder-only prefill (IPromptDecoder): every prompt token through the blocks in one pass, the caches filled, the last positions' logits.</summary>
     private static void EmitPrefill(SourceWriter w, ModelSpec m)
     {
         w.Line("/// <summary>");
@@ -515,6 +518,10 @@ public sealed partial class TransformerModelGenerator
         w.Line();
     }
 
+    /// <summary>
+    /// The batched decoding step (ITokenDecoder): Step over slots, CopySlot; with <paramref name="cross"/> the rows also attend
+    /// to their slot's encoder output and a single-row step can report its cross-attention weights.
+    /// </summary>
     private static void EmitDecodingSteps(SourceWriter w, ModelSpec m, bool cross)
     {
         w.Line("/// <summary>");

@@ -22,7 +22,9 @@ public sealed partial class TransformerModelGenerator
                 .Concat(new[]
                {
                    $"  Attention: {m.Heads} heads × {m.HeadDim}, fused scores → mask → softmax → ·V.",
-                   $"  AddNorm: residual + LayerNorm over {m.DModel} (ε = {FloatLiteral((float)m.LayerNormEpsilon)}).",
+                   m.Norm == "RmsNorm" ? $"  AddNorm: residual add, then RMSNorm over {m.DModel} (ε = {FloatLiteral((float)m.LayerNormEpsilon)}) before the next sub-layer."
+                   : m.Norm == "Pre" ? $"  AddNorm: residual add, then LayerNorm over {m.DModel} (ε = {FloatLiteral((float)m.LayerNormEpsilon)}) before the next sub-layer."
+                   : $"  AddNorm: LayerNorm(residual + sub-layer) over {m.DModel} (ε = {FloatLiteral((float)m.LayerNormEpsilon)}).",
                }).ToArray()))
         {
             w.Line("// ---- Shape, as declared by [TransformerModel] ----");
@@ -40,7 +42,7 @@ public sealed partial class TransformerModelGenerator
             Const(w, "int", "EncoderVocab", m.EncoderVocab, "Token embeddings of the encoder input (0: float-level input only).");
             Const(w, "int", "DecoderVocab", m.DecoderVocab, "Token embeddings of the decoder input and width of the final linear + softmax (0: none).");
             Const(w, "int", "TokenTypes", m.TokenTypes, "Token-type (segment) embeddings (0: none).");
-            Const(w, "float", "LayerNormEpsilon", FloatLiteral((float)m.LayerNormEpsilon), "ε of every LayerNorm.");
+            Const(w, "float", "LayerNormEpsilon", FloatLiteral((float)m.LayerNormEpsilon), m.Norm == "RmsNorm" ? "ε of every RMSNorm (added to the mean square)." : "ε of every LayerNorm (added to the variance).");
             Const(w, "global::TransformerKernels.NormPlacement", "Norm", "global::TransformerKernels.NormPlacement." + m.Norm, "Where Add & Norm normalizes.");
             Const(w, "global::TransformerKernels.Activation", "Activation", "global::TransformerKernels.Activation." + m.Activation, "FFN activation.");
             Const(w, "global::TransformerKernels.PositionEncoding", "Positions", "global::TransformerKernels.PositionEncoding." + m.Positions, "How positions are encoded.");
@@ -48,11 +50,9 @@ public sealed partial class TransformerModelGenerator
             w.Line("// ---- Sizes derived at generation time (floats) ----");
             Const(w, "int", "MaxSeqPadded", m.MaxSeqPadded, "MaxSeqLen rounded up to 16: the row length of transposed keys and attention scores.");
             Const(w, "int", "ActivationSize", Mul(m.MaxSeqLen, m.DModel), "One activation matrix [MaxSeqLen, DModel].");
-            Const(w, "int", "QkvSize", Mul(m.MaxSeqLen, 3 * m.DModel), "Fused Q·K·V projection output [MaxSeqLen, 3·DModel].");
+            Const(w, "int", "QkvSize", Mul(m.MaxSeqLen, m.QkvWidth), "Fused Q·K·V projection output [MaxSeqLen, QkvWidth].");
             Const(w, "int", "FfnHiddenStride", Strides.Padded(m.FfnHiddenWidth), "Floats between rows of the FFN hidden activations (FfnDim; when gated rounded up to 8; padded when rows would be a multiple of 4 KiB apart).");
             Const(w, "int", "FfnHiddenSize", Mul(m.MaxSeqLen, Strides.Padded(m.FfnHiddenWidth)), "FFN hidden activations [MaxSeqLen, FfnHiddenStride].");
-            Const(w, "int", "KeysTransposedSize", Mul(m.Heads, m.HeadDim, m.MaxSeqPadded), "Keys of one layer transposed per head [Heads, HeadDim, MaxSeqPadded].");
-            Const(w, "int", "ScoresSize", Mul(m.Heads, m.MaxSeqPadded), "One score row per head [Heads, MaxSeqPadded].");
             Const(w, "int", "LogitsSize", Mul(m.MaxSeqLen, m.DecoderVocab), "Output logits [MaxSeqLen, DecoderVocab].");
             Const(w, "long", "ParametersPerEncoderLayer", $"{ParametersPerEncoderLayer(m)}L", "Weights and biases of one encoder block.");
             Const(w, "long", "ParametersPerDecoderLayer", $"{ParametersPerDecoderLayer(m)}L", "Weights and biases of one decoder block.");
