@@ -74,6 +74,13 @@ public sealed unsafe class TransformerWeights : IDisposable
             {
                 weights.EmbeddingScale = float.Parse(scale, System.Globalization.CultureInfo.InvariantCulture);
             }
+            if (file.Gguf is not null)
+            {
+                // A GGUF file is llama.cpp's: its tensors are renamed to Hugging Face Llama names as they are read.
+                naming = naming is WeightNaming.PyTorch or WeightNaming.Llama
+                    ? WeightNaming.Llama
+                    : throw new ArgumentException($"{Path.GetFileName(path)} is a GGUF file of the {file.Gguf.Architecture} architecture, read with WeightNaming.Llama; {naming} names do not apply to it.", nameof(naming));
+            }
             if (naming == WeightNaming.Bert)
             {
                 BertNames.Load(weights, source, shape, file);
@@ -87,7 +94,14 @@ public sealed unsafe class TransformerWeights : IDisposable
             else if (naming == WeightNaming.Llama)
             {
                 LlamaNames.RequireDeclaration(shape);
-                LlamaConfig.CheckBeside(file.FilePath, shape);
+                if (file.Gguf is { } gguf)
+                {
+                    GgufLlamaConfig.Check(gguf, shape);
+                }
+                else
+                {
+                    LlamaConfig.CheckBeside(file.FilePath, shape);
+                }
                 LlamaNames.Load(weights, source, shape);
             }
             else

@@ -6,7 +6,8 @@ namespace TransformerKernels;
 /// The tensors of a checkpoint as a user has it: one safetensors file, or Hugging Face's sharded form — a
 /// <c>model.safetensors.index.json</c> whose <c>weight_map</c> names the shard of every tensor — or a directory holding
 /// either. The index is checked against the shards (every listed tensor is in its shard, no shard holds a tensor the
-/// index does not list, no name twice), so a tensor is always read from the one file that has it.
+/// index does not list, no name twice), so a tensor is always read from the one file that has it. A <c>.gguf</c> file (llama.cpp's
+/// format) is read as a Hugging Face Llama checkpoint through <see cref="GgufLlamaTensors"/>.
 /// </summary>
 internal sealed class Checkpoint : IDisposable
 {
@@ -16,11 +17,11 @@ internal sealed class Checkpoint : IDisposable
     /// <summary>The index Hugging Face's <c>save_pretrained</c> writes beside the shards of a sharded checkpoint.</summary>
     public const string IndexFileName = "model.safetensors.index.json";
 
-    private readonly SafeTensorsFile[] _shards;
-    private readonly Dictionary<string, SafeTensorsFile> _shardOf;
+    private readonly ITensorStore[] _shards;
+    private readonly Dictionary<string, ITensorStore> _shardOf;
     private readonly Dictionary<string, TensorInfo> _tensors;
 
-    private Checkpoint(string path, SafeTensorsFile[] shards, Dictionary<string, SafeTensorsFile> shardOf)
+    private Checkpoint(string path, ITensorStore[] shards, Dictionary<string, ITensorStore> shardOf)
     {
         FilePath = path;
         _shards = shards;
@@ -30,6 +31,9 @@ internal sealed class Checkpoint : IDisposable
 
     /// <summary>The safetensors file or the index this checkpoint was opened from (its directory holds the config.json).</summary>
     public string FilePath { get; }
+
+    /// <summary>The GGUF file this checkpoint was opened from, or null for safetensors.</summary>
+    public GgufLlamaTensors? Gguf => _shards is [GgufLlamaTensors gguf] ? gguf : null;
 
     /// <summary>Every tensor of every shard, by name.</summary>
     public IReadOnlyDictionary<string, TensorInfo> Tensors => _tensors;
@@ -46,15 +50,15 @@ internal sealed class Checkpoint : IDisposable
         path = Resolve(path);
         if (!path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
         {
-            SafeTensorsFile file = SafeTensorsFile.Open(path);
+            ITensorStore file = path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? GgufLlamaTensors.Open(path) : SafeTensorsFile.Open(path);
             return new Checkpoint(path, [file], file.Tensors.Keys.ToDictionary(name => name, _ => file, StringComparer.Ordinal));
         }
         Dictionary<string, string> weightMap = ReadWeightMap(path);
         string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        var shards = new List<SafeTensorsFile>();
+        var shards = new List<ITensorStore>();
         try
         {
-            var shardOf = new Dictionary<string, SafeTensorsFile>(StringComparer.Ordinal);
+            var shardOf = new Dictionary<string, ITensorStore>(StringComparer.Ordinal);
             foreach (string shardName in weightMap.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
             {
                 if (Path.GetFileName(shardName) != shardName)
@@ -101,7 +105,14 @@ internal sealed class Checkpoint : IDisposable
                 return candidate;
             }
         }
-        throw new FileNotFoundException($"{path} is a directory holding neither {SingleFileName} nor {IndexFileName}.", Path.Combine(path, SingleFileName));
+        // A directory of llama.cpp files: one .gguf stands for the model; several (precisions side by side) need a choice.
+        string[] gguf = Directory.GetFiles(path, "*.gguf");
+        return gguf.Length switch
+        {
+            1 => gguf[0],
+            0 => throw new FileNotFoundException($"{path} is a directory holding neither {SingleFileName} nor {IndexFileName} (nor a .gguf file).", Path.Combine(path, SingleFileName)),
+            _ => throw new FileNotFoundException($"{path} holds {gguf.Length} .gguf files ({string.Join(", ", gguf.Select(Path.GetFileName).Order(StringComparer.Ordinal))}); pass the path of the one to load.", gguf[0]),
+        };
     }
 
     private static Dictionary<string, string> ReadWeightMap(string path)
@@ -148,12 +159,12 @@ internal sealed class Checkpoint : IDisposable
     /// <inheritdoc cref="SafeTensorsFile.ReadArray"/>
     public float[] ReadArray(string name) => Shard(name).ReadArray(name);
 
-    private SafeTensorsFile Shard(string name) =>
-        _shardOf.TryGetValue(name, out SafeTensorsFile? shard) ? shard : throw new KeyNotFoundException($"{Path.GetFileName(FilePath)} has no tensor '{name}'.");
+    private ITensorStore Shard(string name) =>
+        _shardOf.TryGetValue(name, out ITensorStore? shard) ? shard : throw new KeyNotFoundException($"{Path.GetFileName(FilePath)} has no tensor '{name}'.");
 
     public void Dispose()
     {
-        foreach (SafeTensorsFile shard in _shards)
+        foreach (ITensorStore shard in _shards)
         {
             shard.Dispose();
         }

@@ -11,7 +11,7 @@ namespace TransformerKernels;
 /// validated on open — offsets inside the data, byte counts matching the shapes, no overlaps, no duplicate names —
 /// so reading a tensor never goes out of bounds. Malformed files throw <see cref="SafeTensorsFormatException"/>.
 /// </summary>
-public sealed unsafe class SafeTensorsFile : IDisposable
+public sealed unsafe class SafeTensorsFile : IDisposable, ITensorStore
 {
     /// <summary>Headers above this size are refused rather than read into memory.</summary>
     public const long MaxHeaderBytes = 100L * 1024 * 1024;

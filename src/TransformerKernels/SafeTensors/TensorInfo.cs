@@ -32,6 +32,9 @@ public enum TensorDType
 
     /// <summary>Booleans (one byte each): validated, not read.</summary>
     Bool,
+
+    /// <summary>A GGUF block-quantized tensor (Q8_0, Q4_0, Q4_K; see <see cref="GgufTensorType"/>), dequantized to float on load.</summary>
+    Quantized,
 }
 
 /// <summary>One tensor's entry in a safetensors header.</summary>
