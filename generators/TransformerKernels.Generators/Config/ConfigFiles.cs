@@ -17,12 +17,13 @@ internal static class ConfigFiles
     /// <summary>Hugging Face's name for the file; only additional files of this name are read.</summary>
     public const string FileName = "config.json";
 
+    /// <summary>Whether the file is named config.json, whichever separator its path uses (a Windows path read on Linux too).</summary>
     public static bool IsConfigFile(string path) =>
-        string.Equals(System.IO.Path.GetFileName(path), FileName, StringComparison.OrdinalIgnoreCase);
+        string.Equals(path.Substring(path.LastIndexOfAny(new[] { '/', '\\' }) + 1), FileName, StringComparison.OrdinalIgnoreCase);
 
     public static ConfigLookup Find(string requested, ImmutableArray<ConfigFile> files, string? projectDirectory)
     {
-        if (!IsConfigFile(requested.Replace('\\', '/')))
+        if (!IsConfigFile(requested))
         {
             return new ConfigLookup(requested, null, $"only files named {FileName} are read (Hugging Face's name for a model's configuration)");
         }

@@ -199,7 +199,7 @@ internal static class ConfigMapping
         {
             c.Unsupported("hidden_act", "the gated feed-forward is generated with SiLU (\"silu\", Activation = SwiGlu) only");
         }
-        if (heads > 0 && c.OptionalInt("head_dim") is int headDim && headDim != dModel / heads)
+        if (dModel > 0 && heads > 0 && c.OptionalInt("head_dim") is int headDim && headDim != dModel / heads)
         {
             c.Unsupported("head_dim", $"the kernels derive the head width as hidden_size / num_attention_heads = {dModel / heads}");
         }
