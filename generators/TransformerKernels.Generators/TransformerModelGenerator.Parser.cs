@@ -21,14 +21,15 @@ public sealed partial class TransformerModelGenerator
     internal const int MaxSequence = 8192;
     internal const int MaxModelWidth = 8192;
     internal const int MaxFfnWidth = 32768;
-    internal const int MaxVocabulary = 250_000;
+    // 260,000 covers XLM-RoBERTa (250,002) while Vocab · DModel (padded to 32 columns) stays below 2³¹ at DModel 8192.
+    internal const int MaxVocabulary = 260_000;
 
     private static readonly string[] NormNames = { "Post", "Pre", "RmsNorm" };
     private static readonly string[] ActivationNames = { "Relu", "Gelu", "GeluTanh", "SwiGlu" };
     private static readonly string[] PositionNames = { "Sinusoidal", "Learned", "None", "Rotary" };
 
-    /// <summary>Turns the attribute and its class into a <see cref="ModelSpec"/> (symbols → data; nothing of Roslyn kept).</summary>
-    internal static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    /// <summary>Reads the attributed class and the attribute's arguments as written (symbols → data; nothing of Roslyn kept).</summary>
+    internal static ModelDeclaration Declare(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var type = (INamedTypeSymbol)context.TargetSymbol;
         var declaration = (ClassDeclarationSyntax)context.TargetNode;
@@ -50,7 +51,30 @@ public sealed partial class TransformerModelGenerator
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClassNestedOrGeneric, location, type.Name, "generic"));
         }
 
-        var args = attribute.NamedArguments.ToDictionary(a => a.Key, a => a.Value.Value);
+        string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
+        string accessibility = type.DeclaredAccessibility == Accessibility.Public ? "public" : "internal";
+        var arguments = attribute.NamedArguments.Select(a => new NamedArgument(a.Key, a.Value.Kind == TypedConstantKind.Array ? null : a.Value.Value)).ToImmutableArrayCompat();
+        string? config = arguments.FirstOrDefault(a => a.Name == "Config")?.Value as string;
+        return new ModelDeclaration(ns, type.Name, accessibility, diagnostics.ToImmutableArrayCompat(), LocationInfo.From(location), arguments, config);
+    }
+
+    /// <summary>Turns a declaration and its config.json into a <see cref="ModelSpec"/>, or into the diagnostics that say what is wrong.</summary>
+    internal static ParseResult Parse(ModelInput input, CancellationToken cancellationToken)
+    {
+        ModelDeclaration declaration = input.Declaration;
+        LocationInfo? location = declaration.Location;
+        var diagnostics = new List<DiagnosticInfo>(declaration.ClassDiagnostics);
+
+        var args = new Dictionary<string, object?>();
+        foreach (NamedArgument argument in declaration.Arguments)
+        {
+            args[argument.Name] = argument.Value;
+        }
+        if (input.Config is not null && !MergeConfig(input.Config, args, location, diagnostics))
+        {
+            // The shape checks below would only repeat, in the attribute's terms, what the config diagnostics already say.
+            return new ParseResult(null, diagnostics.ToImmutableArrayCompat(), location);
+        }
         int Int(string name) => args.TryGetValue(name, out object? v) && v is int i ? i : 0;
 
         int dModel = Int("DModel"), heads = Int("Heads"), ffn = Int("FfnDim"), maxSeq = Int("MaxSeqLen");
@@ -161,18 +185,18 @@ public sealed partial class TransformerModelGenerator
         cancellationToken.ThrowIfCancellationRequested();
         if (diagnostics.Count > 0)
         {
-            return new ParseResult(null, diagnostics.ToImmutableArrayCompat(), LocationInfo.From(location));
+            return new ParseResult(null, diagnostics.ToImmutableArrayCompat(), location);
         }
 
-        string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
-        string accessibility = type.DeclaredAccessibility == Accessibility.Public ? "public" : "internal";
+        string? ns = declaration.Namespace;
+        string accessibility = declaration.Accessibility;
         int headDim = dModel / heads;
         var ffnActivation = activation switch { 1 => EpilogueActivation.Gelu, 2 => EpilogueActivation.GeluTanh, 3 => EpilogueActivation.None, _ => EpilogueActivation.Relu };
         int outputVocab = decoderLayers > 0 ? (encoderLayers > 0 ? targetVocab : vocab) : 0;
         (EquatableArray<GemmSpec> gemms, LayerGemms layers) = PlanGemms(dModel, (kvHeads == 0 ? heads : kvHeads) * headDim, ffn, ffnActivation, gated: activation == 3, decoderLayers > 0, encoderLayers > 0 && decoderLayers > 0, outputVocab, bias);
 
         var model = new ModelSpec(
-            ns, type.Name, accessibility,
+            ns, declaration.ClassName, accessibility,
             dModel, heads, headDim, encoderLayers, decoderLayers, ffn, maxSeq,
             MaxSeqPadded: (maxSeq + 15) / 16 * 16,
             PositionTableSize: positionTable == 0 ? maxSeq : positionTable,
@@ -185,7 +209,7 @@ public sealed partial class TransformerModelGenerator
             RotaryTheta: rotaryTheta,
             KvHeads: kvHeads == 0 ? heads : kvHeads,
             Bias: bias);
-        return new ParseResult(model, ImmutableArray<DiagnosticInfo>.Empty, LocationInfo.From(location));
+        return new ParseResult(model, ImmutableArray<DiagnosticInfo>.Empty, location);
 
         void CheckEnum(string name, int value, string[] names)
         {

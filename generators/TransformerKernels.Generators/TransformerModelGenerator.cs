@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using TransformerKernels.Generators.Config;
 using TransformerKernels.Generators.Diagnostics;
 using TransformerKernels.Generators.Helpers;
 using TransformerKernels.Generators.Model;
@@ -10,7 +11,8 @@ namespace TransformerKernels.Generators;
 
 /// <summary>
 /// Generates shape-specialized Transformer kernels for every class marked [TransformerModel].
-/// Pipeline: attribute → <see cref="Parse"/> (equatable <see cref="ModelSpec"/> + diagnostics) → emitters (text).
+/// Pipeline: attribute → <see cref="Declare"/> (the class and arguments as data) + the config.json its <c>Config</c> names →
+/// <see cref="Parse"/> (equatable <see cref="ModelSpec"/> + diagnostics) → emitters (text).
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed partial class TransformerModelGenerator : IIncrementalGenerator
@@ -20,10 +22,33 @@ public sealed partial class TransformerModelGenerator : IIncrementalGenerator
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        IncrementalValuesProvider<ParseResult> parsed = context.SyntaxProvider
+        IncrementalValuesProvider<ModelDeclaration> declarations = context.SyntaxProvider
             .ForAttributeWithMetadataName(AttributeName,
                 static (node, _) => node is ClassDeclarationSyntax,
-                static (ctx, ct) => Parse(ctx, ct))
+                static (ctx, ct) => Declare(ctx, ct))
+            .WithTrackingName(TrackingNames.Declare);
+
+        // Every additional file named config.json, read once per edit of that file.
+        IncrementalValueProvider<ImmutableArray<ConfigFile>> configFiles = context.AdditionalTextsProvider
+            .Where(static text => ConfigFiles.IsConfigFile(text.Path))
+            .Select(static (text, ct) => new ConfigFile(ConfigFiles.Normalize(text.Path), text.GetText(ct)?.ToString()))
+            .WithTrackingName(TrackingNames.ConfigFiles)
+            .Collect();
+
+        IncrementalValueProvider<string?> projectDirectory = context.AnalyzerConfigOptionsProvider
+            .Select(static (options, _) => options.GlobalOptions.TryGetValue("build_property.ProjectDir", out string? directory) && directory.Length > 0 ? directory : null)
+            .WithTrackingName(TrackingNames.ProjectDirectory);
+
+        // Each model keeps only the one file its Config names: an edit to another model's config.json changes the collected
+        // array (this step re-runs for every model) but leaves this model's ModelInput equal, so Parse and the outputs stay cached.
+        IncrementalValuesProvider<ModelInput> inputs = declarations
+            .Combine(configFiles.Combine(projectDirectory))
+            .Select(static (pair, _) => new ModelInput(pair.Left,
+                pair.Left.ConfigPath is { } path ? ConfigFiles.Find(path, pair.Right.Left, pair.Right.Right) : null))
+            .WithTrackingName(TrackingNames.ConfigLookup);
+
+        IncrementalValuesProvider<ParseResult> parsed = inputs
+            .Select(static (input, ct) => Parse(input, ct))
             .WithTrackingName(TrackingNames.Parse);
 
         IncrementalValueProvider<bool> allowUnsafe = context.CompilationProvider
@@ -74,6 +99,10 @@ public sealed partial class TransformerModelGenerator : IIncrementalGenerator
 /// <summary>Names of the pipeline steps, for incremental-caching tests.</summary>
 internal static class TrackingNames
 {
+    public const string Declare = nameof(Declare);
+    public const string ConfigFiles = nameof(ConfigFiles);
+    public const string ProjectDirectory = nameof(ProjectDirectory);
+    public const string ConfigLookup = nameof(ConfigLookup);
     public const string Parse = nameof(Parse);
     public const string AllowUnsafe = nameof(AllowUnsafe);
     public const string Checked = nameof(Checked);

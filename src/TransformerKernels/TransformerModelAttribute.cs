@@ -78,6 +78,46 @@ public sealed class TransformerModelAttribute : Attribute
 
     /// <summary>Epsilon added to the variance in every LayerNorm (PyTorch default 1e-5, BERT 1e-12).</summary>
     public double LayerNormEpsilon { get; set; } = 1e-5;
+
+    /// <summary>
+    /// A Hugging Face <c>config.json</c> to read the shape from at build time, relative to the project directory (e.g.
+    /// <c>"models/bge-small/config.json"</c>). The file must reach the compiler as an additional file: add
+    /// <c>&lt;TransformerModelConfig Include="models/**/config.json" /&gt;</c> to the project. Properties written beside it must
+    /// agree with the file, except <see cref="MaxSeqLen"/>, which may be lower than the positions the model has.
+    /// Supported <c>model_type</c> values and the mapping: docs/diagnostics.md (TK0016–TK0021).
+    /// </summary>
+    public string? Config { get; set; }
+
+    /// <summary>Rotary positions: how the rotation frequencies are scaled for long contexts (Hugging Face <c>rope_scaling</c>).</summary>
+    public RopeScaling RopeScaling { get; set; }
+
+    /// <summary>Rotary scaling: the <c>factor</c> (positions divided by it for Linear; low frequencies for Llama3).</summary>
+    public double RopeScalingFactor { get; set; } = 1;
+
+    /// <summary>Llama 3 rotary scaling: <c>low_freq_factor</c>.</summary>
+    public double RopeLowFrequencyFactor { get; set; } = 1;
+
+    /// <summary>Llama 3 rotary scaling: <c>high_freq_factor</c>.</summary>
+    public double RopeHighFrequencyFactor { get; set; } = 4;
+
+    /// <summary>Llama 3 rotary scaling: <c>original_max_position_embeddings</c>, the context the model was trained at.</summary>
+    public int RopeOriginalMaxPositions { get; set; } = 8192;
+
+    /// <summary>Biases on the query, key and value projections only (Qwen2), with <see cref="Bias"/> false.</summary>
+    public bool QkvBias { get; set; }
+}
+
+/// <summary>How rotary position frequencies are scaled (Hugging Face <c>rope_scaling</c>).</summary>
+public enum RopeScaling
+{
+    /// <summary>No scaling (<c>rope_scaling: null</c>).</summary>
+    None = 0,
+
+    /// <summary>Positions divided by the factor (<c>"rope_type": "linear"</c>).</summary>
+    Linear = 1,
+
+    /// <summary>Llama 3.1/3.2's frequency-dependent scaling (<c>"rope_type": "llama3"</c>).</summary>
+    Llama3 = 2,
 }
 
 /// <summary>Where Add &amp; Norm applies LayerNorm.</summary>

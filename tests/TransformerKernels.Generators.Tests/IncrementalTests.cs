@@ -6,7 +6,7 @@ namespace TransformerKernels.Generators.Tests;
 /// <summary>An edit elsewhere in the compilation leaves every step of the generator cached.</summary>
 public class IncrementalTests
 {
-    private static readonly string[] TrackedSteps = ["Parse", "AllowUnsafe", "Checked", "Models"];
+    private static readonly string[] TrackedSteps = ["Declare", "ConfigLookup", "Parse", "AllowUnsafe", "Checked", "Models"];
 
     [Fact]
     public void UnrelatedEditKeepsEveryStepCached()
@@ -42,4 +42,44 @@ public class IncrementalTests
         Assert.Contains(result.TrackedSteps["Models"].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
         Assert.Contains(result.GeneratedSources, s => s.SourceText.ToString().Contains("public const int HeadDim = 8;"));
     }
+
+    [Fact]
+    public void EditingOneModelsConfigLeavesTheOtherModelCached()
+    {
+        const string source = """
+            using TransformerKernels;
+            namespace User;
+            [TransformerModel(Config = "models/a/config.json", MaxSeqLen = 16)]
+            public partial class ModelA;
+            [TransformerModel(Config = "models/b/config.json", MaxSeqLen = 16)]
+            public partial class ModelB;
+            """;
+        static string Tiny(int layers) => $$"""{"model_type": "bert", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": {{layers}}, "intermediate_size": 128, "vocab_size": 100}""";
+        var configA = new InMemoryAdditionalText("/project/models/a/config.json", Tiny(1));
+        var configB = new InMemoryAdditionalText("/project/models/b/config.json", Tiny(1));
+        var unrelated = new InMemoryAdditionalText("/project/other/config.json", Tiny(3));
+        CSharpCompilation compilation = GeneratorHarness.Compile(source);
+        GeneratorDriver driver = GeneratorHarness.CreateDriver([configA, configB, unrelated], "/project/").RunGenerators(compilation);
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+
+        driver = driver.ReplaceAdditionalText(configB, new InMemoryAdditionalText(configB.Path, Tiny(2))).RunGenerators(compilation);
+        GeneratorRunResult result = driver.GetRunResult().Results.Single();
+        Assert.Equal(IncrementalStepRunReason.Cached, Reason(result, "Parse", "ModelA"));
+        Assert.Equal(IncrementalStepRunReason.Modified, Reason(result, "Parse", "ModelB"));
+        Assert.Equal(IncrementalStepRunReason.Cached, Reason(result, "Models", "ModelA"));
+        Assert.Equal(IncrementalStepRunReason.Modified, Reason(result, "Models", "ModelB"));
+        Assert.Contains(result.GeneratedSources, s => s.HintName == "User.ModelB.Shape.g.cs" && s.SourceText.ToString().Contains("public const int EncoderLayers = 2;", StringComparison.Ordinal));
+
+        // A config.json no model names changes nothing downstream of the lookup.
+        driver = driver.ReplaceAdditionalText(unrelated, new InMemoryAdditionalText(unrelated.Path, Tiny(4))).RunGenerators(compilation);
+        result = driver.GetRunResult().Results.Single();
+        Assert.All(result.TrackedSteps["Parse"].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        Assert.All(result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs),
+            output => Assert.Equal(IncrementalStepRunReason.Cached, output.Reason));
+    }
+
+    /// <summary>The run reason of the step's output that belongs to <paramref name="className"/> (records print their class name).</summary>
+    private static IncrementalStepRunReason Reason(GeneratorRunResult result, string step, string className) =>
+        result.TrackedSteps[step].SelectMany(s => s.Outputs)
+            .Single(o => o.Value.ToString()!.Contains($"ClassName = {className},", StringComparison.Ordinal)).Reason;
 }

@@ -70,4 +70,28 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnknownEnumValue = Error(
         "TK0013", "Unknown option value",
         "{0} = {1} is not a defined value; use one of {2}");
+
+    public static readonly DiagnosticDescriptor ConfigNotFound = Error(
+        "TK0016", "Config file not found",
+        "Config = \"{0}\": {1}; add <TransformerModelConfig Include=\"{0}\" /> to the project file (or <AdditionalFiles Include=\"{0}\" />) so the compiler passes the file to the generator");
+
+    public static readonly DiagnosticDescriptor ConfigMalformed = Error(
+        "TK0017", "config.json is not valid JSON",
+        "'{0}' is not valid JSON: {1} at line {2}, column {3}");
+
+    public static readonly DiagnosticDescriptor ConfigFieldInvalid = Error(
+        "TK0018", "config.json field is missing or of the wrong type",
+        "'{0}': field '{1}' is {2}; expected {3}");
+
+    public static readonly DiagnosticDescriptor UnsupportedModelType = Error(
+        "TK0019", "config.json model_type not supported",
+        "'{0}': {1}; supported model_type values: {2}");
+
+    public static readonly DiagnosticDescriptor UnsupportedConfigFeature = Error(
+        "TK0020", "config.json asks for something the kernels do not do",
+        "'{0}': {1} = {2} is not supported: {3}");
+
+    public static readonly DiagnosticDescriptor ConfigDisagreement = Error(
+        "TK0021", "Attribute property disagrees with config.json",
+        "{0} = {1} disagrees with '{4}', whose {2} gives {0} = {3}; {5}");
 }

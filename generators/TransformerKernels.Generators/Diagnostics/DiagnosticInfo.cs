@@ -11,6 +11,10 @@ internal sealed record DiagnosticInfo(DiagnosticDescriptor Descriptor, LocationI
         new(descriptor, LocationInfo.From(location),
             arguments.Select(a => System.Convert.ToString(a, System.Globalization.CultureInfo.InvariantCulture) ?? "").ToImmutableArrayCompat());
 
+    public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, LocationInfo? location, params object[] arguments) =>
+        new(descriptor, location,
+            arguments.Select(a => System.Convert.ToString(a, System.Globalization.CultureInfo.InvariantCulture) ?? "").ToImmutableArrayCompat());
+
     public Diagnostic ToDiagnostic() =>
         Diagnostic.Create(Descriptor, Location?.ToLocation(), Arguments.Select(a => (object)a).ToArray());
 }
