@@ -44,6 +44,13 @@ public sealed class EncoderModelOptions
         set => _maxSequenceLength = value is null or >= 3 ? value : throw new ArgumentOutOfRangeException(nameof(MaxSequenceLength), value, "At least 3 ([CLS], a token, [SEP]), or null.");
     }
 
+    /// <summary>
+    /// Refuse EMPTY texts — no tokens besides [CLS] and [SEP] ("", blanks, only characters BERT's clean-up removes) — by
+    /// index, before anything is computed, instead of embedding them as [CLS] [SEP] as sentence-transformers does (every
+    /// such text would get the same vector). Default false.
+    /// </summary>
+    public bool RejectEmptyTexts { get; set; }
+
     /// <summary>The model id reported in metadata and on every embedding (null: the directory's name).</summary>
     public string? ModelId { get; set; }
 }

@@ -40,6 +40,7 @@ public sealed class SentenceTransformer<TModel> : IDisposable where TModel : cla
         }
         Tokenizer = tokenizer;
         Pooling = pooling;
+        RejectsEmptyTexts = options?.RejectEmptyTexts ?? false;
         MaxSequenceLength = maxSequenceLength;
         ModelId = modelId;
         _sessions = new EncoderSessions(model, TModel.Shape, options ?? new EncoderModelOptions());
@@ -97,6 +98,9 @@ public sealed class SentenceTransformer<TModel> : IDisposable where TModel : cla
     /// <summary>Whether texts are lower-cased before tokenization (sentence_bert_config.json's do_lower_case).</summary>
     public bool LowerCaseInput { get; init; }
 
+    /// <summary>Whether EMPTY texts (only [CLS] and [SEP]) are refused (see <see cref="EncoderModelOptions.RejectEmptyTexts"/>).</summary>
+    public bool RejectsEmptyTexts { get; }
+
     /// <summary>[CLS] text [SEP], truncated to <see cref="MaxSequenceLength"/>. Thread-safe.</summary>
     /// <exception cref="ArgumentException">The text holds code points Unicode normalization refuses.</exception>
     public int[] Tokenize(string text) => Tokenizer.Encode(LowerCaseInput ? text.ToLowerInvariant() : text, MaxSequenceLength);
@@ -136,20 +140,34 @@ public sealed class SentenceTransformer<TModel> : IDisposable where TModel : cla
             {
                 throw new ArgumentException($"Text {i} cannot be tokenized: {e.Message}", nameof(texts), e);
             }
+            if (RejectsEmptyTexts && sequences[i].Length <= 2)
+            {
+                throw new ArgumentException($"Text {i} is empty: it has no tokens besides [CLS] and [SEP] (blank, or only characters BERT's clean-up removes).", nameof(texts));
+            }
             tokens += sequences[i].Length;
         }
-        return new SentenceEmbeddings(EmbedTokens(session, sequences, cancellationToken), tokens);
+        return new SentenceEmbeddings(EmbedTokens(session, sequences, cancellationToken, null, session.Capacity), tokens);
     }
 
-    /// <summary>Embeds sequences already tokenized by <see cref="Tokenize"/>, on the calling thread.</summary>
+    /// <summary>Tokens one forward pass holds: MaxBatch × MaxSeqLen.</summary>
+    public int Capacity => _sessions.Capacity;
+
+    /// <summary>
+    /// Embeds sequences already tokenized by <see cref="Tokenize"/>, on the calling thread, packed into passes of at most
+    /// <paramref name="tokenBudget"/> tokens (default and maximum <see cref="Capacity"/>); every sequence is checked before
+    /// anything is computed; <paramref name="progress"/> gets the number of sequences embedded after each pass.
+    /// </summary>
     /// <exception cref="ArgumentException">A sequence is null, shorter than 2 or longer than <see cref="MaxSequenceLength"/> ids, or holds an id outside the vocabulary.</exception>
-    public float[][] EmbedTokens(IReadOnlyList<int[]> sequences, CancellationToken cancellationToken = default)
+    public float[][] EmbedTokens(IReadOnlyList<int[]> sequences, CancellationToken cancellationToken = default, IProgress<int>? progress = null, int? tokenBudget = null)
     {
         ArgumentNullException.ThrowIfNull(sequences);
-        return _sessions.Run(session => EmbedTokens(session, sequences, cancellationToken), cancellationToken);
+        int budget = tokenBudget ?? Capacity;
+        ArgumentOutOfRangeException.ThrowIfLessThan(budget, MaxSequenceLength, nameof(tokenBudget));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(budget, Capacity, nameof(tokenBudget));
+        return _sessions.Run(session => EmbedTokens(session, sequences, cancellationToken, progress, budget), cancellationToken);
     }
 
-    private float[][] EmbedTokens(EncoderSession session, IReadOnlyList<int[]> sequences, CancellationToken cancellationToken)
+    private float[][] EmbedTokens(EncoderSession session, IReadOnlyList<int[]> sequences, CancellationToken cancellationToken, IProgress<int>? progress, int budget)
     {
         for (int i = 0; i < sequences.Count; i++)
         {
@@ -157,7 +175,7 @@ public sealed class SentenceTransformer<TModel> : IDisposable where TModel : cla
         }
         int width = Dimensions;
         var result = new float[sequences.Count][];
-        foreach ((int start, int count) in EncoderSessions.Chunks(sequences, session.Capacity))
+        foreach ((int start, int count) in EncoderSessions.Chunks(sequences, budget))
         {
             cancellationToken.ThrowIfCancellationRequested();
             session.Encode(sequences, null, start, count);
@@ -170,6 +188,7 @@ public sealed class SentenceTransformer<TModel> : IDisposable where TModel : cla
                 result[start + b] = embedding;
                 first += length;
             }
+            progress?.Report(start + count);
         }
         return result;
     }
