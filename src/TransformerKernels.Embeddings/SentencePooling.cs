@@ -33,7 +33,7 @@ public sealed record SentencePooling(PoolingMode Mode, bool Normalize)
         switch (Mode)
         {
             case PoolingMode.Cls:
-                hidden[..width].CopyTo(destination);
+                hidden.Slice(0, width).CopyTo(destination); // row 0: [CLS]
                 break;
             case PoolingMode.Max:
                 hidden[..width].CopyTo(destination);
