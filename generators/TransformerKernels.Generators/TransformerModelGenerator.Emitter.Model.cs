@@ -14,7 +14,9 @@ public sealed partial class TransformerModelGenerator
         var w = new SourceWriter();
         bool encoder = m.EncoderLayers > 0, decoder = m.DecoderLayers > 0, translates = encoder && decoder && m.EncoderVocab > 0 && m.DecoderVocab > 0;
         bool generates = !encoder && decoder && m.DecoderVocab > 0;
-        string interfaces = "global::System.IDisposable" + (translates ? ", global::TransformerKernels.ITokenDecoder" : generates ? ", global::TransformerKernels.IPromptDecoder" : "");
+        bool encodesTokens = encoder && !decoder && m.EncoderVocab > 0;
+        string interfaces = "global::System.IDisposable" + (translates ? ", global::TransformerKernels.ITokenDecoder" : generates ? ", global::TransformerKernels.IPromptDecoder" : "")
+            + (encodesTokens ? $", global::TransformerKernels.IEncoderModel<{m.ClassName}>" : "");
         using (OpenModelClassAs(w, m, null, $"unsafe partial class {m.ClassName} : {interfaces}"))
         {
             EmitModelLifetime(w, m);
@@ -33,6 +35,10 @@ public sealed partial class TransformerModelGenerator
             if (encoder && m.EncoderVocab > 0)
             {
                 EmitEncodeTokens(w, m);
+            }
+            if (encodesTokens)
+            {
+                EmitEncoderModelMembers(w, m);
             }
             if (translates)
             {
@@ -300,6 +306,20 @@ public sealed partial class TransformerModelGenerator
                 }
             }
         }
+        w.Line();
+    }
+
+    /// <summary>The static half of IEncoderModel (shape and loaders, for generic embedders) and ITokenEncoder's session.</summary>
+    private static void EmitEncoderModelMembers(SourceWriter w, ModelSpec m)
+    {
+        string self = $"global::TransformerKernels.IEncoderModel<{m.ClassName}>";
+        w.Line($"static {Runtime}ModelShape {self}.Shape => Shape;");
+        w.Line();
+        w.Line($"static {m.ClassName} {self}.Load(string path, {Runtime}WeightNaming naming, int maxBatch, bool allowUnusedTensors, {Runtime}WeightPrecision precision) => Load(path, naming, maxBatch, allowUnusedTensors, precision);");
+        w.Line();
+        w.Line($"static {m.ClassName} {self}.Create({Runtime}TransformerWeights weights, int maxBatch) => new {m.ClassName}(weights, maxBatch);");
+        w.Line();
+        w.Line("global::TransformerKernels.ITokenEncoder global::TransformerKernels.ITokenEncoder.CreateSession(int maxBatch) => CreateSession(maxBatch);");
         w.Line();
     }
 

@@ -1,22 +1,30 @@
 using Microsoft.ML.Tokenizers;
+using TransformerKernels.Embeddings;
 
 namespace TransformerKernels.MiniLM;
 
 /// <summary>
 /// Sentence embeddings as sentence-transformers computes them for all-MiniLM-L6-v2: BERT uncased WordPiece
 /// tokenization (lower-casing, accent stripping, CJK characters split, [CLS] … [SEP], truncated to 256 tokens), the
-/// encoder, mean pooling over the real tokens, L2 normalization. Embedding is not thread-safe (one embedder per thread, or a
-/// lock); <see cref="Tokenize"/> and <see cref="IsEmpty(string)"/> are, and <see cref="Dispose"/> may come from any thread.
+/// encoder, mean pooling over the real tokens, L2 normalization — the generic <see cref="SentenceTransformer{TModel}"/> of
+/// TransformerKernels.Embeddings configured as this model's sentence-transformers directory is, over weights loaded through
+/// MiniLM's prepacked cache. Calls from several threads are serialized (one session); <see cref="Tokenize"/> and
+/// <see cref="IsEmpty(string)"/> run concurrently, and <see cref="Dispose"/> may come from any thread.
 /// </summary>
 public sealed class SentenceEmbedder : IDisposable
 {
     /// <summary>Width of an embedding.</summary>
     public const int Dimensions = AllMiniLmL6V2.DModel;
 
+    /// <summary>The model's id on the Hugging Face hub.</summary>
+    public const string ModelId = "sentence-transformers/all-MiniLM-L6-v2";
+
+    /// <summary>all-MiniLM-L6-v2's pipeline: mean pooling, then the Normalize module.</summary>
+    public static readonly SentencePooling Pooling = new(PoolingMode.Mean, Normalize: true);
+
     private readonly AllMiniLmL6V2 _model;
-    private readonly BertTokenizer _tokenizer;
-    private readonly float[] _hidden;
-    private readonly int[] _ids, _lengths;
+    private readonly BertWordPieceTokenizer _tokenizer;
+    private readonly SentenceTransformer<AllMiniLmL6V2> _transformer;
 
     /// <summary>Loads the cached weights (converting them on first use) and the vocabulary.</summary>
     /// <param name="maxBatch">Largest batch of one forward pass.</param>
@@ -36,13 +44,12 @@ public sealed class SentenceEmbedder : IDisposable
             // turn accented words into different tokens than the Hugging Face tokenizer gives.
             throw new InvalidOperationException("Unicode normalization is unavailable (InvariantGlobalization is on?); the BERT tokenizer needs it to strip accents. Set <InvariantGlobalization>false</InvariantGlobalization>.");
         }
+        _tokenizer = BertWordPieceTokenizer.FromVocabTxt(files.Vocabulary);
         _model = LoadModel(files.Weights, maxBatch, precision);
-        _tokenizer = CreateTokenizer(files.Vocabulary);
-        Capacity = maxBatch * AllMiniLmL6V2.MaxSeqLen;
+        _transformer = new SentenceTransformer<AllMiniLmL6V2>(_model, _tokenizer, Pooling, AllMiniLmL6V2.MaxSeqLen, ModelId,
+            new EncoderModelOptions { MaxBatch = maxBatch, RejectEmptyTexts = true });
+        Capacity = _transformer.Capacity;
         _tokenBudget = Capacity;
-        _hidden = new float[Capacity * Dimensions];
-        _ids = new int[Capacity];
-        _lengths = new int[Capacity / 2 + 1]; // every sequence has at least [CLS] and [SEP]
     }
 
     /// <summary>
@@ -109,29 +116,21 @@ public sealed class SentenceEmbedder : IDisposable
     /// <summary>The underlying model.</summary>
     public AllMiniLmL6V2 Model => _model;
 
+    /// <summary>The generic sentence-transformers embedder this one configures (what <see cref="MiniLmEmbeddingGenerator"/> serves).</summary>
+    public SentenceTransformer<AllMiniLmL6V2> Transformer => _transformer;
+
     /// <summary>
     /// The BERT uncased tokenizer as the Hugging Face tokenizer of this model is configured: Microsoft.ML.Tokenizers'
     /// WordPiece with Hugging Face's clean-up and word split (<see cref="BertTextNormalizer"/>, <see cref="BertPreTokenizer"/>),
     /// which keep line breaks as spaces and symbols as text where the library's built-in BERT clean-up drops them.
     /// </summary>
-    public static BertTokenizer CreateTokenizer(string vocabularyPath) => BertTokenizer.Create(vocabularyPath, new BertOptions
-    {
-        Normalizer = new BertTextNormalizer(),
-        PreTokenizer = new BertPreTokenizer(),
-        ApplyBasicTokenization = false, // the two above do it, as Hugging Face does
-        LowerCaseBeforeTokenization = false, // done by the normalizer, before accents are stripped
-        SplitOnSpecialTokens = true,
-    });
+    public static BertTokenizer CreateTokenizer(string vocabularyPath) => BertWordPieceTokenizer.FromVocabTxt(vocabularyPath).Tokenizer;
 
     /// <summary>
     /// Token ids with [CLS] and [SEP], truncated so the whole fits MaxSeqLen. Safe to call from several threads at once, also
     /// while another thread embeds (the tokenizer is not the model's scratch).
     /// </summary>
-    public int[] Tokenize(string text)
-    {
-        IReadOnlyList<int> ids = _tokenizer.EncodeToIds(text, AllMiniLmL6V2.MaxSeqLen - 2, addSpecialTokens: false, out _, out _);
-        return [_tokenizer.ClassificationTokenId, .. ids, _tokenizer.SeparatorTokenId];
-    }
+    public int[] Tokenize(string text) => _transformer.Tokenize(text);
 
     /// <summary>
     /// True when <paramref name="text"/> is EMPTY: its tokenization has no tokens besides [CLS] and [SEP]. That covers "",
@@ -220,28 +219,7 @@ public sealed class SentenceEmbedder : IDisposable
         {
             CheckSequence(sequences[i], i);
         }
-        var result = new float[sequences.Count][];
-        var chunk = new List<int[]>();
-        int start = 0, tokens = 0;
-        for (int i = 0; i <= sequences.Count; i++)
-        {
-            int[]? ids = i < sequences.Count ? sequences[i] : null;
-            if (chunk.Count > 0 && (ids is null || tokens + ids.Length > _tokenBudget))
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                EmbedPacked(chunk, result.AsSpan(start, chunk.Count));
-                start += chunk.Count;
-                progress?.Report(start);
-                chunk.Clear();
-                tokens = 0;
-            }
-            if (ids is not null)
-            {
-                chunk.Add(ids);
-                tokens += ids.Length;
-            }
-        }
-        return result;
+        return _transformer.EmbedTokens(sequences, cancellationToken, progress, _tokenBudget);
     }
 
     private void CheckSequence(int[]? ids, int index)
@@ -272,54 +250,6 @@ public sealed class SentenceEmbedder : IDisposable
         }
     }
 
-    /// <summary>One forward pass over sequences packed back to back, then mean pooling per sequence.</summary>
-    private void EmbedPacked(List<int[]> sequences, Span<float[]> embeddings)
-    {
-        Encode(sequences);
-        int first = 0;
-        for (int b = 0; b < sequences.Count; b++)
-        {
-            embeddings[b] = Pool(_hidden.AsSpan(first * Dimensions, _lengths[b] * Dimensions), _lengths[b]);
-            first += _lengths[b];
-        }
-    }
-
-    private void Encode(List<int[]> sequences)
-    {
-        int first = 0;
-        for (int b = 0; b < sequences.Count; b++)
-        {
-            sequences[b].CopyTo(_ids, first);
-            _lengths[b] = sequences[b].Length;
-            first += sequences[b].Length;
-        }
-        _model.EncodePacked(_ids.AsSpan(0, first), _lengths.AsSpan(0, sequences.Count), _hidden);
-    }
-
-    /// <summary>Mean over the real tokens' hidden states, then L2 normalization.</summary>
-    private static float[] Pool(ReadOnlySpan<float> hidden, int tokens)
-    {
-        var embedding = new float[Dimensions];
-        for (int t = 0; t < tokens; t++)
-        {
-            for (int j = 0; j < Dimensions; j++)
-            {
-                embedding[j] += hidden[t * Dimensions + j];
-            }
-        }
-        double norm = 0;
-        foreach (float v in embedding)
-        {
-            norm += (double)(v / tokens) * (v / tokens);
-        }
-        float scale = (float)(1.0 / tokens / Math.Max(Math.Sqrt(norm), 1e-12));
-        for (int j = 0; j < Dimensions; j++)
-        {
-            embedding[j] *= scale;
-        }
-        return embedding;
-    }
-
     /// <summary>Cosine similarity of two embeddings (their dot product, as both are normalized).</summary>
     public static float Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
@@ -339,5 +269,5 @@ public sealed class SentenceEmbedder : IDisposable
     /// weights and releases them when it ends, and that Embed call throws <see cref="ObjectDisposedException"/> before its
     /// next pass.
     /// </summary>
-    public void Dispose() => _model.Dispose();
+    public void Dispose() => _transformer.Dispose();
 }

@@ -40,6 +40,48 @@ public class EmbeddingGeneratorTests(MiniLmFixture fixture)
     }
 
     [Fact]
+    public async Task GenerateAsyncIsAsynchronousAndReportsUsage()
+    {
+        // Before the generator was built on the generic embedder, 200 texts came back in an already completed Task.
+        string[] inputs = [.. Enumerable.Range(0, 200).Select(i => $"Sentence number {i} about eating food in the park.")];
+        using var generator = new MiniLmEmbeddingGenerator(maxBatch: 8);
+        Task<GeneratedEmbeddings<Embedding<float>>> pending = generator.GenerateAsync(inputs);
+        Assert.False(pending.IsCompleted, "GenerateAsync computed on the caller's thread");
+        GeneratedEmbeddings<Embedding<float>> result = await pending;
+        Assert.Equal(inputs.Sum(text => fixture.Embedder.Tokenize(text).Length), result.Usage?.InputTokenCount);
+        Assert.Equal(result.Usage?.InputTokenCount, result.Usage?.TotalTokenCount);
+        Assert.All(result, e => Assert.Equal("sentence-transformers/all-MiniLM-L6-v2", e.ModelId));
+    }
+
+    [Fact]
+    public async Task DimensionsAreAMatryoshkaTruncationRenormalized()
+    {
+        string[] inputs = ["A man is eating food.", "The sky is blue."];
+        using var generator = new MiniLmEmbeddingGenerator(maxBatch: 2);
+        var result = await generator.GenerateAsync(inputs, new EmbeddingGenerationOptions { Dimensions = 128 });
+        float[][] full = fixture.Embedder.Embed(inputs);
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            double norm = Math.Sqrt(full[i][..128].Sum(v => (double)v * v));
+            Assert.Equal(128, result[i].Vector.Length);
+            for (int j = 0; j < 128; j++)
+            {
+                Assert.Equal(full[i][j] / norm, result[i].Vector.Span[j], 1e-6);
+            }
+        }
+        var refused = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => generator.GenerateAsync(inputs, new EmbeddingGenerationOptions { Dimensions = 385 }));
+        Assert.Equal("Dimensions", refused.ParamName);
+    }
+
+    [Fact]
+    public async Task EmptyTextsAreRefusedByIndex()
+    {
+        using var generator = new MiniLmEmbeddingGenerator(maxBatch: 1);
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => generator.GenerateAsync(["Hello", " \t "]));
+        Assert.Contains("Text 1 is empty", refused.Message);
+    }
+
+    [Fact]
     public void MalformedOnnxIsRejected()
     {
         string path = Path.Combine(fixture.CacheDirectory, "bad.safetensors");

@@ -45,13 +45,46 @@ public static unsafe class KernelThreads
         }
     }
 
+    // A per-caller override of the thread count (0: none), so one embedder can run on 1 thread while another uses all.
+    // Thread-static because a kernel call runs synchronously on the thread that makes it.
+    [ThreadStatic]
+    private static int t_threadCountOverride;
+
+    /// <summary>
+    /// Makes kernels called on the current thread use <paramref name="threads"/> threads (the caller included) instead of
+    /// <see cref="ThreadCount"/> until the returned scope is disposed — on the same thread: the override is per thread, for
+    /// one component's synchronous forward passes (an embedder's per-instance thread count). Scopes nest.
+    /// </summary>
+    public static ThreadCountScope UseThreadCount(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(threads, MaxThreadCount);
+        int previous = t_threadCountOverride;
+        t_threadCountOverride = threads;
+        return new ThreadCountScope(previous);
+    }
+
+    /// <summary>Threads a kernel called now on this thread may use: the thread's override, else <see cref="ThreadCount"/>.</summary>
+    public static int CurrentThreadCount => t_threadCountOverride > 0 ? t_threadCountOverride : s_threadCount;
+
+    /// <summary>Restores the previous thread count of the thread that called <see cref="UseThreadCount"/>.</summary>
+    public readonly struct ThreadCountScope : IDisposable
+    {
+        private readonly int _previous;
+
+        internal ThreadCountScope(int previous) => _previous = previous;
+
+        /// <summary>Ends the override.</summary>
+        public void Dispose() => t_threadCountOverride = _previous;
+    }
+
     /// <summary>
     /// Runs <paramref name="work"/>(state, start, end) over [0, units) in chunks claimed by the caller and the workers, and
     /// returns when every unit is done. Runs inline for small jobs, one thread, or when another caller holds the pool.
     /// </summary>
     public static void Run(int units, delegate*<void*, int, int, void> work, void* state, long flops)
     {
-        int parts = Math.Min(s_threadCount, units);
+        int parts = Math.Min(CurrentThreadCount, units);
         if (parts <= 1 || flops < MinimumParallelFlops || !Monitor.TryEnter(s_gate))
         {
             work(state, 0, units);

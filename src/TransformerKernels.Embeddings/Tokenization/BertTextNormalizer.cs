@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.ML.Tokenizers;
 
-namespace TransformerKernels.MiniLM;
+namespace TransformerKernels.Embeddings;
 
 /// <summary>
 /// The text clean-up of Hugging Face's uncased BERT tokenizer (its BasicTokenizer), as a Microsoft.ML.Tokenizers normalizer:
@@ -18,10 +18,41 @@ namespace TransformerKernels.MiniLM;
 /// normalizing; the pre-tokenizer keeps them whole. Any string is accepted: lone surrogates (which no Hugging Face tokenizer
 /// can be given) are removed like U+FFFD, and nothing here throws.
 /// </summary>
+/// <remarks>
+/// The uncased defaults are those of <c>bert-base-uncased</c>; a cased model (<c>do_lower_case</c> false) keeps case and, unless
+/// <c>strip_accents</c> says otherwise, accents — Hugging Face's rule: accents are stripped when <c>strip_accents</c> is true, or
+/// when it is unset and the text is lower-cased.
+/// </remarks>
 public sealed class BertTextNormalizer : Normalizer
 {
     /// <summary>The special tokens of BERT's vocabulary, matched case-sensitively in the raw text.</summary>
-    public static readonly string[] SpecialTokens = ["[CLS]", "[SEP]", "[PAD]", "[MASK]", "[UNK]"];
+    public static readonly string[] DefaultSpecialTokens = ["[CLS]", "[SEP]", "[PAD]", "[MASK]", "[UNK]"];
+
+    private readonly string[] _specialTokens;
+    private readonly bool _lowerCase, _stripAccents, _splitCjk;
+
+    /// <summary>The uncased BERT normalization (lower-case, strip accents, split CJK ideographs) with BERT's special tokens.</summary>
+    public BertTextNormalizer() : this(lowerCase: true, stripAccents: null, splitCjk: true, DefaultSpecialTokens)
+    {
+    }
+
+    /// <summary>A normalization configured as a Hugging Face tokenizer's files configure it.</summary>
+    /// <param name="lowerCase"><c>do_lower_case</c> / the BertNormalizer's <c>lowercase</c>.</param>
+    /// <param name="stripAccents"><c>strip_accents</c>: null follows <paramref name="lowerCase"/>.</param>
+    /// <param name="splitCjk"><c>tokenize_chinese_chars</c> / <c>handle_chinese_chars</c>.</param>
+    /// <param name="specialTokens">Tokens matched whole in the raw text before anything else.</param>
+    public BertTextNormalizer(bool lowerCase, bool? stripAccents, bool splitCjk, IEnumerable<string> specialTokens)
+    {
+        ArgumentNullException.ThrowIfNull(specialTokens);
+        _lowerCase = lowerCase;
+        _stripAccents = stripAccents ?? lowerCase;
+        _splitCjk = splitCjk;
+        // Longest first, so that a special token that starts another ("[SEP]" inside "[SEP2]") cannot hide it.
+        _specialTokens = [.. specialTokens.Where(t => !string.IsNullOrEmpty(t)).Distinct(StringComparer.Ordinal).OrderByDescending(t => t.Length)];
+    }
+
+    /// <summary>The special tokens matched in the raw text.</summary>
+    public IReadOnlyList<string> SpecialTokens => _specialTokens;
 
     /// <inheritdoc/>
     public override string Normalize(string original) => Normalize(original.AsSpan());
@@ -33,7 +64,7 @@ public sealed class BertTextNormalizer : Normalizer
         int plainStart = 0;
         for (int i = 0; i < original.Length; i++)
         {
-            if (original[i] == '[' && SpecialTokenAt(original[i..]) is { } special)
+            if (StartsSpecialToken(original[i]) && SpecialTokenAt(original[i..]) is { } special)
             {
                 AppendPlain(result, original[plainStart..i]);
                 result.Append(' ').Append(special).Append(' ');
@@ -45,10 +76,23 @@ public sealed class BertTextNormalizer : Normalizer
         return result.ToString();
     }
 
-    /// <summary>The special token <paramref name="text"/> starts with, if any.</summary>
-    public static string? SpecialTokenAt(ReadOnlySpan<char> text)
+    /// <summary>Whether some special token starts with <paramref name="c"/> (the cheap test before <see cref="SpecialTokenAt"/>).</summary>
+    public bool StartsSpecialToken(char c)
     {
-        foreach (string special in SpecialTokens)
+        foreach (string special in _specialTokens)
+        {
+            if (special[0] == c)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The special token <paramref name="text"/> starts with, if any.</summary>
+    public string? SpecialTokenAt(ReadOnlySpan<char> text)
+    {
+        foreach (string special in _specialTokens)
         {
             if (text.StartsWith(special, StringComparison.Ordinal))
             {
@@ -58,7 +102,7 @@ public sealed class BertTextNormalizer : Normalizer
         return null;
     }
 
-    private static void AppendPlain(StringBuilder result, ReadOnlySpan<char> original)
+    private void AppendPlain(StringBuilder result, ReadOnlySpan<char> original)
     {
         if (original.IsEmpty)
         {
@@ -76,7 +120,7 @@ public sealed class BertTextNormalizer : Normalizer
             {
                 cleaned.Append(' ');
             }
-            else if (IsCjkIdeograph(value))
+            else if (_splitCjk && IsCjkIdeograph(value))
             {
                 cleaned.Append(' ').Append(rune.ToString()).Append(' ');
             }
@@ -85,8 +129,13 @@ public sealed class BertTextNormalizer : Normalizer
                 cleaned.Append(rune.ToString());
             }
         }
-        string decomposed = Decompose(cleaned.ToString().ToLowerInvariant());
-        foreach (Rune rune in decomposed.EnumerateRunes())
+        string text = _lowerCase ? cleaned.ToString().ToLowerInvariant() : cleaned.ToString();
+        if (!_stripAccents)
+        {
+            result.Append(text);
+            return;
+        }
+        foreach (Rune rune in Decompose(text).EnumerateRunes())
         {
             if (Rune.GetUnicodeCategory(rune) != UnicodeCategory.NonSpacingMark)
             {

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.ML.Tokenizers;
 
-namespace TransformerKernels.MiniLM;
+namespace TransformerKernels.Embeddings;
 
 /// <summary>
 /// The word split of Hugging Face's BERT BasicTokenizer, on text already cleaned by <see cref="BertTextNormalizer"/>: words
@@ -13,20 +13,30 @@ namespace TransformerKernels.MiniLM;
 /// </summary>
 public sealed class BertPreTokenizer : PreTokenizer
 {
+    private readonly BertTextNormalizer _normalizer;
+
+    /// <summary>The word split for the uncased normalizer's special tokens.</summary>
+    public BertPreTokenizer() : this(new BertTextNormalizer())
+    {
+    }
+
+    /// <summary>The word split that keeps <paramref name="normalizer"/>'s special tokens whole.</summary>
+    public BertPreTokenizer(BertTextNormalizer normalizer) => _normalizer = normalizer ?? throw new ArgumentNullException(nameof(normalizer));
+
     /// <inheritdoc/>
     public override IEnumerable<(int Offset, int Length)> PreTokenize(string text) => Split(text);
 
     /// <inheritdoc/>
     public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) => Split(text.ToString());
 
-    private static List<(int Offset, int Length)> Split(string text)
+    private List<(int Offset, int Length)> Split(string text)
     {
         var words = new List<(int Offset, int Length)>();
         int start = -1;
         for (int i = 0; i < text.Length;)
         {
             Rune.DecodeFromUtf16(text.AsSpan(i), out Rune rune, out int width);
-            if (rune.Value == '[' && BertTextNormalizer.SpecialTokenAt(text.AsSpan(i)) is { } special)
+            if (_normalizer.StartsSpecialToken(text[i]) && _normalizer.SpecialTokenAt(text.AsSpan(i)) is { } special)
             {
                 if (start >= 0)
                 {

@@ -1,0 +1,10 @@
+namespace TransformerKernels.Embeddings.Tests;
+
+/// <summary>
+/// The shape of the fixtures tools/fixtures/sentence_transformers.py writes: a BERT of 2 blocks, d32, 4 heads, FFN 64
+/// (GELU), 64 learned positions, 2 token types, a WordPiece vocabulary of 256. MaxSeqLen 32 is the longest
+/// max_seq_length among them.
+/// </summary>
+[TransformerModel(DModel = 32, Heads = 4, EncoderLayers = 2, FfnDim = 64, MaxSeqLen = 32, Vocab = 256, TokenTypes = 2,
+                  PositionTableSize = 64, Positions = PositionEncoding.Learned, Activation = Activation.Gelu, LayerNormEpsilon = 1e-12)]
+public partial class TinyBert;
