@@ -110,18 +110,23 @@ internal static class ConfigJson
         }
     }
 
-    /// <summary>Refuses the file's <paramref name="field"/> when present and not <paramref name="expected"/>.</summary>
-    public static void Require(string path, JsonElement root, string field, int expected, string property) => Require(path, field, expected, Int(path, root, field, expected), property);
+    /// <summary>
+    /// Refuses the file's <paramref name="field"/> when present and not <paramref name="expected"/>; the message calls it
+    /// <paramref name="prefix"/> + field (e.g. <c>rope_scaling.</c> for a field of that object).
+    /// </summary>
+    public static void Require(string path, JsonElement root, string field, int expected, string property, string prefix = "") =>
+        Require(path, prefix + field, expected, Int(path, root, field, expected), property);
 
     /// <summary>
     /// Refuses the file's real-valued <paramref name="field"/> when present and further than <paramref name="relative"/> of
-    /// itself from <paramref name="expected"/>, the value of the attribute property <paramref name="property"/>.
+    /// itself from <paramref name="expected"/>, the value of the attribute property <paramref name="property"/> (named
+    /// <paramref name="prefix"/> + field in the message).
     /// </summary>
-    public static void RequireClose(string path, JsonElement root, string field, double expected, double relative, string property)
+    public static void RequireClose(string path, JsonElement root, string field, double expected, double relative, string property, string prefix = "")
     {
         if (Real(path, root, field) is double value && Math.Abs(value - expected) > relative * Math.Abs(value))
         {
-            throw new ModelConfigurationException(path, field, $"{property} = {Format(expected)}", Format(value), property);
+            throw new ModelConfigurationException(path, prefix + field, $"{property} = {Format(expected)}", Format(value), property);
         }
     }
 

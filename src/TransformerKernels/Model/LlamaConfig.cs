@@ -81,12 +81,13 @@ internal static class LlamaConfig
         {
             return;
         }
-        ConfigJson.RequireClose(path, scaling, "factor", shape.RopeScalingFactor, 1e-6, "RopeScalingFactor");
+        const string prefix = "rope_scaling.";
+        ConfigJson.RequireClose(path, scaling, "factor", shape.RopeScalingFactor, 1e-6, "RopeScalingFactor", prefix);
         if (found == RopeScaling.Llama3)
         {
-            ConfigJson.RequireClose(path, scaling, "low_freq_factor", shape.RopeLowFrequencyFactor, 1e-6, "RopeLowFrequencyFactor");
-            ConfigJson.RequireClose(path, scaling, "high_freq_factor", shape.RopeHighFrequencyFactor, 1e-6, "RopeHighFrequencyFactor");
-            ConfigJson.Require(path, scaling, "original_max_position_embeddings", shape.RopeOriginalMaxPositions, "RopeOriginalMaxPositions");
+            ConfigJson.RequireClose(path, scaling, "low_freq_factor", shape.RopeLowFrequencyFactor, 1e-6, "RopeLowFrequencyFactor", prefix);
+            ConfigJson.RequireClose(path, scaling, "high_freq_factor", shape.RopeHighFrequencyFactor, 1e-6, "RopeHighFrequencyFactor", prefix);
+            ConfigJson.Require(path, scaling, "original_max_position_embeddings", shape.RopeOriginalMaxPositions, "RopeOriginalMaxPositions", prefix);
         }
     }
 

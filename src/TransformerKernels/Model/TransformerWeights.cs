@@ -114,10 +114,16 @@ public sealed unsafe class TransformerWeights : IDisposable
             }
             return weights.ConvertTo(precision);
         }
+        // An explicit naming that finds no tensors of its own, or checks a config.json of another family: say which naming fits.
         catch (ModelWeightsException e) when (!automatic && e.Actual == "missing" && ModelTypes.HintFor(file.FilePath, naming) is { } hint)
         {
             weights.Dispose();
             throw new ModelWeightsException(e.TensorName, e.Expected, e.Actual, e.Message + hint);
+        }
+        catch (ModelConfigurationException e) when (!automatic && ModelTypes.HintFor(file.FilePath, naming) is { } hint)
+        {
+            weights.Dispose();
+            throw new ModelConfigurationException(e.Message + hint, e.Field, e.Expected, e.Actual, e.Property, e);
         }
         catch
         {
