@@ -48,6 +48,17 @@ public sealed class RobertaTests
     private const int BertPadId = 1;
 
     [Fact]
+    public void XlmRobertaIsReadWithTheSameNames()
+    {
+        using var copy = Reference.Copy("roberta_tiny", config => config["model_type"] = "xlm-roberta");
+        using var model = TinyRoberta.Load(copy.Directory);
+        using SafeTensorsFile io = Reference.Open("roberta_tiny");
+        var hidden = new float[3 * D];
+        model.Encode([0, 7, 2], hidden);
+        Reference.AssertClose(io.ReadArray("hidden").AsSpan(0, 3 * D), hidden, Tolerance, "sequence of 3 as xlm-roberta");
+    }
+
+    [Fact]
     public void MaxPositionEmbeddingsMustCoverThePositionTableAfterTheOffset()
     {
         // 18 rows − 2 (pad_token_id 1 + 1) = 16 = PositionTableSize; 20 would mean 18 positions.
