@@ -16,6 +16,12 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// <summary>");
         w.Line($"/// Rotary positions (RoPE, Hugging Face's rotate-half): in each head's query and key, dimension i &lt; {half} pairs with i + {half};");
         w.Line($"/// at position p both rotate by p·θ^(−2i/{r}), θ = {m.RotaryTheta.ToString(CultureInfo.InvariantCulture)}" + (r < m.HeadDim ? $"; dimensions {r}…{m.HeadDim - 1} stay as they are." : "."));
+        if (m.RopeScaling != "None")
+        {
+            w.Line(m.RopeScaling == "Linear"
+                ? $"/// Linear scaling (rope_scaling \"linear\"): every frequency divided by {Real(m.RopeScalingFactor)}."
+                : $"/// Llama 3 scaling (rope_scaling \"llama3\"): factor {Real(m.RopeScalingFactor)}, low/high frequency factors {Real(m.RopeLowFrequencyFactor)}/{Real(m.RopeHighFrequencyFactor)}, trained on {m.RopeOriginalMaxPositions} positions.");
+        }
         w.Line("/// </summary>");
         w.Line("/// <remarks>");
         w.Line("/// Applied inside attention, not as a pass of its own: <see cref=\"Attention.TransposeKeys\"/> rotates each key as it copies it");
@@ -35,10 +41,12 @@ public sealed partial class TransformerModelGenerator
             using (w.Block("private static float* Table(global::System.Func<double, double> function)"))
             {
                 w.Line("float* table = (float*)global::System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)((long)MaxSeqLen * Half * sizeof(float)), 64);");
+                w.Line("// The frequencies (θ^(−2i/r), rescaled as Shape.RopeScaling says) come from the runtime, where the formula lives once.");
+                w.Line("double[] frequencies = global::TransformerKernels.RotaryFrequencies.Compute(Shape.RotaryTheta, Dimensions, Shape.RopeScaling, Shape.RopeScalingFactor,");
+                w.Line("    Shape.RopeLowFrequencyFactor, Shape.RopeHighFrequencyFactor, Shape.RopeOriginalMaxPositions);");
                 using (w.Block("for (int i = 0; i < Half; i++)"))
                 {
-                    w.Line($"double frequency = 1.0 / global::System.Math.Pow({m.RotaryTheta.ToString("R", CultureInfo.InvariantCulture)}, 2.0 * i / Dimensions);");
-                    w.Line("for (int p = 0; p < MaxSeqLen; p++) table[(long)p * Half + i] = (float)function(p * frequency);");
+                    w.Line("for (int p = 0; p < MaxSeqLen; p++) table[(long)p * Half + i] = (float)function(p * frequencies[i]);");
                 }
                 w.Line("return table;");
             }

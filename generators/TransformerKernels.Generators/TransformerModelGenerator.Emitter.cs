@@ -60,7 +60,9 @@ public sealed partial class TransformerModelGenerator
             w.Line("/// <summary>The declared shape as a value, for loaders and tools.</summary>");
             w.Line("public static readonly global::TransformerKernels.ModelShape Shape = new(");
             w.Line($"    DModel, Heads, EncoderLayers, DecoderLayers, FfnDim, MaxSeqLen, PositionTableSize, EncoderVocab, DecoderVocab, TokenTypes,");
-            w.Line($"    Norm, Activation, Positions, LayerNormEpsilon, KvHeads, {(m.RotaryDimensions > 0 ? m.RotaryTheta.ToString("R", CultureInfo.InvariantCulture) : "0")}, Bias: {(m.Bias ? "true" : "false")});");
+            w.Line($"    Norm, Activation, Positions, LayerNormEpsilon, KvHeads, {(m.RotaryDimensions > 0 ? m.RotaryTheta.ToString("R", CultureInfo.InvariantCulture) : "0")}, Bias: {(m.Bias ? "true" : "false")},");
+            w.Line($"    RopeScaling: global::TransformerKernels.RopeScaling.{m.RopeScaling}, RopeScalingFactor: {Real(m.RopeScalingFactor)}, RopeLowFrequencyFactor: {Real(m.RopeLowFrequencyFactor)},");
+            w.Line($"    RopeHighFrequencyFactor: {Real(m.RopeHighFrequencyFactor)}, RopeOriginalMaxPositions: {m.RopeOriginalMaxPositions}, QkvBias: {(m.QkvBias ? "true" : "false")});");
             w.Line();
             w.Line("/// <summary>Kernels generated for this shape; see the class remarks for the list.</summary>");
             using (w.Block("public static unsafe partial class Kernels"))
@@ -74,7 +76,7 @@ public sealed partial class TransformerModelGenerator
     private static long ParametersPerEncoderLayer(ModelSpec m)
     {
         long d = m.DModel;
-        long attention = d * m.QkvWidth + d * d + (m.Bias ? m.QkvWidth + d : 0);
+        long attention = d * m.QkvWidth + d * d + (m.Bias ? m.QkvWidth + d : m.QkvBias ? m.QkvWidth : 0);
         long feedForward = d * m.FfnUpWidth + (long)m.FfnDim * d + (m.Bias ? m.FfnUpWidth + d : 0);
         return attention + feedForward + 2 * NormParameters(m);
     }
@@ -100,6 +102,13 @@ public sealed partial class TransformerModelGenerator
     }
 
     private static string Escape(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
+    /// <summary>Round-trippable double literal (always with a decimal point or exponent, so it is a double).</summary>
+    private static string Real(double value)
+    {
+        string text = value.ToString("R", CultureInfo.InvariantCulture);
+        return text.IndexOfAny(new[] { '.', 'E', 'e' }) >= 0 ? text : text + ".0";
+    }
 
     /// <summary>Round-trippable float literal with an f suffix.</summary>
     private static string FloatLiteral(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";

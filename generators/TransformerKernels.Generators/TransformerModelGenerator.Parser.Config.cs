@@ -9,7 +9,6 @@ namespace TransformerKernels.Generators;
 
 public sealed partial class TransformerModelGenerator
 {
-    private static readonly string[] RopeScalingNames = { "None", "Linear", "Llama3" };
 
     /// <summary>
     /// Fills <paramref name="args"/> from the model's config.json, so the shape checks that follow apply to it exactly as to

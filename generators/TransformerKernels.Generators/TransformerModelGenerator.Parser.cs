@@ -27,6 +27,7 @@ public sealed partial class TransformerModelGenerator
     private static readonly string[] NormNames = { "Post", "Pre", "RmsNorm" };
     private static readonly string[] ActivationNames = { "Relu", "Gelu", "GeluTanh", "SwiGlu" };
     private static readonly string[] PositionNames = { "Sinusoidal", "Learned", "None", "Rotary" };
+    private static readonly string[] RopeScalingNames = { "None", "Linear", "Llama3" };
 
     /// <summary>Reads the attributed class and the attribute's arguments as written (symbols → data; nothing of Roslyn kept).</summary>
     internal static ModelDeclaration Declare(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
@@ -87,6 +88,11 @@ public sealed partial class TransformerModelGenerator
         int kvHeads = Int("KvHeads");
         bool bias = !args.TryGetValue("Bias", out object? b) || b is not bool hasBias || hasBias;
         int norm = Int("Norm"), activation = Int("Activation"), positions = Int("Positions");
+        bool qkvBias = args.TryGetValue("QkvBias", out object? qb) && qb is true;
+        int ropeScaling = Int("RopeScaling");
+        double Double(string name, double fallback) => args.TryGetValue(name, out object? v) && v is double value ? value : fallback;
+        double ropeFactor = Double("RopeScalingFactor", 1), ropeLow = Double("RopeLowFrequencyFactor", 1), ropeHigh = Double("RopeHighFrequencyFactor", 4);
+        int ropeOriginal = args.TryGetValue("RopeOriginalMaxPositions", out object? o) && o is int original ? original : 8192;
 
         foreach ((string name, int value) in new[] { ("DModel", dModel), ("Heads", heads), ("FfnDim", ffn), ("MaxSeqLen", maxSeq) })
         {
@@ -149,6 +155,12 @@ public sealed partial class TransformerModelGenerator
         CheckEnum("Norm", norm, NormNames);
         CheckEnum("Activation", activation, ActivationNames);
         CheckEnum("Positions", positions, PositionNames);
+        CheckEnum("RopeScaling", ropeScaling, RopeScalingNames);
+        string? scalingProblem = RopeScalingProblem(positions, ropeScaling, ropeFactor, ropeLow, ropeHigh, ropeOriginal, args.Keys);
+        if (scalingProblem is not null)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadRotary, location, scalingProblem));
+        }
         if (positions == 0 && dModel > 0 && dModel % 2 == 1)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.OddModelForSinusoidal, location, dModel));
@@ -193,7 +205,7 @@ public sealed partial class TransformerModelGenerator
         int headDim = dModel / heads;
         var ffnActivation = activation switch { 1 => EpilogueActivation.Gelu, 2 => EpilogueActivation.GeluTanh, 3 => EpilogueActivation.None, _ => EpilogueActivation.Relu };
         int outputVocab = decoderLayers > 0 ? (encoderLayers > 0 ? targetVocab : vocab) : 0;
-        (EquatableArray<GemmSpec> gemms, LayerGemms layers) = PlanGemms(dModel, (kvHeads == 0 ? heads : kvHeads) * headDim, ffn, ffnActivation, gated: activation == 3, decoderLayers > 0, encoderLayers > 0 && decoderLayers > 0, outputVocab, bias);
+        (EquatableArray<GemmSpec> gemms, LayerGemms layers) = PlanGemms(dModel, (kvHeads == 0 ? heads : kvHeads) * headDim, ffn, ffnActivation, gated: activation == 3, decoderLayers > 0, encoderLayers > 0 && decoderLayers > 0, outputVocab, bias, qkvBias);
 
         var model = new ModelSpec(
             ns, declaration.ClassName, accessibility,
@@ -208,7 +220,13 @@ public sealed partial class TransformerModelGenerator
             RotaryDimensions: positions == 3 ? (rotaryDimensions == 0 ? dModel / heads : rotaryDimensions) : 0,
             RotaryTheta: rotaryTheta,
             KvHeads: kvHeads == 0 ? heads : kvHeads,
-            Bias: bias);
+            Bias: bias,
+            QkvBias: qkvBias && !bias,
+            RopeScaling: ropeScaling == 0 ? "None" : RopeScalingNames[ropeScaling],
+            RopeScalingFactor: ropeScaling == 0 ? 1 : ropeFactor,
+            RopeLowFrequencyFactor: ropeScaling == 2 ? ropeLow : 1,
+            RopeHighFrequencyFactor: ropeScaling == 2 ? ropeHigh : 4,
+            RopeOriginalMaxPositions: ropeScaling == 2 ? ropeOriginal : 8192);
         return new ParseResult(model, ImmutableArray<DiagnosticInfo>.Empty, location);
 
         void CheckEnum(string name, int value, string[] names)
@@ -218,6 +236,39 @@ public sealed partial class TransformerModelGenerator
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnknownEnumValue, location, name, value, string.Join(", ", names)));
             }
         }
+    }
+
+    /// <summary>Says what is wrong with the rotary scaling settings (Hugging Face's rope_scaling), or null when they fit.</summary>
+    private static string? RopeScalingProblem(int positions, int scaling, double factor, double low, double high, int original, IEnumerable<string> set)
+    {
+        string[] llama3Only = { "RopeLowFrequencyFactor", "RopeHighFrequencyFactor", "RopeOriginalMaxPositions" };
+        if (scaling is < 0 or > 2)
+        {
+            return null; // reported as an unknown enum value
+        }
+        if (scaling == 0)
+        {
+            string? stray = set.FirstOrDefault(name => name == "RopeScalingFactor" || System.Array.IndexOf(llama3Only, name) >= 0);
+            return stray is null ? null : $"{stray} is set but RopeScaling is None; set RopeScaling = RopeScaling.Linear or RopeScaling.Llama3, or remove {stray}";
+        }
+        if (positions != 3)
+        {
+            return $"RopeScaling = {RopeScalingNames[scaling]} scales rotary frequencies, but Positions is not Rotary; set Positions = PositionEncoding.Rotary or remove RopeScaling";
+        }
+        if (double.IsNaN(factor) || double.IsInfinity(factor) || factor < 1)
+        {
+            return $"RopeScalingFactor = {factor} must be a finite number of at least 1 (Hugging Face's rope_scaling.factor)";
+        }
+        if (scaling == 1)
+        {
+            string? stray = set.FirstOrDefault(name => System.Array.IndexOf(llama3Only, name) >= 0);
+            return stray is null ? null : $"{stray} belongs to RopeScaling = Llama3; linear scaling only reads RopeScalingFactor";
+        }
+        if (double.IsNaN(low) || double.IsInfinity(low) || low <= 0 || double.IsNaN(high) || double.IsInfinity(high) || high <= low)
+        {
+            return $"RopeLowFrequencyFactor = {low} and RopeHighFrequencyFactor = {high} must be finite with 0 < low < high (Llama 3.1 uses 1 and 4)";
+        }
+        return original < 1 ? $"RopeOriginalMaxPositions = {original} must be positive (the context the model was trained on, Llama 3.1: 8192)" : null;
     }
 
     /// <summary>The largest divisor of <paramref name="heads"/> not above <paramref name="limit"/>, to suggest a KvHeads.</summary>
@@ -273,26 +324,27 @@ public sealed partial class TransformerModelGenerator
     }
 
     /// <summary>Lists the distinct weight shapes of the model; linear layers of the same shape and activation share a GEMM.</summary>
-    private static (EquatableArray<GemmSpec>, LayerGemms) PlanGemms(int d, int kv, int ffn, EpilogueActivation ffnActivation, bool gated, bool hasDecoder, bool hasCross, int outputVocab, bool bias)
+    private static (EquatableArray<GemmSpec>, LayerGemms) PlanGemms(int d, int kv, int ffn, EpilogueActivation ffnActivation, bool gated, bool hasDecoder, bool hasCross, int outputVocab, bool bias, bool qkvBias)
     {
-        var byKey = new Dictionary<(int K, int N, EpilogueActivation Act, int Lda, int Ldc), List<string>>();
-        var order = new List<(int K, int N, EpilogueActivation Act, int Lda, int Ldc)>();
+        var byKey = new Dictionary<(int K, int N, EpilogueActivation Act, int Lda, int Ldc, bool Bias), List<string>>();
+        var order = new List<(int K, int N, EpilogueActivation Act, int Lda, int Ldc, bool Bias)>();
         // Gated (SwiGLU): gate and up are one GEMM whose panels interleave them 8 and 8 (ModelSpec.FfnUpColumns); its epilogue
         // writes SiLU(gate)·up, so the hidden rows hold ffn (rounded up to 8) floats either way.
         int hiddenStride = Strides.Padded(gated ? ModelSpec.GatedColumns(ffn) / 2 : ffn);
-        string Use(int k, int n, EpilogueActivation act, string role, int lda = 0, int ldc = 0)
+        string Use(int k, int n, EpilogueActivation act, string role, int lda = 0, int ldc = 0, bool withBias = false)
         {
-            var key = (k, n, act, lda == 0 ? k : lda, ldc == 0 ? n : ldc);
+            var key = (k, n, act, lda == 0 ? k : lda, ldc == 0 ? n : ldc, bias || withBias);
             if (!byKey.TryGetValue(key, out List<string>? roles))
             {
                 byKey[key] = roles = new List<string>();
                 order.Add(key);
             }
             roles.Add(role);
-            return GemmName(key);
+            return GemmName(key, bias);
         }
 
-        string qkv = Use(d, d + 2 * kv, EpilogueActivation.None, "self-attention Q·K·V projection");
+        // QkvBias (Qwen2): only this GEMM adds a bias when the model is declared Bias = false.
+        string qkv = Use(d, d + 2 * kv, EpilogueActivation.None, qkvBias && !bias ? "self-attention Q·K·V projection (+ q/k/v biases)" : "self-attention Q·K·V projection", withBias: qkvBias);
         string output = Use(d, d, EpilogueActivation.None, "attention output projection");
         string up = gated ? Use(d, ModelSpec.GatedColumns(ffn), EpilogueActivation.SwiGlu, "FFN gate and up projections, SiLU(gate)·up (SwiGLU)", ldc: hiddenStride)
                           : Use(d, ffn, ffnActivation, "FFN first linear + activation", ldc: hiddenStride);
@@ -301,11 +353,12 @@ public sealed partial class TransformerModelGenerator
         string? crossKeyValue = hasCross ? Use(d, 2 * d, EpilogueActivation.None, "cross-attention K·V projection of the encoder output") : null;
         string? projection = hasDecoder && outputVocab > 0 ? Use(d, outputVocab, EpilogueActivation.None, "final linear to the vocabulary") : null;
 
-        var gemms = order.Select(key => new GemmSpec(GemmName(key), key.K, key.N, key.Act, key.Lda, key.Ldc, string.Join("; ", byKey[key]), bias)).ToImmutableArrayCompat();
+        var gemms = order.Select(key => new GemmSpec(GemmName(key, bias), key.K, key.N, key.Act, key.Lda, key.Ldc, string.Join("; ", byKey[key]), key.Bias)).ToImmutableArrayCompat();
         return (gemms, new LayerGemms(qkv, output, up, down, crossQuery, crossKeyValue, projection));
     }
 
-    private static string GemmName((int K, int N, EpilogueActivation Act, int Lda, int Ldc) key) =>
+    /// <summary>A GEMM's name from its key; "Bias" marks the one biased GEMM of a model declared Bias = false (QkvBias).</summary>
+    private static string GemmName((int K, int N, EpilogueActivation Act, int Lda, int Ldc, bool Bias) key, bool modelBias) =>
         $"Gemm{key.K}x{key.N}" + (key.Act == EpilogueActivation.None ? "" : key.Act.ToString()) +
-        (key.Lda != key.K ? $"Lda{key.Lda}" : "") + (key.Ldc != key.N ? $"Ldc{key.Ldc}" : "");
+        (key.Lda != key.K ? $"Lda{key.Lda}" : "") + (key.Ldc != key.N ? $"Ldc{key.Ldc}" : "") + (key.Bias && !modelBias ? "Bias" : "");
 }

@@ -18,16 +18,27 @@ namespace TransformerKernels;
 /// <param name="KvHeads">Key/value heads (grouped-query attention); 0 = Heads.</param>
 /// <param name="RotaryTheta">Base θ of rotary positions (0 without them).</param>
 /// <param name="Bias">Whether the linear layers have biases.</param>
+/// <param name="RopeScaling">How rotary frequencies are rescaled.</param>
+/// <param name="RopeScalingFactor">Rotary scaling factor (1: unscaled).</param>
+/// <param name="RopeLowFrequencyFactor">Llama 3 rotary scaling's low_freq_factor.</param>
+/// <param name="RopeHighFrequencyFactor">Llama 3 rotary scaling's high_freq_factor.</param>
+/// <param name="RopeOriginalMaxPositions">Llama 3 rotary scaling's original_max_position_embeddings.</param>
+/// <param name="QkvBias">Whether the q/k/v projections have biases although <paramref name="Bias"/> is false (Qwen2).</param>
 public sealed record ModelShape(
     int DModel, int Heads, int EncoderLayers, int DecoderLayers, int FfnDim, int MaxSeqLen, int PositionTableSize,
     int EncoderVocab, int DecoderVocab, int TokenTypes, NormPlacement Norm, Activation Activation, PositionEncoding Positions,
-    float LayerNormEpsilon, int KvHeads = 0, double RotaryTheta = 0, bool Bias = true)
+    float LayerNormEpsilon, int KvHeads = 0, double RotaryTheta = 0, bool Bias = true, RopeScaling RopeScaling = RopeScaling.None,
+    double RopeScalingFactor = 1, double RopeLowFrequencyFactor = 1, double RopeHighFrequencyFactor = 4, int RopeOriginalMaxPositions = 8192,
+    bool QkvBias = false)
 {
     /// <summary>Width of the keys (and of the values) of one position: KvHeads·HeadDim (DModel without grouped-query attention).</summary>
     public int KvDModel => (KvHeads == 0 ? Heads : KvHeads) * HeadDim;
 
     /// <summary>Outputs of the fused Q·K·V projection: DModel + 2·KvDModel.</summary>
     public int QkvWidth => DModel + 2 * KvDModel;
+
+    /// <summary>Whether the fused Q·K·V projection adds a bias: every linear layer has one, or only q/k/v do (<see cref="QkvBias"/>).</summary>
+    public bool HasQkvBias => Bias || QkvBias;
 
     /// <summary>Width of one head.</summary>
     public int HeadDim => DModel / Heads;

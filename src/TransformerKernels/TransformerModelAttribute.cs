@@ -70,6 +70,32 @@ public sealed class TransformerModelAttribute : Attribute
     public int RotaryDimensions { get; set; }
 
     /// <summary>
+    /// Rotary positions: how the rotation frequencies are rescaled for a context longer than the model was trained on
+    /// (Hugging Face's <c>rope_scaling</c>): <see cref="TransformerKernels.RopeScaling.Linear"/> divides every frequency by
+    /// <see cref="RopeScalingFactor"/>; <see cref="TransformerKernels.RopeScaling.Llama3"/> (Llama 3.1/3.2) divides only the
+    /// low frequencies and blends the middle band (<see cref="RotaryFrequencies.Compute"/>).
+    /// </summary>
+    public RopeScaling RopeScaling { get; set; }
+
+    /// <summary>Rotary scaling: <c>rope_scaling.factor</c>, by which scaled frequencies are divided (at least 1; 1 = unscaled).</summary>
+    public double RopeScalingFactor { get; set; } = 1;
+
+    /// <summary>Llama 3 rotary scaling: <c>low_freq_factor</c>; wavelengths above original / low are divided by the factor.</summary>
+    public double RopeLowFrequencyFactor { get; set; } = 1;
+
+    /// <summary>Llama 3 rotary scaling: <c>high_freq_factor</c>; wavelengths below original / high are kept (above the low factor).</summary>
+    public double RopeHighFrequencyFactor { get; set; } = 4;
+
+    /// <summary>Llama 3 rotary scaling: <c>original_max_position_embeddings</c>, the context the model was trained on.</summary>
+    public int RopeOriginalMaxPositions { get; set; } = 8192;
+
+    /// <summary>
+    /// Whether the q/k/v projections have biases although <see cref="Bias"/> is false (Qwen2): the fused Q·K·V GEMM adds
+    /// them in its epilogue, every other linear layer stays bias-free.
+    /// </summary>
+    public bool QkvBias { get; set; }
+
+    /// <summary>
     /// Whether the linear layers have biases (the original Transformer, BERT and GPT-2 do; Llama and Mistral do not). With
     /// false the generated GEMMs add none, and a checkpoint's bias tensors are refused as having no place in the model.
     /// LayerNorm's β is not a linear layer's bias: <see cref="NormPlacement.RmsNorm"/> has none either way.
@@ -87,37 +113,6 @@ public sealed class TransformerModelAttribute : Attribute
     /// Supported <c>model_type</c> values and the mapping: docs/diagnostics.md (TK0016–TK0021).
     /// </summary>
     public string? Config { get; set; }
-
-    /// <summary>Rotary positions: how the rotation frequencies are scaled for long contexts (Hugging Face <c>rope_scaling</c>).</summary>
-    public RopeScaling RopeScaling { get; set; }
-
-    /// <summary>Rotary scaling: the <c>factor</c> (positions divided by it for Linear; low frequencies for Llama3).</summary>
-    public double RopeScalingFactor { get; set; } = 1;
-
-    /// <summary>Llama 3 rotary scaling: <c>low_freq_factor</c>.</summary>
-    public double RopeLowFrequencyFactor { get; set; } = 1;
-
-    /// <summary>Llama 3 rotary scaling: <c>high_freq_factor</c>.</summary>
-    public double RopeHighFrequencyFactor { get; set; } = 4;
-
-    /// <summary>Llama 3 rotary scaling: <c>original_max_position_embeddings</c>, the context the model was trained at.</summary>
-    public int RopeOriginalMaxPositions { get; set; } = 8192;
-
-    /// <summary>Biases on the query, key and value projections only (Qwen2), with <see cref="Bias"/> false.</summary>
-    public bool QkvBias { get; set; }
-}
-
-/// <summary>How rotary position frequencies are scaled (Hugging Face <c>rope_scaling</c>).</summary>
-public enum RopeScaling
-{
-    /// <summary>No scaling (<c>rope_scaling: null</c>).</summary>
-    None = 0,
-
-    /// <summary>Positions divided by the factor (<c>"rope_type": "linear"</c>).</summary>
-    Linear = 1,
-
-    /// <summary>Llama 3.1/3.2's frequency-dependent scaling (<c>"rope_type": "llama3"</c>).</summary>
-    Llama3 = 2,
 }
 
 /// <summary>Where Add &amp; Norm applies LayerNorm.</summary>
@@ -174,4 +169,17 @@ public enum PositionEncoding
     /// θ^(−2i/r)). Nothing is added to the embeddings. Decoder-only models.
     /// </summary>
     Rotary = 3,
+}
+
+/// <summary>How rotary frequencies are rescaled (Hugging Face's <c>rope_scaling.rope_type</c>).</summary>
+public enum RopeScaling
+{
+    /// <summary>Frequencies θ^(−2i/r) as they are (<c>rope_scaling: null</c>).</summary>
+    None = 0,
+
+    /// <summary>Every frequency divided by the factor (<c>"linear"</c>, position interpolation).</summary>
+    Linear = 1,
+
+    /// <summary>Llama 3.1/3.2's scaling (<c>"llama3"</c>): low frequencies divided by the factor, high ones kept, the band between blended.</summary>
+    Llama3 = 2,
 }

@@ -32,6 +32,13 @@ public class DiagnosticTests
         { "TK0014", "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 128, MaxSeqLen = 16, Positions = PositionEncoding.Rotary, RotaryDimensions = 7", "public partial class Model;", "RotaryDimensions = 7 must be even and 0..16" },
         { "TK0014", "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 128, MaxSeqLen = 16, Positions = PositionEncoding.Rotary, RotaryDimensions = 32", "public partial class Model;", "RotaryDimensions = 32 must be even and 0..16" },
         { "TK0014", "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 128, MaxSeqLen = 16, Positions = PositionEncoding.Rotary, RotaryTheta = 0.5", "public partial class Model;", "RotaryTheta = 0.5 must be a finite number above 1" },
+        { "TK0013", "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 128, MaxSeqLen = 16, Positions = PositionEncoding.Rotary, RopeScaling = (RopeScaling)5", "public partial class Model;", "use one of None, Linear, Llama3" },
+        { "TK0014", Valid + ", RopeScaling = RopeScaling.Linear, RopeScalingFactor = 2", "public partial class Model;", "Positions is not Rotary" },
+        { "TK0014", "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 128, MaxSeqLen = 16, Positions = PositionEncoding.Rotary, RopeScaling = RopeScaling.Linear, RopeScalingFactor = 0.5", "public partial class Model;", "RopeScalingFactor = 0.5 must be a finite number of at least 1" },
+        { "TK0014", "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 128, MaxSeqLen = 16, Positions = PositionEncoding.Rotary, RopeScaling = RopeScaling.Llama3, RopeScalingFactor = 8, RopeLowFrequencyFactor = 4, RopeHighFrequencyFactor = 1", "public partial class Model;", "must be finite with 0 < low < high" },
+        { "TK0014", "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 128, MaxSeqLen = 16, Positions = PositionEncoding.Rotary, RopeScaling = RopeScaling.Llama3, RopeScalingFactor = 8, RopeOriginalMaxPositions = 0", "public partial class Model;", "RopeOriginalMaxPositions = 0 must be positive" },
+        { "TK0014", "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 128, MaxSeqLen = 16, Positions = PositionEncoding.Rotary, RopeScalingFactor = 8", "public partial class Model;", "RopeScalingFactor is set but RopeScaling is None" },
+        { "TK0014", "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 128, MaxSeqLen = 16, Positions = PositionEncoding.Rotary, RopeScaling = RopeScaling.Linear, RopeScalingFactor = 4, RopeOriginalMaxPositions = 16", "public partial class Model;", "RopeOriginalMaxPositions belongs to RopeScaling = Llama3" },
     };
 
     [Theory]

@@ -14,7 +14,37 @@ public class GeneratedCodeTests
         "DModel = 1024, Heads = 16, EncoderLayers = 1, FfnDim = 4096, MaxSeqLen = 8192",
         "DModel = 264, Heads = 6, DecoderLayers = 2, FfnDim = 700, MaxSeqLen = 64, Vocab = 1000, Norm = NormPlacement.RmsNorm, Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, RotaryTheta = 500000, RotaryDimensions = 32, KvHeads = 2",
         "DModel = 96, Heads = 4, DecoderLayers = 1, EncoderLayers = 1, FfnDim = 200, MaxSeqLen = 16, SourceVocab = 50, TargetVocab = 60, Activation = Activation.Gelu, Bias = false",
+        "DModel = 64, Heads = 4, KvHeads = 2, DecoderLayers = 2, FfnDim = 96, MaxSeqLen = 24, Vocab = 61, Norm = NormPlacement.RmsNorm, Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, Bias = false, QkvBias = true, RopeScaling = RopeScaling.Llama3, RopeScalingFactor = 8, RopeOriginalMaxPositions = 16",
+        "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 96, MaxSeqLen = 24, Vocab = 61, Norm = NormPlacement.RmsNorm, Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, RopeScaling = RopeScaling.Linear, RopeScalingFactor = 2.5",
     };
+
+    [Fact]
+    public void QkvBiasGivesTheQueryKeyValueGemmAloneABias()
+    {
+        // Qwen2: Bias = false, QkvBias = true. The Q·K·V GEMM [64 → 64 + 2·32] may share its key (K, N, activation) with the
+        // output projection to a vocabulary of 128; it must stay a GEMM of its own, with the bias, and the other one without.
+        var (_, _, run) = GeneratorHarness.Run(GeneratorHarness.Model(
+            "DModel = 64, Heads = 4, KvHeads = 2, DecoderLayers = 1, FfnDim = 96, MaxSeqLen = 16, Vocab = 128, Norm = NormPlacement.RmsNorm, Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, Bias = false, QkvBias = true"));
+        var files = run.GeneratedTrees.ToDictionary(t => Path.GetFileName(t.FilePath), t => t.GetText().ToString());
+        Assert.Contains("g->Bias", files["User.Model.Gemm64x128Bias.g.cs"]);
+        Assert.DoesNotContain("g->Bias", files["User.Model.Gemm64x128.g.cs"]);
+        Assert.All(files.Where(f => f.Key.Contains("Gemm", StringComparison.Ordinal) && !f.Key.Contains("Bias", StringComparison.Ordinal)), f => Assert.DoesNotContain("g->Bias", f.Value));
+        string blocks = files["User.Model.Blocks.g.cs"];
+        Assert.Contains("Gemm64x128Bias.Run(s.Normed, rows, weights.SelfAttention.QueryKeyValue", blocks);
+        Assert.Contains("QkvBias: true", files["User.Model.Shape.g.cs"]);
+    }
+
+    [Fact]
+    public void ScaledRotaryTablesComeFromTheRuntimeFormula()
+    {
+        var (_, _, run) = GeneratorHarness.Run(GeneratorHarness.Model(
+            "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 96, MaxSeqLen = 16, Vocab = 50, Norm = NormPlacement.RmsNorm, Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, RopeScaling = RopeScaling.Llama3, RopeScalingFactor = 8, RopeOriginalMaxPositions = 16"));
+        string all = string.Concat(run.GeneratedTrees.Select(t => t.GetText().ToString()));
+        Assert.Contains("global::TransformerKernels.RotaryFrequencies.Compute(Shape.RotaryTheta, Dimensions, Shape.RopeScaling", all);
+        Assert.Contains("RopeScaling: global::TransformerKernels.RopeScaling.Llama3, RopeScalingFactor: 8.0, RopeLowFrequencyFactor: 1.0,", all);
+        Assert.Contains("RopeOriginalMaxPositions: 16", all);
+        Assert.DoesNotContain("Math.Pow", all);
+    }
 
     [Fact]
     public void WithoutBiasNoGemmReadsOne()

@@ -34,8 +34,17 @@ internal sealed record ModelSpec(
     int RotaryDimensions,
     double RotaryTheta,
     int KvHeads,
-    bool Bias)
+    bool Bias,
+    bool QkvBias,
+    string RopeScaling,
+    double RopeScalingFactor,
+    double RopeLowFrequencyFactor,
+    double RopeHighFrequencyFactor,
+    int RopeOriginalMaxPositions)
 {
+    /// <summary>Whether the fused Q·K·V projection adds a bias (every linear layer has one, or only q/k/v: QkvBias).</summary>
+    public bool HasQkvBias => Bias || QkvBias;
+
     /// <summary>Width of the keys (and values) of one position: KvHeads·HeadDim.</summary>
     public int KvDModel => KvHeads * HeadDim;
 

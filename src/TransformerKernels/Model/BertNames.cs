@@ -1,14 +1,23 @@
 namespace TransformerKernels;
 
 /// <summary>
-/// The Hugging Face BERT name map (optionally under <c>bert.</c>): separate query/key/value projections are stacked into
-/// the fused Q·K·V layer; <c>attention.output.LayerNorm</c> and <c>output.LayerNorm</c> are the two Add &amp; Norms;
-/// <c>embeddings.LayerNorm</c> normalizes the summed embeddings. The pooler and the <c>position_ids</c> buffer are not
-/// part of the encoder and are marked used.
+/// The Hugging Face BERT name map (optionally under <c>bert.</c>; RoBERTa and XLM-RoBERTa under <c>roberta.</c>): separate
+/// query/key/value projections are stacked into the fused Q·K·V layer; <c>attention.output.LayerNorm</c> and
+/// <c>output.LayerNorm</c> are the two Add &amp; Norms; <c>embeddings.LayerNorm</c> normalizes the summed embeddings. The
+/// pooler, the <c>position_ids</c>/<c>token_type_ids</c> buffers and RoBERTa's masked-LM head (<c>lm_head.*</c>) are not part
+/// of the encoder and are marked used.
+/// <para>RoBERTa's position table has pad_token_id + 1 rows before position 0 (its
+/// position ids start there); they are dropped at load, so row i of the loaded table is position i.</para>
 /// </summary>
 internal static class BertNames
 {
-    public static void Load(TransformerWeights weights, TensorSource source, ModelShape shape, Checkpoint file)
+    /// <param name="weights">Receives the layers.</param>
+    /// <param name="source">The checkpoint's tensors.</param>
+    /// <param name="shape">The declared shape.</param>
+    /// <param name="file">The checkpoint (for the names of the parts marked used).</param>
+    /// <param name="roberta">RoBERTa names (<c>roberta.</c> prefix) rather than BERT's (<c>bert.</c>).</param>
+    /// <param name="positionOffset">Rows of the position table before position 0 (RoBERTa: pad_token_id + 1; BERT: 0).</param>
+    public static void Load(TransformerWeights weights, TensorSource source, ModelShape shape, Checkpoint file, bool roberta, int positionOffset)
     {
         if (shape.DecoderLayers > 0)
         {
@@ -21,7 +30,8 @@ internal static class BertNames
             throw new ArgumentException($"BERT checkpoints have biases in every linear layer; this declaration says Bias = false: {shape}.", nameof(shape));
         }
         int d = shape.DModel, f = shape.FfnDim;
-        string root = source.Has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+        string prefix = roberta ? "roberta." : "bert.";
+        string root = source.Has(prefix + "embeddings.word_embeddings.weight") ? prefix : "";
         var layers = new EncoderLayerWeights[shape.EncoderLayers];
         for (int i = 0; i < layers.Length; i++)
         {
@@ -37,14 +47,25 @@ internal static class BertNames
         }
         string e = root + "embeddings.";
         NativeBuffer words = source.ReadBuffer(e + "word_embeddings.weight", shape.EncoderVocab, d);
-        NativeBuffer positions = source.ReadBuffer(e + "position_embeddings.weight", shape.PositionTableSize, d);
+        NativeBuffer positions = positionOffset == 0
+            ? source.ReadBuffer(e + "position_embeddings.weight", shape.PositionTableSize, d)
+            : WithoutLeadingRows(source.Read(e + "position_embeddings.weight", shape.PositionTableSize + positionOffset, d), positionOffset, d);
         NativeBuffer? types = shape.TokenTypes > 0 ? source.ReadBuffer(e + "token_type_embeddings.weight", shape.TokenTypes, d) : null;
         LayerNormWeights norm = Norm(source, e + "LayerNorm.", d);
-        foreach (string name in file.Tensors.Keys.Where(n => n.StartsWith(root + "pooler.", StringComparison.Ordinal) || n == e + "position_ids"))
+        foreach (string name in file.Tensors.Keys.Where(n => n.StartsWith(root + "pooler.", StringComparison.Ordinal) || n == e + "position_ids" || n == e + "token_type_ids"
+                                                             || (roberta && n.StartsWith("lm_head.", StringComparison.Ordinal))))
         {
             source.MarkUsed(name);
         }
         weights.Set(words, null, positions, types, norm, layers, null, [], null, null);
+    }
+
+    /// <summary>The table without its first <paramref name="rows"/> rows, in native memory.</summary>
+    private static NativeBuffer WithoutLeadingRows(float[] table, int rows, int d)
+    {
+        var buffer = new NativeBuffer(table.Length - (long)rows * d, zeroed: false);
+        table.AsSpan(rows * d).CopyTo(buffer.Span);
+        return buffer;
     }
 
     private static LayerNormWeights Norm(TensorSource source, string p, int d) =>

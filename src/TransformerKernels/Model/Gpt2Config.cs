@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace TransformerKernels;
 
-/// <summary>Checks a Hugging Face GPT-2 <c>config.json</c> against a declared shape, field by field.</summary>
+/// <summary>Checks a Hugging Face GPT-2 <c>config.json</c> against a declared shape, field by field, naming the attribute property of each.</summary>
 internal static class Gpt2Config
 {
     /// <summary>Checks the config.json in the directory of <paramref name="weightsPath"/>, when there is one.</summary>
@@ -12,23 +12,23 @@ internal static class Gpt2Config
 
     private static void Check(string path, JsonElement root, ModelShape shape)
     {
-        ConfigJson.Require(path, root, "n_embd", shape.DModel);
-        ConfigJson.Require(path, root, "n_head", shape.Heads);
-        ConfigJson.Require(path, root, "n_layer", shape.DecoderLayers);
-        ConfigJson.Require(path, root, "n_positions", shape.PositionTableSize);
-        ConfigJson.Require(path, root, "vocab_size", shape.DecoderVocab);
+        ConfigJson.Require(path, root, "n_embd", shape.DModel, "DModel");
+        ConfigJson.Require(path, root, "n_head", shape.Heads, "Heads");
+        ConfigJson.Require(path, root, "n_layer", shape.DecoderLayers, "DecoderLayers");
+        ConfigJson.Require(path, root, "n_positions", shape.PositionTableSize, "PositionTableSize");
+        ConfigJson.Require(path, root, "vocab_size", shape.DecoderVocab, "Vocab");
         if (root.TryGetProperty("n_inner", out JsonElement inner) && inner.ValueKind != JsonValueKind.Null)
         {
-            ConfigJson.Require(path, root, "n_inner", shape.FfnDim);
+            ConfigJson.Require(path, root, "n_inner", shape.FfnDim, "FfnDim");
         }
         else if (shape.FfnDim != 4 * shape.DModel)
         {
-            throw new ModelConfigurationException(path, "n_inner", shape.FfnDim.ToString(CultureInfo.InvariantCulture), $"null (4 × n_embd = {4 * shape.DModel})");
+            throw new ModelConfigurationException(path, "n_inner", $"FfnDim = {shape.FfnDim.ToString(CultureInfo.InvariantCulture)}", $"null (4 × n_embd = {4 * shape.DModel})", "FfnDim");
         }
-        if (root.TryGetProperty("activation_function", out JsonElement act) && act.GetString() is { } activation && activation is not ("gelu_new" or "gelu_pytorch_tanh"))
+        if (ConfigJson.String(path, root, "activation_function") is { } activation && activation is not ("gelu_new" or "gelu_pytorch_tanh"))
         {
-            throw new ModelConfigurationException(path, "activation_function", "\"gelu_new\" (Activation = GeluTanh)", $"\"{activation}\"");
+            throw new ModelConfigurationException(path, "activation_function", "\"gelu_new\" (Activation = GeluTanh)", $"\"{activation}\"", "Activation");
         }
-        ConfigJson.RequireClose(path, root, "layer_norm_epsilon", shape.LayerNormEpsilon, 1e-3, shape.LayerNormEpsilon.ToString("R", CultureInfo.InvariantCulture));
+        ConfigJson.RequireClose(path, root, "layer_norm_epsilon", shape.LayerNormEpsilon, 1e-3, "LayerNormEpsilon");
     }
 }

@@ -75,7 +75,8 @@ internal static class PyTorchNames
     private static SelfAttentionWeights SelfAttention(TensorSource source, string p, ModelShape shape)
     {
         int d = shape.DModel, qkv = shape.QkvWidth;
-        return new(source.Read(p + "in_proj_weight", qkv, d), Bias(source, p + "in_proj_bias", qkv, shape), source.Read(p + "out_proj.weight", d, d),
+        float[] inBias = shape.HasQkvBias ? source.Read(p + "in_proj_bias", qkv) : new float[qkv];
+        return new(source.Read(p + "in_proj_weight", qkv, d), inBias, source.Read(p + "out_proj.weight", d, d),
             Bias(source, p + "out_proj.bias", d, shape), d, shape.KvDModel);
     }
 

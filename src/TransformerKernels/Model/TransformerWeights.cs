@@ -54,18 +54,27 @@ public sealed unsafe class TransformerWeights : IDisposable
     /// with exactly the right shape; tensors the model has no place for are an error unless <paramref name="allowUnusedTensors"/>.
     /// <paramref name="path"/> is a safetensors file, a sharded checkpoint's <c>model.safetensors.index.json</c>, or a
     /// directory holding either (as Hugging Face's <c>save_pretrained</c> writes them); F32, F16 and BF16 tensors are read.
+    /// With <see cref="WeightNaming.Auto"/> the naming follows the <c>model_type</c> of the config.json beside the checkpoint
+    /// (<see cref="WeightNaming.PyTorch"/> without one).
     /// </summary>
     /// <exception cref="ModelWeightsException">A tensor is missing, extra or mis-shaped.</exception>
+    /// <exception cref="ModelConfigurationException">The config.json is malformed, names an unsupported model_type, or disagrees with the shape.</exception>
     /// <exception cref="SafeTensorsFormatException">The file is malformed.</exception>
-    public static TransformerWeights Load(string path, ModelShape shape, WeightNaming naming = WeightNaming.PyTorch, bool allowUnusedTensors = false)
+    public static TransformerWeights Load(string path, ModelShape shape, WeightNaming naming = WeightNaming.Auto, bool allowUnusedTensors = false)
         => Load(path, shape, WeightPrecision.Fp32, naming, allowUnusedTensors);
 
     /// <summary>Loads a checkpoint as <see cref="Load(string, ModelShape, WeightNaming, bool)"/> does and stores its linear layers in <paramref name="precision"/>.</summary>
     /// <exception cref="ModelWeightsException">A tensor is missing, extra or mis-shaped, or (below FP32) not finite.</exception>
+    /// <exception cref="ModelConfigurationException">The config.json is malformed, names an unsupported model_type, or disagrees with the shape.</exception>
     /// <exception cref="SafeTensorsFormatException">The file is malformed.</exception>
-    public static TransformerWeights Load(string path, ModelShape shape, WeightPrecision precision, WeightNaming naming = WeightNaming.PyTorch, bool allowUnusedTensors = false)
+    public static TransformerWeights Load(string path, ModelShape shape, WeightPrecision precision, WeightNaming naming = WeightNaming.Auto, bool allowUnusedTensors = false)
     {
         using Checkpoint file = Checkpoint.Open(path);
+        bool automatic = naming == WeightNaming.Auto;
+        if (automatic)
+        {
+            naming = ModelTypes.Resolve(file.FilePath);
+        }
         var source = new TensorSource(file);
         var weights = new TransformerWeights(shape);
         try
@@ -77,36 +86,35 @@ public sealed unsafe class TransformerWeights : IDisposable
             if (file.Gguf is not null)
             {
                 // A GGUF file is llama.cpp's: its tensors are renamed to Hugging Face Llama names as they are read.
-                naming = naming is WeightNaming.PyTorch or WeightNaming.Llama
+                naming = naming is WeightNaming.PyTorch or WeightNaming.Llama || automatic
                     ? WeightNaming.Llama
                     : throw new ArgumentException($"{Path.GetFileName(path)} is a GGUF file of the {file.Gguf.Architecture} architecture, read with WeightNaming.Llama; {naming} names do not apply to it.", nameof(naming));
             }
-            if (naming == WeightNaming.Bert)
+            switch (naming)
             {
-                BertNames.Load(weights, source, shape, file);
-            }
-            else if (naming == WeightNaming.Gpt2)
-            {
-                Gpt2Names.RequireDeclaration(shape);
-                Gpt2Config.CheckBeside(file.FilePath, shape);
-                Gpt2Names.Load(weights, source, shape);
-            }
-            else if (naming == WeightNaming.Llama)
-            {
-                LlamaNames.RequireDeclaration(shape);
-                if (file.Gguf is { } gguf)
-                {
+                case WeightNaming.Bert or WeightNaming.Roberta:
+                    bool roberta = naming == WeightNaming.Roberta;
+                    BertNames.Load(weights, source, shape, file, roberta, BertConfig.CheckBeside(file.FilePath, shape, roberta));
+                    break;
+                case WeightNaming.Gpt2:
+                    Gpt2Names.RequireDeclaration(shape);
+                    Gpt2Config.CheckBeside(file.FilePath, shape);
+                    Gpt2Names.Load(weights, source, shape);
+                    break;
+                case WeightNaming.Llama when file.Gguf is { } gguf:
+                    LlamaNames.RequireDeclaration(shape);
                     GgufLlamaConfig.Check(gguf, shape);
-                }
-                else
-                {
-                    LlamaConfig.CheckBeside(file.FilePath, shape);
-                }
-                LlamaNames.Load(weights, source, shape);
-            }
-            else
-            {
-                PyTorchNames.Load(weights, source, shape, file);
+                    LlamaNames.Load(weights, source, shape, tieWordEmbeddings: null); // tied when the file has no output.weight
+                    break;
+                case WeightNaming.Llama:
+                    LlamaNames.RequireDeclaration(shape);
+                    LlamaNames.Load(weights, source, shape, LlamaConfig.CheckBeside(file.FilePath, shape));
+                    break;
+                case WeightNaming.PyTorch:
+                    PyTorchNames.Load(weights, source, shape, file);
+                    break;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(naming), naming, "Unknown weight naming.");
             }
             if (!allowUnusedTensors)
             {
@@ -117,6 +125,17 @@ public sealed unsafe class TransformerWeights : IDisposable
                 weights.Positions = Sinusoidal(shape.PositionTableSize, shape.DModel);
             }
             return weights.ConvertTo(precision);
+        }
+        // An explicit naming that finds no tensors of its own, or checks a config.json of another family: say which naming fits.
+        catch (ModelWeightsException e) when (!automatic && e.Actual == "missing" && ModelTypes.HintFor(file.FilePath, naming) is { } hint)
+        {
+            weights.Dispose();
+            throw new ModelWeightsException(e.TensorName, e.Expected, e.Actual, e.Message + hint);
+        }
+        catch (ModelConfigurationException e) when (!automatic && ModelTypes.HintFor(file.FilePath, naming) is { } hint)
+        {
+            weights.Dispose();
+            throw new ModelConfigurationException(e.Message + hint, e.Field, e.Expected, e.Actual, e.Property, e);
         }
         catch
         {

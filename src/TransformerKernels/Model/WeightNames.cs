@@ -30,4 +30,20 @@ public enum WeightNaming
     /// and <c>PositionTableSize = n_positions</c>. A <c>config.json</c> beside the file is checked against the declaration.
     /// </summary>
     Gpt2,
+
+    /// <summary>
+    /// Hugging Face RoBERTa / XLM-RoBERTa names: BERT's layout under <c>roberta.</c> (or at the root). Its position table
+    /// starts pad_token_id + 1 rows in (config.json's <c>pad_token_id</c>, default 1): those rows are dropped at load, so the
+    /// declaration's <c>PositionTableSize</c> is max_position_embeddings − pad_token_id − 1 (514 − 2 = 512 for roberta-base).
+    /// The masked-LM head (<c>lm_head.*</c>) is not part of the encoder and is ignored.
+    /// </summary>
+    Roberta,
+
+    /// <summary>
+    /// The naming the <c>model_type</c> of the <c>config.json</c> beside the checkpoint calls for — <c>bert</c> →
+    /// <see cref="Bert"/>, <c>roberta</c>/<c>xlm-roberta</c> → <see cref="Roberta"/>, <c>llama</c>/<c>mistral</c>/<c>qwen2</c> →
+    /// <see cref="Llama"/>, <c>gpt2</c> → <see cref="Gpt2"/> — or <see cref="PyTorch"/> when there is no config.json. Another
+    /// model_type is refused with a <see cref="ModelConfigurationException"/> listing the supported ones.
+    /// </summary>
+    Auto,
 }
