@@ -45,6 +45,7 @@ public sealed class TokenTextStream
             return "";
         }
         string delta = text[context.Length..];
+        StreamedLength += delta.Length;
         _contextStart = _readEnd;
         _readEnd = _ids.Count;
         _anyText = true;
@@ -53,6 +54,9 @@ public sealed class TokenTextStream
 
     /// <summary>Everything appended, decoded whole.</summary>
     public string Text => _tokenizer.Decode(_ids);
+
+    /// <summary>Characters handed out so far: <see cref="Text"/> begins with them, and any rest is what is still held back.</summary>
+    public int StreamedLength { get; private set; }
 
     /// <summary>Ids appended so far.</summary>
     public int Count => _ids.Count;
