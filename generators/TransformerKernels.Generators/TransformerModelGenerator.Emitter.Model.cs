@@ -504,7 +504,31 @@ public sealed partial class TransformerModelGenerator
         w.Line();
         w.Line("global::TransformerKernels.IPromptDecoder global::TransformerKernels.IPromptDecoder.CreateSession(int maxBatch) => CreateSession(maxBatch);");
         w.Line();
-        using (w.Block("private global::System.Span<float> PrefillCore(scoped global::System.ReadOnlySpan<int> prompts, scoped global::System.ReadOnlySpan<int> promptLengths, int firstSlot)"))
+        w.Line("/// <summary>");
+        w.Line("/// Scores one sequence in one pass: prefills <paramref name=\"tokens\"/> into slot 0 (as <see cref=\"Prefill\"/> would) and writes the");
+        w.Line("/// logits of every position into <paramref name=\"logits\"/> [tokens.Length, DecoderVocab] — row i is the model's prediction of token i + 1.");
+        w.Line("/// </summary>");
+        w.Line("/// <param name=\"tokens\">The sequence (1..MaxSeqLen ids).</param>");
+        w.Line("/// <param name=\"logits\">Receives tokens.Length × DecoderVocab floats (at least that many).</param>");
+        w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">An id outside the vocabulary, or 0 or more than MaxSeqLen tokens.</exception>");
+        w.Line("/// <exception cref=\"global::System.ArgumentException\"><paramref name=\"logits\"/> is too short.</exception>");
+        using (w.Block("public void Score(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> logits)"))
+        {
+            w.Line("Enter();");
+            using (w.TryFinally("Exit();"))
+            {
+                w.Line("global::System.ObjectDisposedException.ThrowIf(_guard.IsDisposed, this);");
+                w.Line("if (tokens.Length < 1 || tokens.Length > MaxSeqLen) throw new global::System.ArgumentOutOfRangeException(nameof(tokens), tokens.Length, $\"A scored sequence must have 1..{MaxSeqLen} tokens (MaxSeqLen).\");");
+                w.Line("CheckSpan(logits.Length, (long)tokens.Length * DecoderVocab, nameof(logits), exact: false);");
+                w.Line("int length = tokens.Length;");
+                w.Line("fixed (float* output = logits) PrefillCore(tokens, new global::System.ReadOnlySpan<int>(in length), 0, output);");
+            }
+        }
+        w.Line();
+        w.Line("void global::TransformerKernels.IPromptDecoder.Score(global::System.ReadOnlySpan<int> tokens, global::System.Span<float> logits) => Score(tokens, logits);");
+        w.Line();
+        w.Line("/// <summary>The prefill; with <paramref name=\"everyPosition\"/>, the logits of every row (not only each prompt's last) go there instead.</summary>");
+        using (w.Block("private global::System.Span<float> PrefillCore(scoped global::System.ReadOnlySpan<int> prompts, scoped global::System.ReadOnlySpan<int> promptLengths, int firstSlot, float* everyPosition = null)"))
         {
             w.Line("global::System.ObjectDisposedException.ThrowIf(_guard.IsDisposed, this);");
             w.Line("int n = promptLengths.Length;");
@@ -526,6 +550,14 @@ public sealed partial class TransformerModelGenerator
             {
                 w.Line("for (int k = 0; k < n; k++) caches[k] = _state.Caches(firstSlot + k)[layer];");
                 w.Line("Kernels.DecoderBlock(y, starts, promptLengths, caches, _weights.Decoder[layer], _state.Scratch);");
+            }
+            using (w.Block("if (everyPosition != null)"))
+            {
+                w.Line("// Scoring: every row goes on to the final norm and the vocabulary, straight into the caller's buffer.");
+                w.Line("if (_weights.DecoderNorm is { } allNorm) Kernels.AddNorm.Run(y, null, allNorm.Gamma, allNorm.Beta, y, rows);");
+                w.Line("for (int k = 0; k < n; k++) _state.SlotLengths[firstSlot + k] = promptLengths[k];");
+                w.Line($"Kernels.{m.Layers.OutputProjection}.Run(y, rows, _weights.Generator!, null, everyPosition);");
+                w.Line("return new global::System.Span<float>(everyPosition, rows * DecoderVocab);");
             }
             w.Line("// Only each prompt's last row goes on to the final norm and the vocabulary.");
             w.Line("float* last = _state.DecoderRows.Pointer;");

@@ -17,6 +17,16 @@ public interface IPromptDecoder : ITokenDecoder, IDisposable
     Span<float> Prefill(ReadOnlySpan<int> prompts, ReadOnlySpan<int> promptLengths, int firstSlot);
 
     /// <summary>
+    /// Scores a sequence in one prefill: writes the logits of every position, [tokens.Length, <see cref="ITokenDecoder.Vocabulary"/>],
+    /// into <paramref name="logits"/> — row i predicts token i + 1, the same numbers a prefill of token 0 followed by steps of
+    /// tokens 1, 2, … would give. Uses (and overwrites) slot 0's cache. See <see cref="PromptScoring"/> for log-probabilities
+    /// and perplexity.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">No tokens, more than <see cref="MaxSequenceLength"/>, or an id outside the vocabulary.</exception>
+    /// <exception cref="ArgumentException"><paramref name="logits"/> holds fewer than tokens.Length × Vocabulary floats.</exception>
+    void Score(ReadOnlySpan<int> tokens, Span<float> logits);
+
+    /// <summary>
     /// A second decoder over the same packed weights with caches and scratch of its own, for <paramref name="maxBatch"/>
     /// prompts at a time: what each generation runs in, so that generations on one model never share a cache.
     /// </summary>
