@@ -65,17 +65,25 @@ public class ForwardPassSchedulingTests
     public async Task ConcurrentCallsRunInSessionsOfTheirOwnUpToTheLimit()
     {
         var recorder = new ProbeEncoder.Recorder();
-        int running = 0, most = 0;
+        using var bothInside = new CountdownEvent(2);
+        int arrivals = 0, running = 0, most = 0;
+        bool met = true;
         recorder.OnPass = () =>
         {
-            int now = Interlocked.Increment(ref running);
-            InterlockedMax(ref most, now);
-            Thread.Sleep(20);
+            InterlockedMax(ref most, Interlocked.Increment(ref running));
+            // The first two passes wait for each other: with two sessions they are inside at the same time.
+            if (Interlocked.Increment(ref arrivals) <= 2)
+            {
+                bothInside.Signal();
+                met &= bothInside.Wait(TimeSpan.FromSeconds(5));
+            }
             Interlocked.Decrement(ref running);
         };
         using var embedder = ProbeEncoder.Embedder(recorder, new EncoderModelOptions { MaxConcurrentCalls = 2 });
         await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => embedder.EmbedAsync(Texts[..1])));
-        Assert.InRange(most, 1, 2);
+        Assert.True(met, "two calls never ran at the same time with MaxConcurrentCalls = 2");
+        Assert.Equal(2, most);
+        Assert.Equal(0, recorder.SharedEntries);
     }
 
     private static void InterlockedMax(ref int target, int value)
