@@ -268,11 +268,18 @@ internal static class ConfigMapping
                     break;
             }
         }
+        // Only the parameters the kind reads: the parser refuses a scaling parameter that its scaling never uses.
         map.Set("RopeScaling", kind, "rope_scaling");
-        map.Set("RopeScalingFactor", factor, "rope_scaling.factor");
-        map.Set("RopeLowFrequencyFactor", low, "rope_scaling.low_freq_factor");
-        map.Set("RopeHighFrequencyFactor", high, "rope_scaling.high_freq_factor");
-        map.Set("RopeOriginalMaxPositions", original, "rope_scaling.original_max_position_embeddings");
+        if (kind != RopeNone)
+        {
+            map.Set("RopeScalingFactor", factor, "rope_scaling.factor");
+        }
+        if (kind == RopeLlama3)
+        {
+            map.Set("RopeLowFrequencyFactor", low, "rope_scaling.low_freq_factor");
+            map.Set("RopeHighFrequencyFactor", high, "rope_scaling.high_freq_factor");
+            map.Set("RopeOriginalMaxPositions", original, "rope_scaling.original_max_position_embeddings");
+        }
     }
 
     private static double Positive(ConfigFields c, string field)
