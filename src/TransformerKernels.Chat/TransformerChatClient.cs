@@ -58,6 +58,24 @@ public sealed class TransformerChatClient : IChatClient
         _metadata = new ChatClientMetadata(ProviderName, null, options.ModelId);
     }
 
+    /// <summary>
+    /// A client for a chat model's Hugging Face directory: its tokenizer (<see cref="HuggingFaceTokenizer.FromDirectory"/>) and
+    /// the chat template of its tokenizer_config.json. The rendered prompt is tokenized without adding special tokens, as
+    /// <c>apply_chat_template</c> does: the template writes <c>bos_token</c> itself.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">tokenizer_config.json has no chat_template (a base model: use the constructor with a formatter).</exception>
+    public static TransformerChatClient FromDirectory(IPromptDecoder model, string directory, string? modelId = null)
+    {
+        Func<IReadOnlyList<ChatMessage>, string> formatter = ChatPromptFormatter.FromDirectory(directory)
+            ?? throw new InvalidOperationException($"{Path.Combine(directory, "tokenizer_config.json")} has no chat_template; for a base model pass a PromptFormatter of your own.");
+        return new TransformerChatClient(model, HuggingFaceTokenizer.FromDirectory(directory), new TransformerChatClientOptions
+        {
+            PromptFormatter = formatter,
+            AddSpecialTokens = false,
+            ModelId = modelId ?? Path.GetFileName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar)),
+        });
+    }
+
     /// <summary>The generator every request runs in (its <see cref="TokenGenerator.LiveGenerations"/> counts requests in progress).</summary>
     public TokenGenerator Generator { get; }
 
