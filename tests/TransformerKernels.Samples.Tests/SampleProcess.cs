@@ -24,6 +24,12 @@ public static class SampleProcess
     /// <summary>The PyTorch parity fixtures (a safetensors file of another model's shape).</summary>
     public static string Fixtures => Metadata("TestFixtures");
 
+    /// <summary>The build configuration of this test run (Release in CI).</summary>
+    public static string Configuration => Metadata("Configuration");
+
+    /// <summary>The repository's root (the samples folder's parent).</summary>
+    public static string Repository => Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(Metadata("SamplesRoot"))))!;
+
     /// <summary>Where samples/<paramref name="project"/> was built, in the configuration of this test run.</summary>
     public static string OutputDirectory(string project) => Path.Combine(Metadata("SamplesRoot"), project, "bin", Metadata("Configuration"), "net10.0");
 
