@@ -1,6 +1,7 @@
 // A bounded load test for samples/EmbeddingServer on loopback: N clients, each posting one text of the fortunes corpus at a
 // time (POST /v1/embeddings, OpenAI's body) for a fixed time; reports requests/s and p50/p99 latency per client count.
 // Usage: server-load --url http://127.0.0.1:8080/ [--seconds 10] [--clients 1,8,64] [--corpus bench/corpus/fortunes.txt]
+//        server-load --chat --url ... [--seconds 10] [--clients 1,8,32] [--max-tokens 64]: chat streams instead (ChatLoad.cs)
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -8,10 +9,14 @@ using System.Text;
 string url = "http://127.0.0.1:8080/", corpus = "bench/corpus/fortunes.txt";
 int seconds = 10;
 int[] clientCounts = [1, 8, 64];
+bool chat = args.Contains("--chat");
+int maxTokens = 64;
+args = [.. args.Where(a => a != "--chat")];
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
     {
+        case "--max-tokens": maxTokens = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--url": url = args[i + 1]; break;
         case "--seconds": seconds = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--clients": clientCounts = [.. args[i + 1].Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))]; break;
@@ -23,6 +28,12 @@ if (!url.StartsWith("http://127.0.0.1", StringComparison.Ordinal) && !url.Starts
 {
     Console.Error.WriteLine("server-load: loopback only (http://127.0.0.1:PORT/ or http://localhost:PORT/)");
     return 2;
+}
+if (chat)
+{
+    using var chatHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(5) };
+    Console.Write(await ChatLoad.RunAsync(chatHttp, clientCounts, seconds, maxTokens));
+    return 0;
 }
 string[] bodies = [.. File.ReadAllLines(corpus).Where(l => l.Length > 0)
     .Select(text => "{\"input\":" + System.Text.Json.JsonSerializer.Serialize(text) + ",\"model\":\"all-MiniLM-L6-v2\"}")];

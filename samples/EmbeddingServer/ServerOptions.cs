@@ -7,11 +7,16 @@ namespace TransformerKernels.EmbeddingServer;
 public sealed class ServerOptions
 {
     public const string Usage = """
-        usage: embedding-server [--port N] [--host ADDRESS] [--max-wait-ms N] [--token-budget N] [--max-queued N]
-                                [--max-request-bytes N] [--max-inputs N] [--max-request-tokens N] [--drain-seconds N]
-                                [--precision fp32|bf16|int8]
-          --port N              TCP port (default 8080)
-          --host ADDRESS        address to bind (default 127.0.0.1: loopback only)
+        usage: embedding-server [--urls URLS] [--port N] [--host ADDRESS] [--api-key KEY] [--max-wait-ms N] [--token-budget N]
+                                [--max-queued N] [--max-request-bytes N] [--max-inputs N] [--max-request-tokens N]
+                                [--drain-seconds N] [--precision fp32|bf16|int8] [--chat-model fortune-llama|none]
+                                [--chat-precision fp32|bf16|int8] [--max-sessions N] [--max-chat-queued N]
+          --urls URLS           where to listen, ASP.NET Core's form ("http://127.0.0.1:8080;http://[::1]:8080"); also
+                                from ASPNETCORE_URLS. Given either, --port and --host are ignored
+          --port N              TCP port when no URLs are given (default 8080)
+          --host ADDRESS        address to bind when no URLs are given (default 127.0.0.1: loopback only)
+          --api-key KEY         requests to /v1/... must carry "Authorization: Bearer KEY", else 401 (default: from
+                                TK_API_KEY; neither set: no key needed). /health and /metrics stay open
           --max-wait-ms N       how long the first request of a batch waits for others to join (default 0: a batch is
                                 whatever queued while the previous one ran)
           --token-budget N      tokens per batch, one packed forward pass (default 8192); large requests are split
@@ -22,11 +27,34 @@ public sealed class ServerOptions
           --max-request-tokens N  tokens per request, [CLS] and [SEP] included; beyond it 400 (default 65536)
           --drain-seconds N     after SIGTERM, how long admitted requests may still take; what is unfinished then is
                                 answered 503 at the next batch boundary (default 20; the host allows N + 10 s in all)
-          --precision P         weights as fp32 (default), bf16 or int8
-        POST /v1/embeddings (OpenAI-compatible), GET /health. SIGTERM or Ctrl+C answers every admitted request, then exits 0.
+          --precision P         embedding weights as fp32 (default), bf16 or int8
+          --chat-model M        the chat model: fortune-llama (default, the trained fortune model) or none (no chat)
+          --chat-precision P    chat weights as fp32 (default), bf16 or int8
+          --max-sessions N      chat completions decoding at once, sharing every step (default 32, at most 256)
+          --max-chat-queued N   chat requests waiting for a session; beyond it 429 with Retry-After (default 64)
+        POST /v1/embeddings, POST /v1/chat/completions, GET /v1/models (OpenAI-compatible), GET /health (ASP.NET Core health
+        checks, with counters), GET /metrics (Prometheus text). One log line per request. SIGTERM or Ctrl+C answers every
+        admitted request, then exits 0.
         """;
 
     public int Port { get; private set; } = 8080;
+
+    /// <summary>--urls: where to listen (ASP.NET Core's semicolon-separated form); null lets ASPNETCORE_URLS or --port decide.</summary>
+    public string? Urls { get; private set; }
+
+    /// <summary>The key requests to /v1/... must present as a Bearer token; null: none needed.</summary>
+    public string? ApiKey { get; private set; } = Environment.GetEnvironmentVariable("TK_API_KEY") is { Length: > 0 } key ? key : null;
+
+    /// <summary>The chat model's name, or null for no chat endpoint.</summary>
+    public string? ChatModel { get; private set; } = ChatModels.FortuneLlama;
+
+    public WeightPrecision ChatPrecision { get; private set; } = WeightPrecision.Fp32;
+
+    /// <summary>Chat completions decoding at once: the slots of the one continuous batch.</summary>
+    public int MaxSessions { get; private set; } = 32;
+
+    /// <summary>Chat requests the admission limiter queues beyond <see cref="MaxSessions"/>.</summary>
+    public int MaxChatQueued { get; private set; } = 64;
     public string Host { get; private set; } = "127.0.0.1";
     // 0 by default (continuous batching): under load requests queue while a batch runs and the next batch takes them all,
     // so waiting adds latency without adding batching. Measured on Zen 4 (bench/results/server-zen4.md): 1 client p50
@@ -60,6 +88,12 @@ public sealed class ServerOptions
             long number;
             switch (option)
             {
+                case "--urls" when value is { Length: > 0 }: Urls = value; break;
+                case "--api-key" when value is { Length: > 0 }: ApiKey = value; break;
+                case "--chat-model" when value is ChatModels.FortuneLlama or "none": ChatModel = value == "none" ? null : value; break;
+                case "--chat-precision" when value is not null && Precisions.TryParse(value, out WeightPrecision chatPrecision): ChatPrecision = chatPrecision; break;
+                case "--max-sessions" when Number(1, 256, out number): MaxSessions = (int)number; break;
+                case "--max-chat-queued" when Number(0, 1 << 16, out number): MaxChatQueued = (int)number; break;
                 case "--port" when Number(1, 65535, out number): Port = (int)number; break;
                 case "--host" when value is { Length: > 0 }: Host = value; break;
                 case "--max-wait-ms" when Number(0, 10_000, out number): MaxWait = TimeSpan.FromMilliseconds(number); break;

@@ -10,17 +10,36 @@ public sealed class ServerProcess : IDisposable
     private readonly Process _process;
 
     public ServerProcess(string cache, params string[] options)
+        : this(cache, new Dictionary<string, string?>(), passPort: true, options)
     {
-        Port = FreePort();
+    }
+
+    /// <summary>
+    /// A server with <paramref name="environment"/> added to its own; with <paramref name="passPort"/> false the helper does
+    /// not pass <c>--port</c>, and the options or environment must make it listen on <see cref="Port"/> (chosen before start).
+    /// </summary>
+    public ServerProcess(string cache, IDictionary<string, string?> environment, bool passPort, params string[] options)
+        : this(FreePort(), cache, environment, passPort, options)
+    {
+    }
+
+    private ServerProcess(int port, string cache, IDictionary<string, string?> environment, bool passPort, string[] options)
+    {
+        Port = port;
         var start = new ProcessStartInfo(Path.Combine(SampleProcess.OutputDirectory("EmbeddingServer"), "embedding-server"))
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
-        foreach (string argument in (string[])["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. options])
+        string[] portOption = passPort ? ["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [];
+        foreach (string argument in (string[])[.. portOption, .. options.Select(o => o.Replace("{port}", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal))])
         {
             start.ArgumentList.Add(argument);
         }
         start.Environment["TK_CACHE"] = cache;
+        foreach ((string name, string? value) in environment)
+        {
+            start.Environment[name] = value?.Replace("{port}", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        }
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => { lock (Log) { Log.AppendLine(e.Data); } };
         _process.ErrorDataReceived += (_, e) => { lock (Log) { Log.AppendLine(e.Data); } };
@@ -81,7 +100,7 @@ public sealed class ServerProcess : IDisposable
     /// <summary>Asks the server to stop as a service manager does (SIGTERM).</summary>
     public void Terminate() => Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
