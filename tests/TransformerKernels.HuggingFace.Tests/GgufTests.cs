@@ -23,29 +23,10 @@ public class GgufTests
     {
         using var model = GgufTinyLlama.Load(Data($"llama_tiny.{variant}.gguf"), WeightNaming.Llama, maxBatch: 3);
         using var io = SafeTensorsFile.Open(Data($"llama_tiny.{variant}.io.safetensors"));
-        int[] ids = [.. io.ReadArray("prompts").Select(v => (int)v)], lengths = [.. io.ReadArray("prompt_lengths").Select(v => (int)v)];
-        float[] expected = io.ReadArray("prompt_logits");
-        int[] continuations = [.. io.ReadArray("continuations").Select(v => (int)v)];
-        int steps = continuations.Length / lengths.Length, row = 0;
-        using var generator = new TokenGenerator(model);
-        for (int k = 0, offset = 0; k < lengths.Length; offset += lengths[k], k++)
-        {
-            int[] prompt = ids[offset..(offset + lengths[k])];
-            for (int length = 1; length <= prompt.Length; length++, row++)
-            {
-                float[] logits = model.Prefill(prompt[..length], [length], 0).ToArray();
-                for (int v = 0; v < GgufTinyLlama.DecoderVocab; v++)
-                {
-                    // 1e-4: float32 kernels against float32 PyTorch over two layers (|logits| ≲ 5); a wrong head order or
-                    // block layout is off by whole units.
-                    Assert.True(Math.Abs(expected[row * GgufTinyLlama.DecoderVocab + v] - logits[v]) <= 1e-4,
-                        $"{variant}: prompt {k}, position {length - 1}, logit {v}: {logits[v]} vs PyTorch {expected[row * GgufTinyLlama.DecoderVocab + v]}");
-                }
-            }
-            var output = new int[steps];
-            generator.Generate(prompt, output, new GenerationOptions { MaxNewTokens = steps });
-            Assert.Equal(continuations[(k * steps)..((k + 1) * steps)], output);
-        }
+        // 1e-4: float32 kernels against float32 PyTorch over two layers (|logits| ≲ 5); a wrong head order or block layout
+        // is off by whole units. The fixture has greedy_fixture.py's layout, which Reference reads for every family.
+        Reference.PromptLogits(model, io, 1e-4);
+        Reference.CachedGreedySteps(model, io, 1e-4);
     }
 
     [Fact]
