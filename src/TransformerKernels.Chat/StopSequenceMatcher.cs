@@ -6,7 +6,7 @@ namespace TransformerKernels.Chat;
 /// Finds stop sequences in streamed text, wherever token boundaries fall: text is released only once it cannot be the
 /// start of a stop sequence, and the text from a stop sequence on is never released.
 /// </summary>
-internal sealed class StopSequenceMatcher
+public sealed class StopSequenceMatcher
 {
     private readonly IReadOnlyList<string> _stops;
     private readonly StringBuilder _held = new();

@@ -12,7 +12,7 @@ public sealed record SentenceEmbeddings(float[][] Vectors, long InputTokens);
 /// Thread-safe: calls run in sessions of their own (see <see cref="EncoderModelOptions.MaxConcurrentCalls"/>).
 /// </summary>
 /// <typeparam name="TModel">A <c>[TransformerModel]</c> declaration with the directory's shape (config.json is checked against it).</typeparam>
-public sealed class SentenceTransformer<TModel> : IDisposable where TModel : class, IEncoderModel<TModel>
+public sealed class SentenceTransformer<TModel> : ITokenSequenceEmbedder where TModel : class, IEncoderModel<TModel>
 {
     private readonly EncoderSessions _sessions;
 
@@ -105,6 +105,9 @@ public sealed class SentenceTransformer<TModel> : IDisposable where TModel : cla
     /// <exception cref="ArgumentException">The text holds code points Unicode normalization refuses.</exception>
     public int[] Tokenize(string text) => Tokenizer.Encode(LowerCaseInput ? text.ToLowerInvariant() : text, MaxSequenceLength);
 
+    /// <summary>Whether <paramref name="tokenIds"/> is only [CLS] and [SEP]: a text that is blank, or only characters BERT's clean-up removes.</summary>
+    public bool IsEmptyTokenization(ReadOnlySpan<int> tokenIds) => tokenIds.Length <= 2;
+
     /// <summary>Embeds every text on the calling thread (see <see cref="EmbedAsync"/>).</summary>
     public SentenceEmbeddings Embed(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
     {
@@ -140,7 +143,7 @@ public sealed class SentenceTransformer<TModel> : IDisposable where TModel : cla
             {
                 throw new ArgumentException($"Text {i} cannot be tokenized: {e.Message}", nameof(texts), e);
             }
-            if (RejectsEmptyTexts && sequences[i].Length <= 2)
+            if (RejectsEmptyTexts && IsEmptyTokenization(sequences[i]))
             {
                 throw new ArgumentException($"Text {i} is empty: it has no tokens besides [CLS] and [SEP] (blank, or only characters BERT's clean-up removes).", nameof(texts));
             }

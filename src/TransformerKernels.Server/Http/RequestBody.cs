@@ -1,14 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>
-/// Reads a JSON request body into <typeparamref name="T"/>, answering what is wrong with it in OpenAI's envelope: 413 too
-/// large, 408 stalled, 400 malformed JSON or a field of the wrong type (named, from the reader's JSON path). The same rules
-/// as the embeddings endpoint's reader.
+/// Reads an endpoint's JSON request body, answering what is wrong with it in OpenAI's envelope: 413 too large, 408 stalled
+/// (Kestrel's minimum body data rate: the client stopped sending the body it announced), 400 malformed JSON or a field of
+/// the wrong type or with text .NET cannot hold (named, from the reader's JSON path).
 /// </summary>
-public static class RequestBody
+internal static class RequestBody
 {
     /// <summary>The body, or null once an error has been answered.</summary>
     public static async Task<T?> ReadAsync<T>(HttpContext context, JsonTypeInfo<T> type, ServerOptions options) where T : class

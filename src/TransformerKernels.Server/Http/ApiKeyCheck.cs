@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>
 /// <c>--api-key</c>: every request under <c>/v1</c> must carry <c>Authorization: Bearer KEY</c>, else 401 in OpenAI's
@@ -9,7 +9,7 @@ namespace TransformerKernels.EmbeddingServer;
 /// <see cref="CryptographicOperations.FixedTimeEquals"/>, so neither the position of the first wrong character nor the
 /// key's length shows in the time an answer takes; a missing key is hashed and compared the same way.
 /// </summary>
-public sealed class ApiKeyCheck(string key)
+internal sealed class ApiKeyCheck(string key)
 {
     private readonly byte[] _expected = SHA256.HashData(Encoding.UTF8.GetBytes(key));
 

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>
 /// Continuous batching of chat completions: one loop owns one <see cref="ContinuousBatch"/> of
@@ -12,7 +12,7 @@ namespace TransformerKernels.EmbeddingServer;
 /// Shutdown: on the host's stopping signal admission closes; generations in progress continue until they end or the drain
 /// time passes, then they are cut off (finish reason "length" is not claimed: their streams just end with an error).
 /// </summary>
-public sealed class ChatScheduler : IHostedService, IDisposable
+internal sealed class ChatScheduler : IHostedService, IDisposable
 {
     private readonly ChatModel _model;
     private readonly ServerOptions _options;
@@ -254,6 +254,7 @@ public sealed class ChatScheduler : IHostedService, IDisposable
     public void Dispose()
     {
         _batch.Dispose();
+        _model.Dispose(); // after its last step: the batch's session is gone
         _drainExpired.Dispose();
     }
 }

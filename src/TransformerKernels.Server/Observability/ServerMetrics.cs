@@ -1,13 +1,13 @@
 using System.Diagnostics.Metrics;
 
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>
 /// The server's instruments (System.Diagnostics.Metrics, meter <see cref="MeterName"/>): what <c>GET /metrics</c> exports
 /// in Prometheus text through <see cref="PrometheusExporter"/>, and what any other listener (dotnet-counters) can read.
 /// Names are already Prometheus names; counters get <c>_total</c> on export.
 /// </summary>
-public sealed class ServerMetrics : IDisposable
+internal sealed class ServerMetrics : IDisposable
 {
     public const string MeterName = "TransformerKernels.Server";
 
@@ -42,11 +42,14 @@ public sealed class ServerMetrics : IDisposable
     public Histogram<int> BatchSize { get; }
 
     /// <summary>Gauges and cumulative counts read from the batchers when the exporter collects.</summary>
-    public void Observe(EmbeddingBatcher embeddings, ChatScheduler? chat)
+    public void Observe(EmbeddingBatcher? embeddings, ChatScheduler? chat)
     {
-        _meter.CreateObservableGauge("tk_embedding_queue_depth", () => embeddings.Queued, "requests", "Embedding requests admitted and not yet answered.");
-        _meter.CreateObservableCounter("tk_embedding_tokens", () => embeddings.EmbeddedTokens, "tokens", "Tokens embedded (tokens in).");
-        _meter.CreateObservableCounter("tk_embedding_batches", () => embeddings.Batches, "batches", "Packed embedding passes.");
+        if (embeddings is not null)
+        {
+            _meter.CreateObservableGauge("tk_embedding_queue_depth", () => embeddings.Queued, "requests", "Embedding requests admitted and not yet answered.");
+            _meter.CreateObservableCounter("tk_embedding_tokens", () => embeddings.EmbeddedTokens, "tokens", "Tokens embedded (tokens in).");
+            _meter.CreateObservableCounter("tk_embedding_batches", () => embeddings.Batches, "batches", "Packed embedding passes.");
+        }
         if (chat is not null)
         {
             _meter.CreateObservableGauge("tk_chat_live_sessions", () => chat.LiveSessions, "sessions", "Chat generations holding a decoding slot.");

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
-using TransformerKernels.MiniLM;
+using TransformerKernels.Embeddings;
 
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>
 /// Continuous batching. Requests arrive already tokenized (their handlers checked them, so one bad text can only fail its
@@ -15,9 +15,9 @@ namespace TransformerKernels.EmbeddingServer;
 /// unfinished after <see cref="ServerOptions.DrainTime"/> is answered 503 at the next batch boundary. The embedder is
 /// disposed last, and its weights lease keeps a pass still running (a host timing out) from losing its memory.
 /// </summary>
-public sealed class EmbeddingBatcher : IHostedService, IDisposable
+internal sealed class EmbeddingBatcher : IHostedService, IDisposable
 {
-    private readonly SentenceEmbedder _embedder;
+    private readonly ITokenSequenceEmbedder _embedder;
     private readonly ServerOptions _options;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<EmbeddingBatcher> _log;
@@ -28,15 +28,18 @@ public sealed class EmbeddingBatcher : IHostedService, IDisposable
     private int _admitted, _stopping;
     private long _requests, _batches, _embeddedTokens, _abandoned;
 
-    public EmbeddingBatcher(SentenceEmbedder embedder, ServerOptions options, IHostApplicationLifetime lifetime, ILogger<EmbeddingBatcher> log)
+    public EmbeddingBatcher(ITokenSequenceEmbedder embedder, ServerOptions options, IHostApplicationLifetime lifetime, ILogger<EmbeddingBatcher> log)
     {
         _embedder = embedder;
         _options = options;
         _lifetime = lifetime;
         _log = log;
-        TokenBudget = Math.Min(options.TokenBudget, embedder.Capacity);
-        _embedder.TokenBudget = TokenBudget;
+        // A pass must hold the longest text; beyond the capacity the model has no room.
+        TokenBudget = Math.Clamp(options.TokenBudget, embedder.MaxSequenceLength, embedder.Capacity);
     }
+
+    /// <summary>The served embedding model's id.</summary>
+    public string ModelId => _embedder.ModelId;
 
     /// <summary>Tokens of one batch: one packed forward pass, so a batch boundary is also a pass boundary.</summary>
     public int TokenBudget { get; }
@@ -203,7 +206,7 @@ public sealed class EmbeddingBatcher : IHostedService, IDisposable
     {
         try
         {
-            float[][] embeddings = _embedder.EmbedTokens([.. batch.Select(item => item.Job.Sequences[item.Text])], CancellationToken.None);
+            float[][] embeddings = _embedder.EmbedTokens([.. batch.Select(item => item.Job.Sequences[item.Text])], CancellationToken.None, tokenBudget: TokenBudget);
             for (int i = 0; i < batch.Count; i++)
             {
                 batch[i].Job.Embeddings[batch[i].Text] = embeddings[i];

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>
 /// One admitted chat completion between its handler and the scheduler: the scheduler writes each generated token to
@@ -8,7 +8,7 @@ namespace TransformerKernels.EmbeddingServer;
 /// and calls <see cref="Abandon"/> when it no longer wants tokens (client gone, stop string found), which frees the slot
 /// at the scheduler's next step.
 /// </summary>
-public sealed class ChatJob(ChatWork work)
+internal sealed class ChatJob(ChatWork work)
 {
     private readonly Channel<int> _tokens = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private int _abandoned;

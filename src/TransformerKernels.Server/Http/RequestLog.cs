@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>Tokens a request took in and gave out, set by its endpoint for the log line and the metrics.</summary>
-public sealed class RequestTokens
+internal sealed class RequestTokens
 {
     private static readonly object Key = new();
 
@@ -30,7 +30,7 @@ public sealed class RequestTokens
 /// One Information line per request — method, path, status, milliseconds, tokens in and out, and whether the client went
 /// away — and the request counters and latency histogram of <see cref="ServerMetrics"/>.
 /// </summary>
-public sealed class RequestLog(ILogger log, ServerMetrics metrics)
+internal sealed class RequestLog(ILogger log, ServerMetrics metrics)
 {
     public async Task InvokeAsync(HttpContext context, Func<Task> next)
     {

@@ -1,7 +1,7 @@
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>A text of a request, placed in a batch.</summary>
-public readonly record struct BatchItem(EmbeddingJob Job, int Text);
+internal readonly record struct BatchItem(EmbeddingJob Job, int Text);
 
 /// <summary>
 /// Fills a batch fairly from the requests in progress: one text from each request in turn, round after round, until the
@@ -9,7 +9,7 @@ public readonly record struct BatchItem(EmbeddingJob Job, int Text);
 /// joins the very next batch instead of waiting behind all of it. The request served first moves by one each batch, so
 /// when the budget runs out inside a round no request is always last.
 /// </summary>
-public sealed class RoundRobinScheduler
+internal sealed class RoundRobinScheduler
 {
     private int _rotation;
 

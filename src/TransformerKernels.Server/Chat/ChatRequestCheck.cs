@@ -1,15 +1,17 @@
 using System.Text.Json;
+using Microsoft.Extensions.AI;
+using TransformerKernels.Chat;
 
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>A checked chat request: the prompt's ids, how to generate, the stop strings and how to answer.</summary>
-public sealed record ChatWork(int[] Prompt, GenerationOptions Options, string[] StopStrings, bool Stream, bool IncludeUsage);
+internal sealed record ChatWork(int[] Prompt, GenerationOptions Options, string[] StopStrings, bool Stream, bool IncludeUsage);
 
 /// <summary>
-/// Checks a chat request field by field, as OpenAI does, and builds its prompt (<see cref="ChatPrompt"/>); every problem is
+/// Checks a chat request field by field, as OpenAI does, and builds its prompt (<see cref="ChatModel.PromptTokens"/>); every problem is
 /// a 4xx naming the field (<c>messages[2].role</c>, <c>n</c>, <c>stop</c>, ...). Nothing reaches the shared batch unchecked.
 /// </summary>
-public static class ChatRequestCheck
+internal static class ChatRequestCheck
 {
     /// <summary>Most stop strings, as OpenAI.</summary>
     public const int MaxStopStrings = 4;
@@ -30,7 +32,7 @@ public static class ChatRequestCheck
         {
             return new(404, $"The model '{request.Model}' does not exist; this server's chat model is {model.Id}.", "model", "model_not_found");
         }
-        if (Turns(request.Messages, out List<ChatTurn> turns) is { } messagesProblem)
+        if (Turns(request.Messages, out List<ChatMessage> turns) is { } messagesProblem)
         {
             return messagesProblem;
         }
@@ -76,7 +78,12 @@ public static class ChatRequestCheck
         int[] prompt;
         try
         {
-            prompt = ChatPrompt.Tokens(model, turns);
+            prompt = model.PromptTokens(turns);
+        }
+        catch (ChatTemplateException e)
+        {
+            // The template's own refusal (raise_exception: roles that do not alternate, a system message it cannot place…).
+            return new(400, $"The model's chat template refused 'messages': {e.Message}", "messages", "invalid_value");
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
@@ -99,14 +106,14 @@ public static class ChatRequestCheck
             Temperature = request.Temperature ?? 1f, // OpenAI's default
             TopP = request.TopP ?? 1f,
             Seed = request.Seed is { } s ? (int)s : null,
-            StopTokens = [model.Tokenizer.EndOfSentence],
+            StopTokens = [.. model.Tokenizer.EndOfSequenceIds],
         };
         work = new ChatWork(prompt, options, stops, stream, stream && request.StreamOptions?.IncludeUsage == true);
         return null;
     }
 
     /// <summary>The messages as turns; each problem names the message and its field.</summary>
-    private static RequestProblem? Turns(JsonElement messages, out List<ChatTurn> turns)
+    private static RequestProblem? Turns(JsonElement messages, out List<ChatMessage> turns)
     {
         turns = [];
         if (messages.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
@@ -136,9 +143,9 @@ public static class ChatRequestCheck
                 switch (field.Name)
                 {
                     case "role":
-                        if (field.Value.ValueKind != JsonValueKind.String || !ChatPrompt.Roles.Contains(field.Value.GetString()))
+                        if (field.Value.ValueKind != JsonValueKind.String || !ChatModel.Roles.Contains(field.Value.GetString()))
                         {
-                            return new(400, $"'{name}' is {field.Value.GetRawText()}: it must be one of {string.Join(", ", ChatPrompt.Roles.Select(r => $"'{r}'"))}.", name, "invalid_value");
+                            return new(400, $"'{name}' is {field.Value.GetRawText()}: it must be one of {string.Join(", ", ChatModel.Roles.Select(r => $"'{r}'"))}.", name, "invalid_value");
                         }
                         role = field.Value.GetString();
                         break;
@@ -166,7 +173,7 @@ public static class ChatRequestCheck
             {
                 return new(400, $"'{at}.content' is required.", $"{at}.content", "missing_required_parameter");
             }
-            turns.Add(new ChatTurn(role, content));
+            turns.Add(new ChatMessage(new ChatRole(role), content));
         }
         return null;
     }

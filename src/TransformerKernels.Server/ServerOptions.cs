@@ -1,16 +1,12 @@
 using System.Globalization;
-using TransformerKernels.MiniLM;
 
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>The server's command line: where it listens and how it batches, bounds and limits requests.</summary>
 public sealed class ServerOptions
 {
-    public const string Usage = """
-        usage: embedding-server [--urls URLS] [--port N] [--host ADDRESS] [--api-key KEY] [--max-wait-ms N] [--token-budget N]
-                                [--max-queued N] [--max-request-bytes N] [--max-inputs N] [--max-request-tokens N]
-                                [--drain-seconds N] [--precision fp32|bf16|int8] [--chat-model fortune-llama|none]
-                                [--chat-precision fp32|bf16|int8] [--max-sessions N] [--max-chat-queued N]
+    /// <summary>The options every TransformerKernels server takes, as <c>--help</c> lists them (a host adds its own).</summary>
+    public const string Help = """
           --urls URLS           where to listen, ASP.NET Core's form ("http://127.0.0.1:8080;http://[::1]:8080"); also
                                 from ASPNETCORE_URLS. Given either, --port and --host are ignored
           --port N              TCP port when no URLs are given (default 8080)
@@ -19,17 +15,14 @@ public sealed class ServerOptions
                                 TK_API_KEY; neither set: no key needed). /health and /metrics stay open
           --max-wait-ms N       how long the first request of a batch waits for others to join (default 0: a batch is
                                 whatever queued while the previous one ran)
-          --token-budget N      tokens per batch, one packed forward pass (default 8192); large requests are split
-                                over batches, one text from each request in turn
-          --max-queued N        requests admitted and not yet answered; beyond it 503 with Retry-After (default 256)
+          --token-budget N      tokens per embedding batch, one packed forward pass (default 8192); large requests are
+                                split over batches, one text from each request in turn
+          --max-queued N        embedding requests admitted and not yet answered; beyond it 503 with Retry-After (default 256)
           --max-request-bytes N request body limit; beyond it 413 (default 1048576)
           --max-inputs N        texts per request; beyond it 400 (default 2048, as OpenAI)
-          --max-request-tokens N  tokens per request, [CLS] and [SEP] included; beyond it 400 (default 65536)
+          --max-request-tokens N  tokens per embedding request, special tokens included; beyond it 400 (default 65536)
           --drain-seconds N     after SIGTERM, how long admitted requests may still take; what is unfinished then is
                                 answered 503 at the next batch boundary (default 20; the host allows N + 10 s in all)
-          --precision P         embedding weights as fp32 (default), bf16 or int8
-          --chat-model M        the chat model: fortune-llama (default, the trained fortune model) or none (no chat)
-          --chat-precision P    chat weights as fp32 (default), bf16 or int8
           --max-sessions N      chat completions decoding at once, sharing every step (default 32, at most 256)
           --max-chat-queued N   chat requests waiting for a session; beyond it 429 with Retry-After (default 64)
         POST /v1/embeddings, POST /v1/chat/completions, GET /v1/models (OpenAI-compatible), GET /health (ASP.NET Core health
@@ -37,6 +30,7 @@ public sealed class ServerOptions
         admitted request, then exits 0.
         """;
 
+    /// <summary>--port: the TCP port when no URLs are given.</summary>
     public int Port { get; private set; } = 8080;
 
     /// <summary>--urls: where to listen (ASP.NET Core's semicolon-separated form); null lets ASPNETCORE_URLS or --port decide.</summary>
@@ -45,28 +39,31 @@ public sealed class ServerOptions
     /// <summary>The key requests to /v1/... must present as a Bearer token; null: none needed.</summary>
     public string? ApiKey { get; private set; } = Environment.GetEnvironmentVariable("TK_API_KEY") is { Length: > 0 } key ? key : null;
 
-    /// <summary>The chat model's name, or null for no chat endpoint.</summary>
-    public string? ChatModel { get; private set; } = ChatModels.FortuneLlama;
-
-    public WeightPrecision ChatPrecision { get; private set; } = WeightPrecision.Fp32;
-
     /// <summary>Chat completions decoding at once: the slots of the one continuous batch.</summary>
     public int MaxSessions { get; private set; } = 32;
 
     /// <summary>Chat requests the admission limiter queues beyond <see cref="MaxSessions"/>.</summary>
     public int MaxChatQueued { get; private set; } = 64;
+    /// <summary>--host: the address bound when no URLs are given (loopback by default).</summary>
     public string Host { get; private set; } = "127.0.0.1";
     // 0 by default (continuous batching): under load requests queue while a batch runs and the next batch takes them all,
     // so waiting adds latency without adding batching. Measured on Zen 4 (bench/results/server-zen4.md): 1 client p50
     // 9.0 → 4.1 ms, 64 clients p99 834 → 521 ms against a 5 ms wait.
+    /// <summary>--max-wait-ms: how long the first embedding request of a batch waits for company.</summary>
     public TimeSpan MaxWait { get; private set; } = TimeSpan.Zero;
+    /// <summary>--token-budget: tokens of one packed embedding pass.</summary>
     public int TokenBudget { get; private set; } = 8192;
+    /// <summary>--max-queued: embedding requests admitted and not yet answered.</summary>
     public int MaxQueuedRequests { get; private set; } = 256;
+    /// <summary>--max-request-bytes: the request body limit.</summary>
     public long MaxRequestBytes { get; private set; } = 1 << 20;
+    /// <summary>--max-inputs: texts per embedding request.</summary>
     public int MaxInputs { get; private set; } = 2048;
     // 256 full-length texts: on 2 vCPUs 256-token texts embed at roughly 1,600 (loaded host) to 6,000 tokens/s, so one
     // request holds its share of the worker for 10–40 s at most; fair scheduling keeps it from holding anyone else up.
+    /// <summary>--max-request-tokens: tokens per embedding request.</summary>
     public int MaxRequestTokens { get; private set; } = 65536;
+    /// <summary>--drain-seconds: how long admitted requests may still take after SIGTERM.</summary>
     public TimeSpan DrainTime { get; private set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
@@ -74,10 +71,12 @@ public sealed class ServerOptions
     /// the token budget, a few seconds on a loaded host) and for writing the answers, before Kestrel drops connections.
     /// </summary>
     public TimeSpan ShutdownTimeout => DrainTime + TimeSpan.FromSeconds(10);
-    public WeightPrecision Precision { get; private set; } = WeightPrecision.Fp32;
 
     /// <summary>Reads the options; returns what is wrong, or null.</summary>
-    public string? Parse(string[] args)
+    /// <param name="args">The command line: options, each followed by its value.</param>
+    /// <param name="hostOption">The host's own options (which model, which precision): called with an option this class does
+    /// not know and its value (null at the end of the line); true when the host took it.</param>
+    public string? Parse(string[] args, Func<string, string?, bool>? hostOption = null)
     {
         for (int i = 0; i < args.Length; i++)
         {
@@ -90,8 +89,6 @@ public sealed class ServerOptions
             {
                 case "--urls" when value is { Length: > 0 }: Urls = value; break;
                 case "--api-key" when value is { Length: > 0 }: ApiKey = value; break;
-                case "--chat-model" when value is ChatModels.FortuneLlama or "none": ChatModel = value == "none" ? null : value; break;
-                case "--chat-precision" when value is not null && Precisions.TryParse(value, out WeightPrecision chatPrecision): ChatPrecision = chatPrecision; break;
                 case "--max-sessions" when Number(1, 256, out number): MaxSessions = (int)number; break;
                 case "--max-chat-queued" when Number(0, 1 << 16, out number): MaxChatQueued = (int)number; break;
                 case "--port" when Number(1, 65535, out number): Port = (int)number; break;
@@ -101,10 +98,13 @@ public sealed class ServerOptions
                 case "--max-queued" when Number(1, 1 << 20, out number): MaxQueuedRequests = (int)number; break;
                 case "--max-request-bytes" when Number(1024, 1L << 30, out number): MaxRequestBytes = number; break;
                 case "--max-inputs" when Number(1, 1 << 20, out number): MaxInputs = (int)number; break;
-                case "--max-request-tokens" when Number(AllMiniLmL6V2.MaxSeqLen, 1 << 24, out number): MaxRequestTokens = (int)number; break;
+                case "--max-request-tokens" when Number(16, 1 << 24, out number): MaxRequestTokens = (int)number; break;
                 case "--drain-seconds" when Number(0, 3600, out number): DrainTime = TimeSpan.FromSeconds(number); break;
-                case "--precision" when value is not null && Precisions.TryParse(value, out WeightPrecision precision): Precision = precision; break;
                 default:
+                    if (hostOption is not null && hostOption(option, value))
+                    {
+                        break;
+                    }
                     return value is null ? $"'{option}' needs a value or is unknown" : $"'{option} {value}' is not a valid option (see --help)";
             }
         }

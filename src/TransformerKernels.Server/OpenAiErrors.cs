@@ -1,10 +1,10 @@
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>What is wrong with a request, as OpenAI reports it: HTTP status, message, the offending field and a code.</summary>
-public sealed record RequestProblem(int Status, string Message, string? Param, string Code);
+internal sealed record RequestProblem(int Status, string Message, string? Param, string Code);
 
 /// <summary>Writes OpenAI's error envelope, <c>{"error": {"message", "type", "param", "code"}}</c>.</summary>
-public static class OpenAiErrors
+internal static class OpenAiErrors
 {
     public static Task WriteAsync(HttpContext context, RequestProblem problem)
     {

@@ -1,18 +1,18 @@
 using System.Text.Json;
-using TransformerKernels.MiniLM;
+using TransformerKernels.Embeddings;
 
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>
 /// A request's <c>input</c> (a string or an array of strings) turned into token ids in the request's own handler, before it
 /// joins a batch shared with other requests: every problem of a text is that request's 400, naming <c>input</c> or
 /// <c>input[i]</c> — text JSON cannot hold as a string (invalid UTF-8, a lone surrogate), text the tokenizer refuses, an
-/// EMPTY text (<see cref="SentenceEmbedder.IsEmpty(string)"/>'s rule: no tokens besides [CLS] and [SEP]) — and so is a
+/// EMPTY text (<see cref="ITokenSequenceEmbedder.IsEmptyTokenization"/>: no tokens besides the special ones) — and so is a
 /// request over the token limit.
 /// </summary>
-public static class RequestInput
+internal static class RequestInput
 {
-    public static RequestProblem? TryTokenize(JsonElement input, SentenceEmbedder embedder, ServerOptions options, out int[][] sequences)
+    public static RequestProblem? TryTokenize(JsonElement input, ITokenSequenceEmbedder embedder, ServerOptions options, out int[][] sequences)
     {
         sequences = [];
         JsonElement[] items;
@@ -65,7 +65,7 @@ public static class RequestInput
                 // string.Normalize refuses some code points (U+FFFE, unpaired surrogates) inside the BERT clean-up.
                 return new(400, $"'{name}' cannot be tokenized: {e.Message}", "input", "invalid_value");
             }
-            if (SentenceEmbedder.IsEmptyTokenization(tokenized[i]))
+            if (embedder.IsEmptyTokenization(tokenized[i]))
             {
                 return new(400, $"'{name}' is empty: it has no tokens besides [CLS] and [SEP] (blank, or only characters BERT's clean-up removes, such as control characters).", "input", "invalid_value");
             }
@@ -73,7 +73,7 @@ public static class RequestInput
         }
         if (tokens > options.MaxRequestTokens)
         {
-            return new(400, $"'input' has {tokens} tokens ([CLS] and [SEP] included, texts truncated to {AllMiniLmL6V2.MaxSeqLen}); at most {options.MaxRequestTokens} per request.", "input", "max_tokens_per_request");
+            return new(400, $"'input' has {tokens} tokens ([CLS] and [SEP] included, texts truncated to {embedder.MaxSequenceLength}); at most {options.MaxRequestTokens} per request.", "input", "max_tokens_per_request");
         }
         sequences = tokenized;
         return null;

@@ -2,17 +2,17 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
-using TransformerKernels.Fortunes;
+using TransformerKernels.Chat;
 
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>
 /// <c>POST /v1/chat/completions</c>: OpenAI's request, checked in the handler (<see cref="ChatRequestCheck"/>), decoded in
 /// the shared continuous batch (<see cref="ChatScheduler"/>), answered whole or streamed as server-sent events. Tokens become
-/// text as they arrive (<see cref="TextStream"/>) and pass the stop strings (<see cref="StopStringMatcher"/>); a stop
+/// text as they arrive (<see cref="TokenTextStream"/>) and pass the stop strings (<see cref="StopSequenceMatcher"/>); a stop
 /// string found or a client gone abandons the generation, which frees its slot at the next step.
 /// </summary>
-public static class ChatEndpoint
+internal static class ChatEndpoint
 {
     public static async Task HandleAsync(HttpContext context, ChatScheduler scheduler, ChatModel model, ServerMetrics metrics, ServerOptions options)
     {
@@ -43,8 +43,8 @@ public static class ChatEndpoint
             {
                 await answer.BeginStreamAsync();
             }
-            var text = new TextStream(model.Tokenizer);
-            var stops = new StopStringMatcher(work.StopStrings);
+            var text = new TokenTextStream(model.Tokenizer);
+            var stops = new StopSequenceMatcher(work.StopStrings);
             string finishReason;
             int completionTokens = 0;
             try
@@ -56,7 +56,7 @@ public static class ChatEndpoint
                         metrics.TimeToFirstToken.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
                     }
                     tokens.Out = completionTokens;
-                    await answer.AddAsync(stops.Append(text.Append(token)));
+                    await answer.AddAsync(stops.Add(text.Append(token)));
                     if (stops.Stopped)
                     {
                         break;

@@ -1,20 +1,20 @@
 using System.Text.Json;
 
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary><c>GET /v1/models</c> and <c>GET /v1/models/{id}</c>: the models this server serves, in OpenAI's list form.</summary>
-public static class ModelsEndpoint
+internal static class ModelsEndpoint
 {
     private static readonly long Created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-    public static async Task ListAsync(HttpContext context, ChatModel? chat)
+    public static async Task ListAsync(HttpContext context, IReadOnlyList<string> ids)
     {
         context.Response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(context.Response.Body);
         json.WriteStartObject();
         json.WriteString("object", "list");
         json.WriteStartArray("data");
-        foreach (string id in Ids(chat))
+        foreach (string id in ids)
         {
             Model(json, id);
         }
@@ -23,9 +23,9 @@ public static class ModelsEndpoint
         await json.FlushAsync(context.RequestAborted);
     }
 
-    public static async Task GetAsync(HttpContext context, string id, ChatModel? chat)
+    public static async Task GetAsync(HttpContext context, string id, IReadOnlyList<string> ids)
     {
-        if (Ids(chat).FirstOrDefault(known => string.Equals(known, id, StringComparison.OrdinalIgnoreCase)) is not { } found)
+        if (ids.FirstOrDefault(known => string.Equals(known, id, StringComparison.OrdinalIgnoreCase)) is not { } found)
         {
             await OpenAiErrors.WriteAsync(context, new RequestProblem(404, $"The model '{id}' does not exist.", "model", "model_not_found"));
             return;
@@ -35,8 +35,6 @@ public static class ModelsEndpoint
         Model(json, found);
         await json.FlushAsync(context.RequestAborted);
     }
-
-    private static IEnumerable<string> Ids(ChatModel? chat) => chat is null ? [EmbeddingEndpoint.ModelId] : [chat.Id, EmbeddingEndpoint.ModelId];
 
     private static void Model(Utf8JsonWriter json, string id)
     {

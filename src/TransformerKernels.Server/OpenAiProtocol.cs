@@ -1,13 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>
 /// The body of OpenAI's <c>POST /v1/embeddings</c>. <c>input</c> is a string or an array of strings (token arrays are not
 /// taken: this server tokenizes itself); <c>dimensions</c> is refused, since MiniLM's 384 cannot be shortened honestly.
 /// </summary>
-public sealed class EmbeddingRequest
+internal sealed class EmbeddingRequest
 {
     [JsonPropertyName("input")]
     public JsonElement Input { get; set; }
@@ -30,20 +30,20 @@ public sealed class EmbeddingRequest
 }
 
 /// <summary>OpenAI's error body: <c>{"error": {"message", "type", "param", "code"}}</c>.</summary>
-public sealed record ErrorDetail(
+internal sealed record ErrorDetail(
     [property: JsonPropertyName("message")] string Message,
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("param")] string? Param,
     [property: JsonPropertyName("code")] string? Code);
 
 /// <summary>The error envelope.</summary>
-public sealed record ErrorResponse([property: JsonPropertyName("error")] ErrorDetail Error);
+internal sealed record ErrorResponse([property: JsonPropertyName("error")] ErrorDetail Error);
 
 /// <summary>
 /// What <c>GET /health</c> answers: status, and what the batcher did so far — requests answered, batches (packed passes),
 /// requests waiting, tokens embedded, and requests dropped because their client went away.
 /// </summary>
-public sealed record HealthResponse(
+internal sealed record HealthResponse(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("requests")] long Requests,
@@ -57,4 +57,4 @@ public sealed record HealthResponse(
 [JsonSerializable(typeof(EmbeddingRequest))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(HealthResponse))]
-public sealed partial class ServerJson : JsonSerializerContext;
+internal sealed partial class ServerJson : JsonSerializerContext;

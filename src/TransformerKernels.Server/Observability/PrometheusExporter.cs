@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
 
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>
 /// Prometheus text exposition (format 0.0.4) of one meter's instruments, collected by a <see cref="MeterListener"/>:
@@ -10,7 +10,7 @@ namespace TransformerKernels.EmbeddingServer;
 /// <c>_sum</c>, <c>_count</c>), observable instruments read at each scrape. Small on purpose — OpenTelemetry's exporter
 /// would do the same with a dependency the server does not otherwise need.
 /// </summary>
-public sealed class PrometheusExporter : IDisposable
+internal sealed class PrometheusExporter : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly List<InstrumentSeries> _instruments = [];

@@ -1,10 +1,10 @@
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>What one request gets back: an embedding per text, and the tokens they took ([CLS] and [SEP] included).</summary>
-public sealed record EmbeddingResult(float[][] Embeddings, int Tokens);
+internal sealed record EmbeddingResult(float[][] Embeddings, int Tokens);
 
 /// <summary>Why the batcher did not embed a request; the endpoint answers with <see cref="Problem"/>.</summary>
-public sealed class EmbeddingFailedException(RequestProblem problem, Exception? inner = null) : Exception(problem.Message, inner)
+internal sealed class EmbeddingFailedException(RequestProblem problem, Exception? inner = null) : Exception(problem.Message, inner)
 {
     public RequestProblem Problem { get; } = problem;
 }
@@ -14,7 +14,7 @@ public sealed class EmbeddingFailedException(RequestProblem problem, Exception? 
 /// them have been handed to batches, where their embeddings go, and the handler waiting for the outcome. Touched only by
 /// the batcher's worker once admitted; the outcome is set once.
 /// </summary>
-public sealed class EmbeddingJob
+internal sealed class EmbeddingJob
 {
     private readonly TaskCompletionSource<EmbeddingResult> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _finished;

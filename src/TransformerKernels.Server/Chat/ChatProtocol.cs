@@ -1,14 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace TransformerKernels.EmbeddingServer;
+namespace TransformerKernels.Server;
 
 /// <summary>
 /// The body of OpenAI's <c>POST /v1/chat/completions</c>, the fields this server takes. <c>messages</c> and <c>stop</c>
 /// stay JSON so that <see cref="ChatRequestCheck"/> can name exactly what is wrong inside them; every other field is
 /// refused by name (<see cref="Unknown"/>).
 /// </summary>
-public sealed class ChatRequest
+internal sealed class ChatRequest
 {
     [JsonPropertyName("model")]
     public string? Model { get; set; }
@@ -52,7 +52,7 @@ public sealed class ChatRequest
 }
 
 /// <summary><c>stream_options</c>: only <c>include_usage</c>.</summary>
-public sealed class StreamOptions
+internal sealed class StreamOptions
 {
     [JsonPropertyName("include_usage")]
     public bool? IncludeUsage { get; set; }
@@ -63,4 +63,4 @@ public sealed class StreamOptions
 
 /// <summary>Source-generated JSON of the chat request for Native AOT (responses are written with Utf8JsonWriter).</summary>
 [JsonSerializable(typeof(ChatRequest))]
-public sealed partial class ChatJson : JsonSerializerContext;
+internal sealed partial class ChatJson : JsonSerializerContext;
