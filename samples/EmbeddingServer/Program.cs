@@ -41,13 +41,13 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Mod
     return e is CacheDirectoryException or FileNotFoundException ? 2 : 1;
 }
 
-ChatModel? chat = null;
+ServedChatModel? chat = null;
 if (serveChat)
 {
     try
     {
         // The model's own state serves nobody (each batch has a session of its own): batch 1 keeps it small.
-        chat = ChatModel.FromDirectory(FortuneLlama, FortuneFiles.LoadLlama(precision: chatPrecision, maxBatch: 1), FortuneFiles.DefaultDirectory);
+        chat = ServedChatModel.FromDirectory(FortuneLlama, FortuneFiles.LoadLlama(precision: chatPrecision, maxBatch: 1), FortuneFiles.DefaultDirectory);
     }
     catch (Exception e) when (e is IOException or UnauthorizedAccessException or ModelWeightsException or ModelConfigurationException or InvalidDataException)
     {

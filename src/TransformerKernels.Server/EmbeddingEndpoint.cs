@@ -19,6 +19,8 @@ internal static class EmbeddingEndpoint
             await OpenAiErrors.WriteAsync(context, problem);
             return;
         }
+        // The request log line and the token metrics count what is embedded, special tokens included.
+        RequestTokens.Of(context).In = sequences.Sum(sequence => sequence.Length);
         if (!batcher.TryAdmit(sequences, context.RequestAborted, out EmbeddingJob job))
         {
             await OpenAiErrors.WriteAsync(context, new RequestProblem(503, "The server is busy (its queue is full) or stopping; retry shortly.", null, "server_busy"));

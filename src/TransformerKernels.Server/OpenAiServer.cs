@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.RateLimiting;
+using TransformerKernels.Chat;
 using TransformerKernels.Embeddings;
 
 namespace TransformerKernels.Server;
@@ -30,7 +31,7 @@ public static class OpenAiServer
     /// <param name="embedder">The embedding model, or null: <c>/v1/embeddings</c> answers 404.</param>
     /// <param name="chat">The chat model, or null: <c>/v1/chat/completions</c> answers 404.</param>
     /// <exception cref="ArgumentException">Neither a model to embed with nor one to chat with.</exception>
-    public static WebApplication Build(ServerOptions options, ITokenSequenceEmbedder? embedder, ChatModel? chat)
+    public static WebApplication Build(ServerOptions options, ITokenSequenceEmbedder? embedder, ServedChatModel? chat)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (embedder is null && chat is null)
@@ -138,12 +139,56 @@ public static class OpenAiServer
     /// Builds the server, starts it, writes "<paramref name="name"/>: listening on ADDRESSES (<paramref name="description"/>)"
     /// to standard output, and serves until SIGTERM or Ctrl+C (admitted requests are answered first).
     /// </summary>
-    public static async Task RunAsync(ServerOptions options, ITokenSequenceEmbedder? embedder, ChatModel? chat, string name, string description)
+    public static async Task RunAsync(ServerOptions options, ITokenSequenceEmbedder? embedder, ServedChatModel? chat, string name, string description)
     {
         await using WebApplication app = Build(options, embedder, chat);
         await app.StartAsync();
         string addresses = string.Join(", ", app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []);
         Console.WriteLine($"{name}: listening on {addresses} ({description})");
         await app.WaitForShutdownAsync();
+    }
+
+    /// <summary>
+    /// A server from a command line, for a binary whose models are fixed: <c>--help</c> prints <see cref="ServerOptions.Help"/>
+    /// (exit 0); options that do not parse are named (exit 2); a model that fails to load is named (exit 1); otherwise the
+    /// models are loaded and served until SIGTERM or Ctrl+C (exit 0).
+    /// </summary>
+    /// <param name="name">The program's name for messages, e.g. "my-model --serve".</param>
+    /// <param name="args">The server options.</param>
+    /// <param name="loadEmbedder">Loads the embedding model (null: none).</param>
+    /// <param name="loadChat">Loads the chat model (null: none).</param>
+    public static async Task<int> RunFromCommandLineAsync(string name, string[] args, Func<ITokenSequenceEmbedder?> loadEmbedder, Func<ServedChatModel?> loadChat)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(loadEmbedder);
+        ArgumentNullException.ThrowIfNull(loadChat);
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            Console.WriteLine($"usage: {name} [options]\n{ServerOptions.Help}");
+            return 0;
+        }
+        var options = new ServerOptions();
+        if (options.Parse(args) is { } problem)
+        {
+            Console.Error.WriteLine($"{name}: {problem}");
+            return 2;
+        }
+        ITokenSequenceEmbedder? embedder = null;
+        ServedChatModel? chat = null;
+        try
+        {
+            embedder = loadEmbedder();
+            chat = loadChat();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ModelWeightsException
+                                      or ModelConfigurationException or ChatTemplateException or ArgumentException or InvalidOperationException or NotSupportedException)
+        {
+            embedder?.Dispose();
+            Console.Error.WriteLine($"{name}: the model could not be loaded: {e.Message}");
+            return 1;
+        }
+        await RunAsync(options, embedder, chat, name,
+            $"{KernelPaths.Describe()}" + (embedder is null ? "" : $", embeddings {embedder.ModelId}") + (chat is null ? "" : $", chat {chat.Id}, {options.MaxSessions} sessions"));
+        return 0;
     }
 }

@@ -35,7 +35,8 @@ internal sealed class ProjectWriter(ModelDirectory model, ModelTask task, string
     private string ProjectFile()
     {
         var references = new StringBuilder();
-        string library = task == ModelTask.Embed ? "TransformerKernels.Embeddings" : "TransformerKernels.Chat";
+        // The server brings TransformerKernels.Embeddings and .Chat with it: the binary embeds or generates, and --serve serves.
+        const string library = "TransformerKernels.Server";
         if (options.RepositoryRoot is { } repo)
         {
             // From a clone: the libraries as projects and the generator as an analyzer, exactly as the repo's samples use them.
@@ -91,6 +92,7 @@ internal sealed class ProjectWriter(ModelDirectory model, ModelTask task, string
             .Replace("/*MODEL_DECLARATION*/", declaration, StringComparison.Ordinal)
             .Replace("/*TOOL_NAME*/", name, StringComparison.Ordinal)
             .Replace("/*CONFIG_PATH*/", config, StringComparison.Ordinal)
+            .Replace("/*MODEL_ID*/", ModelId(), StringComparison.Ordinal)
             .Replace("/*WEIGHT_NAMING*/", model.ModelType switch
             {
                 "gpt2" => "WeightNaming.Gpt2",
@@ -98,6 +100,9 @@ internal sealed class ProjectWriter(ModelDirectory model, ModelTask task, string
                 _ => "WeightNaming.Bert",
             }, StringComparison.Ordinal);
     }
+
+    /// <summary>The id the binary reports (the model directory's name), as a C# string literal's content.</summary>
+    private string ModelId() => Path.GetFileName(model.FullPath.TrimEnd(Path.DirectorySeparatorChar)).Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
 
     private static string Xml(string text) => SecurityElement.Escape(text);
 }

@@ -13,7 +13,7 @@ namespace TransformerKernels.Samples.Tests;
 
 /// <summary>
 /// A server with the chat model, and the same fortune model in this process: the reference for its answers. The server's
-/// documented prompt format (samples/EmbeddingServer/Chat/ChatPrompt.cs) is &lt;s&gt; then the messages' contents joined by
+/// documented prompt for a model without a chat template (src/TransformerKernels.Server/Chat/ServedChatModel.cs) is &lt;s&gt; then the messages' contents joined by
 /// newlines; the reference builds that text itself and decodes with <see cref="TokenGenerator"/>.
 /// </summary>
 public sealed class ChatServerFixture : IDisposable

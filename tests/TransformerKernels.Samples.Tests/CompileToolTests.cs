@@ -1,18 +1,83 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text.Json;
+using TransformerKernels.Chat;
 
 namespace TransformerKernels.Samples.Tests;
 
 /// <summary>
-/// `transformerkernels compile` turns a Hugging Face directory into a Native AOT binary that computes what the PyTorch
-/// references say: the sentence-transformers fixture's embeddings (tools/fixtures/sentence_transformers.py) and the trained
-/// fortune Llama's greedy continuation (tools/train-generate/fixtures.py).
+/// The two binaries the compile tests share (each Native AOT publish takes a minute or two): the sentence-transformers
+/// fixture (tools/fixtures/sentence_transformers.py) compiled for embed, and the trained fortune Llama compiled for generate
+/// from a directory as a user has it — config.json, weights and tokenizer side by side — plus a tokenizer_config.json whose
+/// chat template keeps only the user's messages, so a served chat shows whether the template was applied.
 /// </summary>
-public class CompileToolTests
+public sealed class CompiledModels : IDisposable
 {
-    private static string Repository => SampleProcess.Repository;
+    /// <summary>A template unlike the base-model prompt (every message's content): system messages are dropped.</summary>
+    public const string UserOnlyTemplate = "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ message['content'] }}{% endif %}{% endfor %}";
 
-    private static SampleResult Run(string executable, params string[] arguments)
+    private readonly string _root = Directory.CreateTempSubdirectory("tk-compiled").FullName;
+
+    public CompiledModels()
+    {
+        EmbeddingsData = Path.Combine(SampleProcess.Repository, "tests", "TransformerKernels.Embeddings.Tests", "Data");
+        Fortunes = Path.Combine(SampleProcess.Repository, "src", "TransformerKernels.Fortunes", "model");
+        SampleResult embed = CompileTool.Run(CompileTool.Tool, "compile", Path.Combine(EmbeddingsData, "st-cls"), "--task", "embed", "-o", Path.Combine(_root, "st"), "--name", "st");
+        Assert.True(embed.ExitCode == 0, embed.ToString());
+        Embedder = Path.Combine(_root, "st", "st");
+
+        FortuneDirectory = Path.Combine(_root, "fortune-llama");
+        Directory.CreateDirectory(FortuneDirectory);
+        foreach (string file in Directory.GetFiles(Path.Combine(Fortunes, "llama")))
+        {
+            File.Copy(file, Path.Combine(FortuneDirectory, Path.GetFileName(file)));
+        }
+        File.Copy(Path.Combine(Fortunes, "tokenizer.model"), Path.Combine(FortuneDirectory, "tokenizer.model"));
+        File.WriteAllText(Path.Combine(FortuneDirectory, "tokenizer_config.json"), JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["bos_token"] = "<s>", ["eos_token"] = "</s>", ["chat_template"] = UserOnlyTemplate,
+        }));
+        SampleResult generate = CompileTool.Run(CompileTool.Tool, "compile", FortuneDirectory, "-o", Path.Combine(_root, "fortune"), "--name", "fortune");
+        Assert.True(generate.ExitCode == 0, generate.ToString());
+        Generator = Path.Combine(_root, "fortune", "fortune");
+    }
+
+    public string EmbeddingsData { get; }
+
+    public string Fortunes { get; }
+
+    public string FortuneDirectory { get; }
+
+    /// <summary>The compiled sentence-transformers binary.</summary>
+    public string Embedder { get; }
+
+    /// <summary>The compiled fortune Llama binary.</summary>
+    public string Generator { get; }
+
+    /// <summary>The PyTorch reference's cases for st-cls: texts and their embeddings.</summary>
+    public JsonElement[] EmbeddingCases()
+    {
+        using JsonDocument expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(EmbeddingsData, "st-cls.expected.json")));
+        return [.. expected.RootElement.GetProperty("cases").EnumerateArray().Select(c => c.Clone())];
+    }
+
+    /// <summary>PyTorch's greedy continuation of <paramref name="prompt"/> (tools/train-generate/fixtures.py): its ids and full text.</summary>
+    public (int[] Ids, string Text) Greedy(string prompt)
+    {
+        using JsonDocument reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fortunes, "reference.json")));
+        JsonElement entry = reference.RootElement.GetProperty("greedy").EnumerateArray().First(g => g.GetProperty("prompt").GetString() == prompt);
+        return ([.. entry.GetProperty("llama").EnumerateArray().Select(t => t.GetInt32())], entry.GetProperty("llama_text").GetString()!);
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+}
+
+/// <summary>Runs the tool and the binaries it writes.</summary>
+internal static class CompileTool
+{
+    public static string Tool => Path.Combine(SampleProcess.Repository, "src", "TransformerKernels.Tool", "bin", SampleProcess.Configuration, "net10.0", "transformerkernels");
+
+    public static SampleResult Run(string executable, params string[] arguments)
     {
         var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in arguments)
@@ -29,85 +94,126 @@ public class CompileToolTests
         return new SampleResult(process.ExitCode, output.Result, error.Result);
     }
 
-    private static string Tool => Path.Combine(Repository, "src", "TransformerKernels.Tool", "bin", SampleProcess.Configuration, "net10.0", "transformerkernels");
+    /// <summary>Every value within 1e-4 of the float64 PyTorch reference, as the library's own tests (float32 kernels).</summary>
+    public static void AssertEmbedding(JsonElement reference, float[] actual, string what)
+    {
+        double[] expected = [.. reference.EnumerateArray().Select(v => v.GetDouble())];
+        Assert.Equal(expected.Length, actual.Length);
+        Assert.All(expected.Zip(actual), pair => Assert.True(Math.Abs(pair.First - pair.Second) <= 1e-4, $"{what}: {pair.Second} vs {pair.First}"));
+    }
+}
 
+/// <summary>
+/// `transformerkernels compile` turns a Hugging Face directory into a Native AOT binary that computes what the PyTorch
+/// references say — printing embeddings or a continuation, or, with --serve, answering the OpenAI API.
+/// </summary>
+public class CompileToolTests(CompiledModels compiled) : IClassFixture<CompiledModels>
+{
     [Fact]
     public void ACompiledSentenceTransformerPrintsThePyTorchEmbeddings()
     {
-        string data = Path.Combine(Repository, "tests", "TransformerKernels.Embeddings.Tests", "Data");
-        string output = Path.Combine(Path.GetTempPath(), $"tk-compiled-st-{Environment.ProcessId}");
-        try
+        JsonElement[] cases = compiled.EmbeddingCases();
+        SampleResult embed = CompileTool.Run(compiled.Embedder, ["--json", .. cases.Select(c => c.GetProperty("text").GetString()!)]);
+        Assert.True(embed.ExitCode == 0, embed.ToString());
+        string[] lines = embed.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(cases.Length, lines.Length);
+        for (int i = 0; i < cases.Length; i++)
         {
-            SampleResult compile = Run(Tool, "compile", Path.Combine(data, "st-cls"), "--task", "embed", "-o", output, "--name", "st");
-            Assert.True(compile.ExitCode == 0, compile.ToString());
-            using JsonDocument expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(data, "st-cls.expected.json")));
-            JsonElement[] cases = [.. expected.RootElement.GetProperty("cases").EnumerateArray()];
-            SampleResult embed = Run(Path.Combine(output, "st"), ["--json", .. cases.Select(c => c.GetProperty("text").GetString()!)]);
-            Assert.True(embed.ExitCode == 0, embed.ToString());
-            string[] lines = embed.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(cases.Length, lines.Length);
-            for (int i = 0; i < cases.Length; i++)
-            {
-                float[] actual = JsonSerializer.Deserialize<float[]>(lines[i])!;
-                double[] reference = [.. cases[i].GetProperty("embedding").EnumerateArray().Select(v => v.GetDouble())];
-                Assert.Equal(reference.Length, actual.Length);
-                // 1e-4: float32 kernels against the float64 PyTorch reference, as the library's own tests.
-                Assert.All(reference.Zip(actual), pair => Assert.True(Math.Abs(pair.First - pair.Second) <= 1e-4, $"case {i}: {pair.Second} vs {pair.First}"));
-            }
-        }
-        finally
-        {
-            if (Directory.Exists(output))
-            {
-                Directory.Delete(output, recursive: true);
-            }
+            CompileTool.AssertEmbedding(cases[i].GetProperty("embedding"), JsonSerializer.Deserialize<float[]>(lines[i])!, $"case {i}");
         }
     }
 
     [Fact]
     public void ACompiledLlamaContinuesAsPyTorchDid()
     {
-        string fortunes = Path.Combine(Repository, "src", "TransformerKernels.Fortunes", "model");
-        string model = Path.Combine(Path.GetTempPath(), $"tk-fortune-llama-{Environment.ProcessId}");
-        string output = model + "-compiled";
-        try
+        SampleResult generate = CompileTool.Run(compiled.Generator, "--max-tokens", "40", "Life");
+        Assert.True(generate.ExitCode == 0, generate.ToString());
+        Assert.Equal(compiled.Greedy("Life").Text, generate.Output.TrimEnd('\n'));
+    }
+
+    [Fact]
+    public async Task ACompiledSentenceTransformerServesThePyTorchEmbeddings()
+    {
+        using var cache = new TemporaryDirectory("tk-serve-st");
+        using ServerProcess server = ServerProcess.Start(compiled.Embedder, cache.Path, "--serve");
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        // The server refuses an empty text (a 400 naming input[i], as OpenAI's does), which sentence-transformers embeds.
+        JsonElement[] cases = [.. compiled.EmbeddingCases().Where(c => c.GetProperty("text").GetString() is { Length: > 0 })];
+        using HttpResponseMessage response = await http.PostAsJsonAsync("v1/embeddings", new { model = "st-cls", input = cases.Select(c => c.GetProperty("text").GetString()).ToArray() });
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        using JsonDocument answer = JsonDocument.Parse(body);
+        Assert.Equal("st-cls", answer.RootElement.GetProperty("model").GetString());
+        JsonElement[] data = [.. answer.RootElement.GetProperty("data").EnumerateArray()];
+        Assert.Equal(cases.Length, data.Length);
+        for (int i = 0; i < cases.Length; i++)
         {
-            // The directory as a user has it: config.json, weights and the tokenizer side by side.
-            Directory.CreateDirectory(model);
-            foreach (string file in Directory.GetFiles(Path.Combine(fortunes, "llama")))
-            {
-                File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
-            }
-            File.Copy(Path.Combine(fortunes, "tokenizer.model"), Path.Combine(model, "tokenizer.model"));
-            SampleResult compile = Run(Tool, "compile", model, "-o", output, "--name", "fortune");
-            Assert.True(compile.ExitCode == 0, compile.ToString());
-            using JsonDocument reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(fortunes, "reference.json")));
-            JsonElement life = reference.RootElement.GetProperty("greedy").EnumerateArray().First(g => g.GetProperty("prompt").GetString() == "Life");
-            SampleResult generate = Run(Path.Combine(output, "fortune"), "--max-tokens", "40", "Life");
-            Assert.True(generate.ExitCode == 0, generate.ToString());
-            Assert.Equal(life.GetProperty("llama_text").GetString(), generate.Output.TrimEnd('\n'));
+            CompileTool.AssertEmbedding(cases[i].GetProperty("embedding"), JsonSerializer.Deserialize<float[]>(data[i].GetProperty("embedding").GetRawText())!, $"served case {i}");
         }
-        finally
+        // An embedding binary serves no chat: a clear 404, not a crash.
+        using HttpResponseMessage chat = await http.PostAsJsonAsync("v1/chat/completions", new { messages = new[] { new { role = "user", content = "hi" } } });
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, chat.StatusCode);
+        server.Terminate();
+        Assert.True(server.Process.WaitForExit(TimeSpan.FromSeconds(30)), "the served binary did not stop on SIGTERM: " + server.Log);
+        Assert.Equal(0, server.Process.ExitCode);
+    }
+
+    [Fact]
+    public async Task ACompiledLlamaServesChatThroughItsDirectorysTemplate()
+    {
+        using var cache = new TemporaryDirectory("tk-serve-llama");
+        using ServerProcess server = ServerProcess.Start(compiled.Generator, cache.Path, "--serve", "--max-sessions", "2");
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        (int[] ids, string text) = compiled.Greedy("Life");
+        // The system message would change the base-model prompt ("Say nothing.\nLife"); the directory's template drops it,
+        // so the prompt is <s>Life and the completion must be PyTorch's greedy continuation of "Life".
+        using HttpResponseMessage response = await http.PostAsJsonAsync("v1/chat/completions", new
         {
-            foreach (string directory in new[] { model, output })
-            {
-                if (Directory.Exists(directory))
-                {
-                    Directory.Delete(directory, recursive: true);
-                }
-            }
-        }
+            model = "fortune-llama",
+            messages = new[] { new { role = "system", content = "Say nothing." }, new { role = "user", content = "Life" } },
+            max_tokens = ids.Length,
+            temperature = 0,
+        });
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        using JsonDocument answer = JsonDocument.Parse(body);
+        string content = answer.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
+        Assert.Equal(text["Life".Length..].TrimStart(), content.TrimStart());
+        Assert.Equal(HuggingFaceTokenizer.FromDirectory(compiled.FortuneDirectory).Encode("Life").Length, answer.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+        using HttpResponseMessage models = await http.GetAsync("v1/models");
+        Assert.Contains("\"fortune-llama\"", await models.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        server.Terminate();
+        Assert.True(server.Process.WaitForExit(TimeSpan.FromSeconds(30)), "the served binary did not stop on SIGTERM: " + server.Log);
+        Assert.Equal(0, server.Process.ExitCode);
+    }
+
+    [Fact]
+    public void ServerOptionsThatDoNotParseAreNamed()
+    {
+        SampleResult bad = CompileTool.Run(compiled.Generator, "--serve", "--max-sessions", "0");
+        SampleAssert.AssertInputError(bad, "--max-sessions 0");
+        SampleResult help = CompileTool.Run(compiled.Embedder, "--serve", "--help");
+        Assert.True(help.ExitCode == 0, help.ToString());
+        Assert.Contains("--api-key", help.Output, StringComparison.Ordinal);
     }
 
     [Fact]
     public void BadDirectoriesAndTasksAreNamed()
     {
         string missing = Path.Combine(Path.GetTempPath(), "tk-no-such-model");
-        SampleResult absent = Run(Tool, "compile", missing, "-o", missing + "-out");
+        SampleResult absent = CompileTool.Run(CompileTool.Tool, "compile", missing, "-o", missing + "-out");
         SampleAssert.AssertInputError(absent, missing);
-        string llama = Path.Combine(Repository, "src", "TransformerKernels.Fortunes", "model", "llama");
-        SampleResult wrongTask = Run(Tool, "compile", llama, "--task", "embed", "-o", missing + "-out");
+        string llama = Path.Combine(SampleProcess.Repository, "src", "TransformerKernels.Fortunes", "model", "llama");
+        SampleResult wrongTask = CompileTool.Run(CompileTool.Tool, "compile", llama, "--task", "embed", "-o", missing + "-out");
         SampleAssert.AssertInputError(wrongTask, "--task generate");
         Assert.False(Directory.Exists(missing + "-out"));
     }
+}
+
+/// <summary>A temporary directory removed at the end of a test.</summary>
+internal sealed class TemporaryDirectory(string prefix) : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory(prefix).FullName;
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
 }

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 
 namespace TransformerKernels.Samples.Tests;
 
-/// <summary>The embeddings server started as its users start it: its executable, on a free loopback port.</summary>
+/// <summary>A server started as its users start it — the sample's executable, or a compiled model's with --serve — on a free loopback port.</summary>
 public sealed class ServerProcess : IDisposable
 {
     private readonly Process _process;
@@ -19,19 +19,24 @@ public sealed class ServerProcess : IDisposable
     /// not pass <c>--port</c>, and the options or environment must make it listen on <see cref="Port"/> (chosen before start).
     /// </summary>
     public ServerProcess(string cache, IDictionary<string, string?> environment, bool passPort, params string[] options)
-        : this(FreePort(), cache, environment, passPort, options)
+        : this(Path.Combine(SampleProcess.OutputDirectory("EmbeddingServer"), "embedding-server"), FreePort(), cache, environment, passPort, options)
     {
     }
 
-    private ServerProcess(int port, string cache, IDictionary<string, string?> environment, bool passPort, string[] options)
+    /// <summary>The server of <paramref name="executable"/> (its arguments <paramref name="options"/>, then --port).</summary>
+    public static ServerProcess Start(string executable, string cache, params string[] options) =>
+        new(executable, FreePort(), cache, new Dictionary<string, string?>(), passPort: true, options, portLast: true);
+
+    private ServerProcess(string executable, int port, string cache, IDictionary<string, string?> environment, bool passPort, string[] options, bool portLast = false)
     {
         Port = port;
-        var start = new ProcessStartInfo(Path.Combine(SampleProcess.OutputDirectory("EmbeddingServer"), "embedding-server"))
+        var start = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
         string[] portOption = passPort ? ["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [];
-        foreach (string argument in (string[])[.. portOption, .. options.Select(o => o.Replace("{port}", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal))])
+        string[] given = [.. options.Select(o => o.Replace("{port}", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal))];
+        foreach (string argument in portLast ? [.. given, .. portOption] : (string[])[.. portOption, .. given])
         {
             start.ArgumentList.Add(argument);
         }

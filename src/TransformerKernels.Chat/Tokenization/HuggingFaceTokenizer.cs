@@ -84,6 +84,19 @@ public sealed class HuggingFaceTokenizer
         if (File.Exists(sentencePiece))
         {
             LlamaTokenizer llama = ReadSentencePiece(sentencePiece, special);
+            // Tokens the files name only by their text (bos_token, eos_token, special_tokens_map.json), not in
+            // added_tokens_decoder, are special in text too, as in Hugging Face: a chat template's "<s>" must be the
+            // beginning-of-sequence id, not the pieces of "<", "s", ">". Their ids come from the model, so read it again.
+            string[] named = [.. files.MappedTokens.Concat(new[] { files.BeginningToken, files.EndToken }.OfType<string>())
+                                                   .Where(token => !special.ContainsKey(token) && llama.Vocabulary.ContainsKey(token))];
+            if (named.Length > 0)
+            {
+                foreach (string token in named)
+                {
+                    special.TryAdd(token, llama.Vocabulary[token]);
+                }
+                llama = ReadSentencePiece(sentencePiece, special);
+            }
             return Finish(llama, TokenizerKind.SentencePiece, llama.Vocabulary.Count, files, special, sentencePiece,
                 defaultAddBeginning: true, defaultBeginning: llama.BeginningOfSentenceId, defaultEnd: llama.EndOfSentenceId);
         }

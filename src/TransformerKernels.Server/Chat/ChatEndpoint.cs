@@ -14,7 +14,7 @@ namespace TransformerKernels.Server;
 /// </summary>
 internal static class ChatEndpoint
 {
-    public static async Task HandleAsync(HttpContext context, ChatScheduler scheduler, ChatModel model, ServerMetrics metrics, ServerOptions options)
+    public static async Task HandleAsync(HttpContext context, ChatScheduler scheduler, ServedChatModel model, ServerMetrics metrics, ServerOptions options)
     {
         long started = Stopwatch.GetTimestamp();
         if (await RequestBody.ReadAsync(context, ChatJson.Default.ChatRequest, options) is not { } request)

@@ -8,7 +8,7 @@ namespace TransformerKernels.Server;
 internal sealed record ChatWork(int[] Prompt, GenerationOptions Options, string[] StopStrings, bool Stream, bool IncludeUsage);
 
 /// <summary>
-/// Checks a chat request field by field, as OpenAI does, and builds its prompt (<see cref="ChatModel.PromptTokens"/>); every problem is
+/// Checks a chat request field by field, as OpenAI does, and builds its prompt (<see cref="ServedChatModel.PromptTokens"/>); every problem is
 /// a 4xx naming the field (<c>messages[2].role</c>, <c>n</c>, <c>stop</c>, ...). Nothing reaches the shared batch unchecked.
 /// </summary>
 internal static class ChatRequestCheck
@@ -16,7 +16,7 @@ internal static class ChatRequestCheck
     /// <summary>Most stop strings, as OpenAI.</summary>
     public const int MaxStopStrings = 4;
 
-    public static RequestProblem? TryCheck(ChatRequest request, ChatModel model, out ChatWork work)
+    public static RequestProblem? TryCheck(ChatRequest request, ServedChatModel model, out ChatWork work)
     {
         work = null!;
         if (request.Unknown is { Count: > 0 } unknown)
@@ -143,9 +143,9 @@ internal static class ChatRequestCheck
                 switch (field.Name)
                 {
                     case "role":
-                        if (field.Value.ValueKind != JsonValueKind.String || !ChatModel.Roles.Contains(field.Value.GetString()))
+                        if (field.Value.ValueKind != JsonValueKind.String || !ServedChatModel.Roles.Contains(field.Value.GetString()))
                         {
-                            return new(400, $"'{name}' is {field.Value.GetRawText()}: it must be one of {string.Join(", ", ChatModel.Roles.Select(r => $"'{r}'"))}.", name, "invalid_value");
+                            return new(400, $"'{name}' is {field.Value.GetRawText()}: it must be one of {string.Join(", ", ServedChatModel.Roles.Select(r => $"'{r}'"))}.", name, "invalid_value");
                         }
                         role = field.Value.GetString();
                         break;

@@ -14,7 +14,7 @@ namespace TransformerKernels.Server;
 /// </summary>
 internal sealed class ChatScheduler : IHostedService, IDisposable
 {
-    private readonly ChatModel _model;
+    private readonly ServedChatModel _model;
     private readonly ServerOptions _options;
     private readonly ServerMetrics _metrics;
     private readonly IHostApplicationLifetime _lifetime;
@@ -28,7 +28,7 @@ internal sealed class ChatScheduler : IHostedService, IDisposable
     private int _stopping, _liveSessions, _queued;
     private long _abandoned, _steps;
 
-    public ChatScheduler(ChatModel model, ServerOptions options, ServerMetrics metrics, IHostApplicationLifetime lifetime, ILogger<ChatScheduler> log)
+    public ChatScheduler(ServedChatModel model, ServerOptions options, ServerMetrics metrics, IHostApplicationLifetime lifetime, ILogger<ChatScheduler> log)
     {
         _model = model;
         _options = options;

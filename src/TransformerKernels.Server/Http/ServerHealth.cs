@@ -32,7 +32,7 @@ internal sealed class ServerHealth(IHostApplicationLifetime lifetime) : IHealthC
         if (chat is not null)
         {
             json.WriteStartObject("chat");
-            json.WriteString("model", context.RequestServices.GetRequiredService<ChatModel>().Id);
+            json.WriteString("model", context.RequestServices.GetRequiredService<ServedChatModel>().Id);
             json.WriteNumber("live_sessions", chat.LiveSessions);
             json.WriteNumber("queued", chat.Queued);
             json.WriteNumber("abandoned", chat.Abandoned);

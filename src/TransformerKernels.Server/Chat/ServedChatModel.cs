@@ -9,7 +9,7 @@ namespace TransformerKernels.Server;
 /// add_generation_prompt=True)</c> renders it) when it has one; otherwise, for a base model that can only continue text,
 /// the messages' contents in order joined by a newline, after the tokenizer's beginning-of-sequence token.
 /// </summary>
-public sealed class ChatModel : IDisposable
+public sealed class ServedChatModel : IDisposable
 {
     /// <summary>Roles a message may have.</summary>
     public static readonly IReadOnlyList<string> Roles = ["system", "developer", "user", "assistant"];
@@ -25,7 +25,7 @@ public sealed class ChatModel : IDisposable
     /// Hugging Face does: a template writes <c>bos_token</c> itself); null: the base-model prompt (see the class summary).</param>
     /// <param name="ownsModel">Whether <see cref="Dispose"/> disposes <paramref name="model"/>.</param>
     /// <exception cref="ArgumentException">The tokenizer has more ids than the model's vocabulary.</exception>
-    public ChatModel(string id, IPromptDecoder model, HuggingFaceTokenizer tokenizer, Func<IReadOnlyList<ChatMessage>, string>? chatTemplate, bool ownsModel = true)
+    public ServedChatModel(string id, IPromptDecoder model, HuggingFaceTokenizer tokenizer, Func<IReadOnlyList<ChatMessage>, string>? chatTemplate, bool ownsModel = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(model);
@@ -47,14 +47,14 @@ public sealed class ChatModel : IDisposable
     /// </summary>
     /// <exception cref="TokenizerFileException">The tokenizer files are missing or damaged (the message names the file).</exception>
     /// <exception cref="ChatTemplateException">The chat template uses Jinja the renderer does not support (named in the message).</exception>
-    public static ChatModel FromDirectory(string id, IPromptDecoder model, string directory, bool ownsModel = true)
+    public static ServedChatModel FromDirectory(string id, IPromptDecoder model, string directory, bool ownsModel = true)
     {
         ArgumentNullException.ThrowIfNull(directory);
         HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.FromDirectory(directory);
         Func<IReadOnlyList<ChatMessage>, string>? template = File.Exists(Path.Combine(directory, "tokenizer_config.json"))
             ? ChatPromptFormatter.FromDirectory(directory)
             : null;
-        return new ChatModel(id, model, tokenizer, template, ownsModel);
+        return new ServedChatModel(id, model, tokenizer, template, ownsModel);
     }
 
     /// <summary>The id requests and <c>GET /v1/models</c> name.</summary>
