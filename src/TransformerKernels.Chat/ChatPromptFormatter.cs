@@ -30,4 +30,29 @@ public static class ChatPromptFormatter
         ChatTemplate? template = ChatTemplate.FromTokenizerConfig(Path.Combine(directory, "tokenizer_config.json"), out IReadOnlyDictionary<string, object?> specialTokens);
         return template is null ? null : FromTemplate(template, specialTokens);
     }
+
+    /// <summary>
+    /// The chat template a GGUF file carries (<c>tokenizer.chat_template</c>), with its bos and eos tokens as the template's
+    /// <c>bos_token</c> and <c>eos_token</c>; null when the file has none.
+    /// </summary>
+    /// <exception cref="ChatTemplateException">The template uses Jinja the renderer does not support (named in the message).</exception>
+    /// <exception cref="GgufFormatException">The template or a token id is not of its type.</exception>
+    public static Func<IReadOnlyList<ChatMessage>, string>? FromGguf(GgufFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (file.Text("tokenizer.chat_template") is not { } source)
+        {
+            return null;
+        }
+        var variables = new Dictionary<string, object?>(StringComparer.Ordinal);
+        object[]? tokens = file.Metadata.TryGetValue("tokenizer.ggml.tokens", out object? list) ? list as object[] : null;
+        foreach ((string variable, string key) in (ReadOnlySpan<(string, string)>)[("bos_token", "tokenizer.ggml.bos_token_id"), ("eos_token", "tokenizer.ggml.eos_token_id")])
+        {
+            if (file.Integer(key) is { } id && tokens is not null && id >= 0 && id < tokens.Length && tokens[id] is string token)
+            {
+                variables[variable] = token;
+            }
+        }
+        return FromTemplate(ChatTemplate.Parse(source), variables);
+    }
 }

@@ -76,6 +76,26 @@ public sealed class TransformerChatClient : IChatClient
         });
     }
 
+    /// <summary>
+    /// A client for a GGUF file (the model loaded from it, e.g. <c>Model.Load("model.gguf")</c>): the tokenizer of its
+    /// metadata (<see cref="HuggingFaceTokenizer.FromGguf(GgufFile)"/>) and its chat template (<c>tokenizer.chat_template</c>),
+    /// rendered and tokenized without added special tokens, as llama.cpp does.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The file has no chat template (a base model: use the constructor with a formatter).</exception>
+    /// <exception cref="TokenizerFileException">The file's tokenizer is missing or of a kind not read here (named in the message).</exception>
+    public static TransformerChatClient FromGguf(IPromptDecoder model, string path, string? modelId = null)
+    {
+        using GgufFile file = GgufFile.Open(path);
+        Func<IReadOnlyList<ChatMessage>, string> formatter = ChatPromptFormatter.FromGguf(file)
+            ?? throw new InvalidOperationException($"{path} has no tokenizer.chat_template; for a base model pass a PromptFormatter of your own.");
+        return new TransformerChatClient(model, HuggingFaceTokenizer.FromGguf(file), new TransformerChatClientOptions
+        {
+            PromptFormatter = formatter,
+            AddSpecialTokens = false,
+            ModelId = modelId ?? file.Text("general.name") ?? Path.GetFileNameWithoutExtension(path),
+        });
+    }
+
     /// <summary>The generator every request runs in (its <see cref="TokenGenerator.LiveGenerations"/> counts requests in progress).</summary>
     public TokenGenerator Generator { get; }
 

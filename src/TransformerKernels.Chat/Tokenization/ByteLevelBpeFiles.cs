@@ -89,6 +89,23 @@ internal static partial class ByteLevelBpeFiles
         return Create(vocabulary, merges, specialTokens, path);
     }
 
+    /// <summary>A byte-level BPE from its tokens in id order and its merges, as a GGUF file lists them (<paramref name="path"/> names the file in errors).</summary>
+    /// <exception cref="TokenizerFileException">A merge is malformed or merges into a token the vocabulary does not have.</exception>
+    public static BpeTokenizer FromTokensAndMerges(string path, IReadOnlyList<string> tokens, IReadOnlyList<string> merges, Dictionary<string, int> specialTokens)
+    {
+        Dictionary<string, int> vocabulary = new(tokens.Count, StringComparer.Ordinal);
+        for (int id = 0; id < tokens.Count; id++)
+        {
+            vocabulary.TryAdd(tokens[id], id);
+        }
+        List<string> checkedMerges = new(merges.Count);
+        for (int i = 0; i < merges.Count; i++)
+        {
+            checkedMerges.Add(CheckMerge(merges[i], vocabulary, path, $"tokenizer.ggml.merges[{i}]"));
+        }
+        return Create(vocabulary, checkedMerges, specialTokens, path);
+    }
+
     private static bool IsByteLevel(JsonElement root)
     {
         if (!root.TryGetProperty("pre_tokenizer", out JsonElement pre) || pre.ValueKind != JsonValueKind.Object)

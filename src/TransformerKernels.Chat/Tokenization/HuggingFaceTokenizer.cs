@@ -39,6 +39,10 @@ public sealed class HuggingFaceTokenizer
         _sentinelText = tokenizer.Decode([SentinelId]) ?? "";
     }
 
+    /// <summary>A tokenizer built from another description than a directory's files (a GGUF file's metadata).</summary>
+    internal static HuggingFaceTokenizer Create(Tokenizer tokenizer, TokenizerKind kind, int count, int? beginning, IReadOnlyList<int> ends, bool addBeginning, bool addEnd, HashSet<int> special) =>
+        new(tokenizer, kind, count, beginning, ends, addBeginning, addEnd, special);
+
     /// <summary>Which kind of file the tokenizer came from.</summary>
     public TokenizerKind Kind { get; }
 
@@ -112,6 +116,28 @@ public sealed class HuggingFaceTokenizer
         }
         throw new TokenizerFileException(directory, $"no tokenizer: looked for {SentencePieceFileName}, {ByteLevelBpeFiles.TokenizerJsonFileName}, and {ByteLevelBpeFiles.VocabularyFileName} + {ByteLevelBpeFiles.MergesFileName}",
             new FileNotFoundException(null, sentencePiece));
+    }
+
+    /// <summary>
+    /// The tokenizer a GGUF file carries in its metadata, as llama.cpp's converter writes it: <c>tokenizer.ggml.model</c>
+    /// "llama" (SentencePiece: tokens, scores, token types) or "gpt2" (byte-level BPE: tokens and merges, pre-tokenizer
+    /// "gpt2"); bos/eos/eot ids and add_bos_token / add_eos_token. Control tokens are special: matched whole in text (a chat
+    /// template's <c>&lt;s&gt;</c>) and left out of decoded text.
+    /// </summary>
+    /// <exception cref="TokenizerFileException">The file has no tokenizer, one of another kind (the message names the key and
+    /// the kinds read here), or metadata of the wrong type or out of range (naming the key).</exception>
+    /// <exception cref="GgufFormatException">The file is not valid GGUF.</exception>
+    public static HuggingFaceTokenizer FromGguf(string path)
+    {
+        using GgufFile file = GgufFile.Open(path);
+        return FromGguf(file);
+    }
+
+    /// <inheritdoc cref="FromGguf(string)"/>
+    public static HuggingFaceTokenizer FromGguf(GgufFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        return GgufTokenizerReader.Read(file);
     }
 
     /// <summary>
