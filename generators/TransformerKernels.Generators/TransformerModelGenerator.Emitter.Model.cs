@@ -489,7 +489,7 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// <param name=\"promptLengths\">Tokens of each prompt (each 1..MaxSeqLen; in total at most maxBatch·MaxSeqLen).</param>");
         w.Line("/// <param name=\"firstSlot\">Slot of the first prompt.</param>");
         w.Line("/// <exception cref=\"global::System.ArgumentOutOfRangeException\">An id outside the vocabulary, a prompt of 0 or more than MaxSeqLen tokens, too many tokens or slots.</exception>");
-        using (w.Block("public global::System.Span<float> Prefill(global::System.ReadOnlySpan<int> prompts, global::System.ReadOnlySpan<int> promptLengths, int firstSlot = 0)"))
+        using (w.Block("public global::System.Span<float> Prefill(scoped global::System.ReadOnlySpan<int> prompts, scoped global::System.ReadOnlySpan<int> promptLengths, int firstSlot = 0)"))
         {
             w.Line("Enter();");
             using (w.TryFinally("Exit();"))
@@ -500,7 +500,7 @@ public sealed partial class TransformerModelGenerator
         w.Line();
         w.Line("int global::TransformerKernels.IPromptDecoder.MaxSequenceLength => MaxSeqLen;");
         w.Line();
-        w.Line("global::System.Span<float> global::TransformerKernels.IPromptDecoder.Prefill(global::System.ReadOnlySpan<int> prompts, global::System.ReadOnlySpan<int> promptLengths, int firstSlot) => Prefill(prompts, promptLengths, firstSlot);");
+        w.Line("global::System.Span<float> global::TransformerKernels.IPromptDecoder.Prefill(scoped global::System.ReadOnlySpan<int> prompts, scoped global::System.ReadOnlySpan<int> promptLengths, int firstSlot) => Prefill(prompts, promptLengths, firstSlot);");
         w.Line();
         w.Line("global::TransformerKernels.IPromptDecoder global::TransformerKernels.IPromptDecoder.CreateSession(int maxBatch) => CreateSession(maxBatch);");
         w.Line();
@@ -602,7 +602,7 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// <param name=\"slots\">Distinct slots (1..256 rows).</param>");
         w.Line("/// <param name=\"tokens\">The previous token of each row.</param>");
         w.Line("/// <param name=\"positions\">Each row's position; its slot's cache must hold positions [0, position).</param>");
-        using (w.Block("public global::System.Span<float> Step(global::System.ReadOnlySpan<int> slots, global::System.ReadOnlySpan<int> tokens, global::System.ReadOnlySpan<int> positions)"))
+        using (w.Block("public global::System.Span<float> Step(scoped global::System.ReadOnlySpan<int> slots, scoped global::System.ReadOnlySpan<int> tokens, scoped global::System.ReadOnlySpan<int> positions)"))
         {
             w.Line("Enter();");
             using (w.TryFinally("Exit();"))
@@ -613,7 +613,7 @@ public sealed partial class TransformerModelGenerator
         w.Line();
         w.Line("int global::TransformerKernels.ITokenDecoder.Vocabulary => DecoderVocab;");
         w.Line();
-        w.Line("global::System.Span<float> global::TransformerKernels.ITokenDecoder.Step(global::System.ReadOnlySpan<int> slots, global::System.ReadOnlySpan<int> tokens, global::System.ReadOnlySpan<int> positions) => Step(slots, tokens, positions);");
+        w.Line("global::System.Span<float> global::TransformerKernels.ITokenDecoder.Step(scoped global::System.ReadOnlySpan<int> slots, scoped global::System.ReadOnlySpan<int> tokens, scoped global::System.ReadOnlySpan<int> positions) => Step(slots, tokens, positions);");
         w.Line();
         using (w.Block("private global::System.Span<float> StepCore(scoped global::System.ReadOnlySpan<int> slots, scoped global::System.ReadOnlySpan<int> tokens, scoped global::System.ReadOnlySpan<int> positions)"))
         {

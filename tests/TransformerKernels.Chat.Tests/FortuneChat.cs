@@ -48,13 +48,13 @@ internal sealed class GatedDecoder(IPromptDecoder inner, ManualResetEventSlim ga
 
     public int Vocabulary => inner.Vocabulary;
 
-    public Span<float> Prefill(ReadOnlySpan<int> prompts, ReadOnlySpan<int> promptLengths, int firstSlot)
+    public Span<float> Prefill(scoped ReadOnlySpan<int> prompts, scoped ReadOnlySpan<int> promptLengths, int firstSlot)
     {
         gate.Wait(TimeSpan.FromSeconds(10));
         return inner.Prefill(prompts, promptLengths, firstSlot);
     }
 
-    public Span<float> Step(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions) => inner.Step(slots, tokens, positions);
+    public Span<float> Step(scoped ReadOnlySpan<int> slots, scoped ReadOnlySpan<int> tokens, scoped ReadOnlySpan<int> positions) => inner.Step(slots, tokens, positions);
 
     public void CopySlot(int from, int to, int positions) => inner.CopySlot(from, to, positions);
 

@@ -44,6 +44,23 @@ public sealed class ScoringTests
         return logits;
     }
 
+    // Compiles only because Prefill's and Step's spans are scoped: the logits returned never refer to the caller's spans,
+    // so spans built on the spot (collection expressions on the stack) may be passed and the logits returned.
+    private static Span<float> LastLogits(IPromptDecoder model, ReadOnlySpan<int> prompt) => model.Prefill(prompt, [prompt.Length], 0);
+
+    private static Span<float> NextLogits(IPromptDecoder model, int token, int position) => model.Step([0], [token], [position]);
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void LogitsMayBeReturnedFromSpansMadeOnTheSpot(string name)
+    {
+        using IPromptDecoder model = Load(name);
+        int[] tokens = Sequences()[0];
+        float[] expected = StepLogits(model.CreateSession(1), tokens[..2]);
+        Assert.Equal(expected.AsSpan(0, model.Vocabulary).ToArray(), LastLogits(model, tokens.AsSpan(0, 1)).ToArray());
+        Assert.Equal(expected.AsSpan(model.Vocabulary).ToArray(), NextLogits(model, tokens[1], 1).ToArray());
+    }
+
     [Theory]
     [MemberData(nameof(Models))]
     public void ScoreGivesTheStepByStepLogitsOfEveryPosition(string name)

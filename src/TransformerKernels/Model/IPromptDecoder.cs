@@ -14,7 +14,8 @@ public interface IPromptDecoder : ITokenDecoder, IDisposable
     /// Runs the prompts through the decoder in one pass, filling the caches of slots [firstSlot, firstSlot + prompts), and
     /// returns the logits of each prompt's last position [prompts, <see cref="ITokenDecoder.Vocabulary"/>].
     /// </summary>
-    Span<float> Prefill(ReadOnlySpan<int> prompts, ReadOnlySpan<int> promptLengths, int firstSlot);
+    /// <remarks>The spans are <c>scoped</c>: the logits never refer to them, so <c>return model.Prefill(prompt, [prompt.Length], 0);</c> compiles.</remarks>
+    Span<float> Prefill(scoped ReadOnlySpan<int> prompts, scoped ReadOnlySpan<int> promptLengths, int firstSlot);
 
     /// <summary>
     /// Scores a sequence in one prefill: writes the logits of every position, [tokens.Length, <see cref="ITokenDecoder.Vocabulary"/>],

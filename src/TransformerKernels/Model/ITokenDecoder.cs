@@ -14,7 +14,7 @@ public interface ITokenDecoder
     /// <paramref name="positions"/>[i] through the decoder of slot <paramref name="slots"/>[i] (distinct slots), all rows in
     /// one pass over the weights. Returns the logits [rows, <see cref="Vocabulary"/>], valid until the next step.
     /// </summary>
-    Span<float> Step(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, ReadOnlySpan<int> positions);
+    Span<float> Step(scoped ReadOnlySpan<int> slots, scoped ReadOnlySpan<int> tokens, scoped ReadOnlySpan<int> positions);
 
     /// <summary>Copies slot <paramref name="from"/>'s cached keys and values for positions [0, <paramref name="positions"/>) into slot <paramref name="to"/>.</summary>
     void CopySlot(int from, int to, int positions);
