@@ -132,7 +132,7 @@ public sealed partial class TransformerModelGenerator
         using (w.Block($"private static void {work}<TPath>(void* state, int unitStart, int unitEnd) where TPath : struct, IHeadsPath"))
         {
             w.Line($"var p = ({args}*)state;");
-            w.Line($"float* scores = stackalloc float[{(model.MaxSeqLen + 15) / 16 * 16}]; // one score row (MaxSeqLen keys), reused by every head this thread runs");
+            w.Line($"float* scores = stackalloc float[{ShapeMath.KeyBlocks(model.MaxSeqLen)}]; // one score row (MaxSeqLen keys), reused by every head this thread runs");
             using (w.Block("for (int unit = unitStart; unit < unitEnd; unit++)"))
             {
                 w.Line($"int k = unit / {headCount}, {headName} = unit - k * {headCount};");

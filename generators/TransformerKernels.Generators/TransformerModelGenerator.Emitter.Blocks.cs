@@ -14,7 +14,7 @@ public sealed partial class TransformerModelGenerator
     private static string EmitBlocks(ModelSpec m)
     {
         var w = new SourceWriter();
-        bool post = m.Norm == "Post";
+        bool post = m.Norm == NormPlacement.Post;
         LayerGemms g = m.Layers;
         using (OpenModelClass(w, m))
         using (w.Block("partial class Kernels"))
@@ -311,10 +311,10 @@ public sealed partial class TransformerModelGenerator
     }
 
     /// <summary>The norm the model's Add &amp; Norm applies, by the name its comments use.</summary>
-    private static string NormName(ModelSpec m) => m.Norm == "RmsNorm" ? "RMSNorm" : "LayerNorm";
+    private static string NormName(ModelSpec m) => m.Norm == NormPlacement.RmsNorm ? "RMSNorm" : "LayerNorm";
 
     /// <summary>The feed-forward network of this model as a formula over <paramref name="x"/>: gated or not, with biases or not.</summary>
-    private static string FeedForwardFormula(ModelSpec m, string x) => m.Activation == "SwiGlu"
+    private static string FeedForwardFormula(ModelSpec m, string x) => m.Activation == Activation.SwiGlu
         ? (m.Bias ? $"(SiLU({x}·W_gateᵀ + b_gate) ⊙ ({x}·W_upᵀ + b_up))·W_downᵀ + b_down" : $"(SiLU({x}·W_gateᵀ) ⊙ {x}·W_upᵀ)·W_downᵀ")
         : (m.Bias ? $"{m.Activation}({x}·W1ᵀ + b1)·W2ᵀ + b2" : $"{m.Activation}({x}·W1ᵀ)·W2ᵀ");
 }

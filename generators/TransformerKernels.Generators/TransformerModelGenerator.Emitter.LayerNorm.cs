@@ -13,7 +13,7 @@ public sealed partial class TransformerModelGenerator
         using (OpenModelClass(w, model, "using global::System.Runtime.Intrinsics;", "using global::System.Runtime.Intrinsics.X86;"))
         using (w.Block("partial class Kernels"))
         {
-            bool rms = model.Norm == "RmsNorm";
+            bool rms = model.Norm == NormPlacement.RmsNorm;
             string vectors = $"{row.FullVectors512} Vector512" + (row.Tail512 > 0 ? $" + {row.Tail512} scalar lanes" : "") + $" or {row.FullVectors256} Vector256" + (row.Tail256 > 0 ? $" + {row.Tail256} scalar lanes." : ".");
             if (rms)
             {

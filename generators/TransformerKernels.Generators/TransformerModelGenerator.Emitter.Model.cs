@@ -221,11 +221,11 @@ public sealed partial class TransformerModelGenerator
     {
         string position = m.Positions switch
         {
-            "Learned" => " + the learned position row",
-            "Sinusoidal" => " + the sinusoidal position row",
+            PositionEncoding.Learned => " + the learned position row",
+            PositionEncoding.Sinusoidal => " + the sinusoidal position row",
             _ => "", // rotary positions rotate queries and keys inside attention; None adds nothing
         };
-        w.Line("/// <summary>Input = token embedding × EmbeddingScale" + position + (m.TokenTypes > 0 ? " + token type" : "") + (m.Norm == "RmsNorm" ? "." : "; LayerNorm'd when the checkpoint has an embedding norm (BERT).") + "</summary>");
+        w.Line("/// <summary>Input = token embedding × EmbeddingScale" + position + (m.TokenTypes > 0 ? " + token type" : "") + (m.Norm == NormPlacement.RmsNorm ? "." : "; LayerNorm'd when the checkpoint has an embedding norm (BERT).") + "</summary>");
         using (w.Block("private void Embed(float* table, global::System.ReadOnlySpan<int> ids, int firstPosition, global::System.ReadOnlySpan<int> tokenTypes, float* rows)"))
         {
             w.Line("float scale = _weights.EmbeddingScale;");

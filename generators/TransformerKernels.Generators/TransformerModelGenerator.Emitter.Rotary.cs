@@ -16,9 +16,9 @@ public sealed partial class TransformerModelGenerator
         w.Line("/// <summary>");
         w.Line($"/// Rotary positions (RoPE, Hugging Face's rotate-half): in each head's query and key, dimension i &lt; {half} pairs with i + {half};");
         w.Line($"/// at position p both rotate by p·θ^(−2i/{r}), θ = {m.RotaryTheta.ToString(CultureInfo.InvariantCulture)}" + (r < m.HeadDim ? $"; dimensions {r}…{m.HeadDim - 1} stay as they are." : "."));
-        if (m.RopeScaling != "None")
+        if (m.RopeScaling != RopeScaling.None)
         {
-            w.Line(m.RopeScaling == "Linear"
+            w.Line(m.RopeScaling == RopeScaling.Linear
                 ? $"/// Linear scaling (rope_scaling \"linear\"): every frequency divided by {Real(m.RopeScalingFactor)}."
                 : $"/// Llama 3 scaling (rope_scaling \"llama3\"): factor {Real(m.RopeScalingFactor)}, low/high frequency factors {Real(m.RopeLowFrequencyFactor)}/{Real(m.RopeHighFrequencyFactor)}, trained on {m.RopeOriginalMaxPositions} positions.");
         }

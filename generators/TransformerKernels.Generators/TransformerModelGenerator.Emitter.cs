@@ -16,14 +16,14 @@ public sealed partial class TransformerModelGenerator
             : m.DecoderLayers == 0 ? $"encoder-only ({m.EncoderLayers} blocks)" : $"decoder-only ({m.DecoderLayers} blocks)";
         using (OpenModelClass(w, m, remarks: new[]
                {
-                   $"{m.ClassName}: {stack}, d_model {m.DModel}, {m.Heads} heads of {m.HeadDim}, FFN {m.FfnDim} ({m.Activation}), {(m.Norm == "RmsNorm" ? "RMSNorm pre" : m.Norm)}-norm, {m.Positions} positions, up to {m.MaxSeqLen} tokens.",
+                   $"{m.ClassName}: {stack}, d_model {m.DModel}, {m.Heads} heads of {m.HeadDim}, FFN {m.FfnDim} ({m.Activation}), {(m.Norm == NormPlacement.RmsNorm ? "RMSNorm pre" : m.Norm)}-norm, {m.Positions} positions, up to {m.MaxSeqLen} tokens.",
                    "Kernels (nested class <c>Kernels</c>), each with Avx512 / Avx2 / Scalar paths chosen once per process:",
                }.Concat(m.Gemms.Select(g => $"  {g.Name}: [m×{g.K}]·[{g.K}×{g.N}] in {g.Panels} packed panels — {g.Roles}."))
                 .Concat(new[]
                {
                    $"  Attention: {m.Heads} heads × {m.HeadDim}, fused scores → mask → softmax → ·V.",
-                   m.Norm == "RmsNorm" ? $"  AddNorm: residual add, then RMSNorm over {m.DModel} (ε = {FloatLiteral((float)m.LayerNormEpsilon)}) before the next sub-layer."
-                   : m.Norm == "Pre" ? $"  AddNorm: residual add, then LayerNorm over {m.DModel} (ε = {FloatLiteral((float)m.LayerNormEpsilon)}) before the next sub-layer."
+                   m.Norm == NormPlacement.RmsNorm ? $"  AddNorm: residual add, then RMSNorm over {m.DModel} (ε = {FloatLiteral((float)m.LayerNormEpsilon)}) before the next sub-layer."
+                   : m.Norm == NormPlacement.Pre ? $"  AddNorm: residual add, then LayerNorm over {m.DModel} (ε = {FloatLiteral((float)m.LayerNormEpsilon)}) before the next sub-layer."
                    : $"  AddNorm: LayerNorm(residual + sub-layer) over {m.DModel} (ε = {FloatLiteral((float)m.LayerNormEpsilon)}).",
                }).ToArray()))
         {
@@ -42,7 +42,7 @@ public sealed partial class TransformerModelGenerator
             Const(w, "int", "EncoderVocab", m.EncoderVocab, "Token embeddings of the encoder input (0: float-level input only).");
             Const(w, "int", "DecoderVocab", m.DecoderVocab, "Token embeddings of the decoder input and width of the final linear + softmax (0: none).");
             Const(w, "int", "TokenTypes", m.TokenTypes, "Token-type (segment) embeddings (0: none).");
-            Const(w, "float", "LayerNormEpsilon", FloatLiteral((float)m.LayerNormEpsilon), m.Norm == "RmsNorm" ? "ε of every RMSNorm (added to the mean square)." : "ε of every LayerNorm (added to the variance).");
+            Const(w, "float", "LayerNormEpsilon", FloatLiteral((float)m.LayerNormEpsilon), m.Norm == NormPlacement.RmsNorm ? "ε of every RMSNorm (added to the mean square)." : "ε of every LayerNorm (added to the variance).");
             Const(w, "global::TransformerKernels.NormPlacement", "Norm", "global::TransformerKernels.NormPlacement." + m.Norm, "Where Add & Norm normalizes.");
             Const(w, "global::TransformerKernels.Activation", "Activation", "global::TransformerKernels.Activation." + m.Activation, "FFN activation.");
             Const(w, "global::TransformerKernels.PositionEncoding", "Positions", "global::TransformerKernels.PositionEncoding." + m.Positions, "How positions are encoded.");
@@ -51,8 +51,8 @@ public sealed partial class TransformerModelGenerator
             Const(w, "int", "MaxSeqPadded", m.MaxSeqPadded, "MaxSeqLen rounded up to 16: the row length of transposed keys and attention scores.");
             Const(w, "int", "ActivationSize", Mul(m.MaxSeqLen, m.DModel), "One activation matrix [MaxSeqLen, DModel].");
             Const(w, "int", "QkvSize", Mul(m.MaxSeqLen, m.QkvWidth), "Fused Q·K·V projection output [MaxSeqLen, QkvWidth].");
-            Const(w, "int", "FfnHiddenStride", Strides.Padded(m.FfnHiddenWidth), "Floats between rows of the FFN hidden activations (FfnDim; when gated rounded up to 8; padded when rows would be a multiple of 4 KiB apart).");
-            Const(w, "int", "FfnHiddenSize", Mul(m.MaxSeqLen, Strides.Padded(m.FfnHiddenWidth)), "FFN hidden activations [MaxSeqLen, FfnHiddenStride].");
+            Const(w, "int", "FfnHiddenStride", ShapeMath.PaddedStride(m.FfnHiddenWidth), "Floats between rows of the FFN hidden activations (FfnDim; when gated rounded up to 8; padded when rows would be a multiple of 4 KiB apart).");
+            Const(w, "int", "FfnHiddenSize", Mul(m.MaxSeqLen, ShapeMath.PaddedStride(m.FfnHiddenWidth)), "FFN hidden activations [MaxSeqLen, FfnHiddenStride].");
             Const(w, "int", "LogitsSize", Mul(m.MaxSeqLen, m.DecoderVocab), "Output logits [MaxSeqLen, DecoderVocab].");
             Const(w, "long", "ParametersPerEncoderLayer", $"{ParametersPerEncoderLayer(m)}L", "Weights and biases of one encoder block.");
             Const(w, "long", "ParametersPerDecoderLayer", $"{ParametersPerDecoderLayer(m)}L", "Weights and biases of one decoder block.");
@@ -90,7 +90,7 @@ public sealed partial class TransformerModelGenerator
     }
 
     /// <summary>LayerNorm has a scale and a shift per feature, RMSNorm a scale only.</summary>
-    private static long NormParameters(ModelSpec m) => m.Norm == "RmsNorm" ? m.DModel : 2L * m.DModel;
+    private static long NormParameters(ModelSpec m) => m.Norm == NormPlacement.RmsNorm ? m.DModel : 2L * m.DModel;
 
     private static string Mul(params int[] factors) =>
         factors.Aggregate(1L, (a, b) => a * b).ToString(CultureInfo.InvariantCulture);

@@ -24,10 +24,11 @@ public sealed partial class TransformerModelGenerator
     // 260,000 covers XLM-RoBERTa (250,002) while Vocab · DModel (padded to 32 columns) stays below 2³¹ at DModel 8192.
     internal const int MaxVocabulary = 260_000;
 
-    private static readonly string[] NormNames = { "Post", "Pre", "RmsNorm" };
-    private static readonly string[] ActivationNames = { "Relu", "Gelu", "GeluTanh", "SwiGlu" };
-    private static readonly string[] PositionNames = { "Sinusoidal", "Learned", "None", "Rotary" };
-    private static readonly string[] RopeScalingNames = { "None", "Linear", "Llama3" };
+    // The runtime's own enums (Shapes/ShapeOptions.cs, compiled in): their names, in value order, for the diagnostics.
+    private static readonly string[] NormNames = System.Enum.GetNames(typeof(NormPlacement));
+    private static readonly string[] ActivationNames = System.Enum.GetNames(typeof(Activation));
+    private static readonly string[] PositionNames = System.Enum.GetNames(typeof(PositionEncoding));
+    private static readonly string[] RopeScalingNames = System.Enum.GetNames(typeof(RopeScaling));
 
     /// <summary>Reads the attributed class and the attribute's arguments as written (symbols → data; nothing of Roslyn kept).</summary>
     internal static ModelDeclaration Declare(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
@@ -202,31 +203,31 @@ public sealed partial class TransformerModelGenerator
 
         string? ns = declaration.Namespace;
         string accessibility = declaration.Accessibility;
-        int headDim = dModel / heads;
-        var ffnActivation = activation switch { 1 => EpilogueActivation.Gelu, 2 => EpilogueActivation.GeluTanh, 3 => EpilogueActivation.None, _ => EpilogueActivation.Relu };
+        int headDim = ShapeMath.HeadDim(dModel, heads);
+        var ffnActivation = (Activation)activation switch { Activation.Gelu => EpilogueActivation.Gelu, Activation.GeluTanh => EpilogueActivation.GeluTanh, Activation.SwiGlu => EpilogueActivation.None, _ => EpilogueActivation.Relu };
         int outputVocab = decoderLayers > 0 ? (encoderLayers > 0 ? targetVocab : vocab) : 0;
-        (EquatableArray<GemmSpec> gemms, LayerGemms layers) = PlanGemms(dModel, (kvHeads == 0 ? heads : kvHeads) * headDim, ffn, ffnActivation, gated: activation == 3, decoderLayers > 0, encoderLayers > 0 && decoderLayers > 0, outputVocab, bias, qkvBias);
+        (EquatableArray<GemmSpec> gemms, LayerGemms layers) = PlanGemms(dModel, ShapeMath.KvDModel(dModel, heads, kvHeads), ffn, ffnActivation, gated: (Activation)activation == Activation.SwiGlu, decoderLayers > 0, encoderLayers > 0 && decoderLayers > 0, outputVocab, bias, qkvBias);
 
         var model = new ModelSpec(
             ns, declaration.ClassName, accessibility,
             dModel, heads, headDim, encoderLayers, decoderLayers, ffn, maxSeq,
-            MaxSeqPadded: (maxSeq + 15) / 16 * 16,
+            MaxSeqPadded: ShapeMath.KeyBlocks(maxSeq),
             PositionTableSize: positionTable == 0 ? maxSeq : positionTable,
             vocab, sourceVocab, targetVocab, tokenTypes,
-            NormNames[norm], ActivationNames[activation], PositionNames[positions], epsilon,
+            (NormPlacement)norm, (Activation)activation, (PositionEncoding)positions, epsilon,
             new AttentionSpec(headDim, VectorTiling.For(headDim), (float)(1.0 / System.Math.Sqrt(headDim))),
             VectorTiling.For(dModel),
             gemms, layers,
-            RotaryDimensions: positions == 3 ? (rotaryDimensions == 0 ? dModel / heads : rotaryDimensions) : 0,
+            RotaryDimensions: (PositionEncoding)positions == PositionEncoding.Rotary ? (rotaryDimensions == 0 ? headDim : rotaryDimensions) : 0,
             RotaryTheta: rotaryTheta,
             KvHeads: kvHeads == 0 ? heads : kvHeads,
             Bias: bias,
             QkvBias: qkvBias && !bias,
-            RopeScaling: ropeScaling == 0 ? "None" : RopeScalingNames[ropeScaling],
-            RopeScalingFactor: ropeScaling == 0 ? 1 : ropeFactor,
-            RopeLowFrequencyFactor: ropeScaling == 2 ? ropeLow : 1,
-            RopeHighFrequencyFactor: ropeScaling == 2 ? ropeHigh : 4,
-            RopeOriginalMaxPositions: ropeScaling == 2 ? ropeOriginal : 8192);
+            RopeScaling: (RopeScaling)ropeScaling,
+            RopeScalingFactor: (RopeScaling)ropeScaling == RopeScaling.None ? 1 : ropeFactor,
+            RopeLowFrequencyFactor: (RopeScaling)ropeScaling == RopeScaling.Llama3 ? ropeLow : 1,
+            RopeHighFrequencyFactor: (RopeScaling)ropeScaling == RopeScaling.Llama3 ? ropeHigh : 4,
+            RopeOriginalMaxPositions: (RopeScaling)ropeScaling == RopeScaling.Llama3 ? ropeOriginal : 8192);
         return new ParseResult(model, ImmutableArray<DiagnosticInfo>.Empty, location);
 
         void CheckEnum(string name, int value, string[] names)
@@ -330,7 +331,7 @@ public sealed partial class TransformerModelGenerator
         var order = new List<(int K, int N, EpilogueActivation Act, int Lda, int Ldc, bool Bias)>();
         // Gated (SwiGLU): gate and up are one GEMM whose panels interleave them 8 and 8 (ModelSpec.FfnUpColumns); its epilogue
         // writes SiLU(gate)·up, so the hidden rows hold ffn (rounded up to 8) floats either way.
-        int hiddenStride = Strides.Padded(gated ? ModelSpec.GatedColumns(ffn) / 2 : ffn);
+        int hiddenStride = ShapeMath.PaddedStride(gated ? ShapeMath.GatedHiddenWidth(ffn) : ffn);
         string Use(int k, int n, EpilogueActivation act, string role, int lda = 0, int ldc = 0, bool withBias = false)
         {
             var key = (k, n, act, lda == 0 ? k : lda, ldc == 0 ? n : ldc, bias || withBias);
@@ -346,7 +347,7 @@ public sealed partial class TransformerModelGenerator
         // QkvBias (Qwen2): only this GEMM adds a bias when the model is declared Bias = false.
         string qkv = Use(d, d + 2 * kv, EpilogueActivation.None, qkvBias && !bias ? "self-attention Q·K·V projection (+ q/k/v biases)" : "self-attention Q·K·V projection", withBias: qkvBias);
         string output = Use(d, d, EpilogueActivation.None, "attention output projection");
-        string up = gated ? Use(d, ModelSpec.GatedColumns(ffn), EpilogueActivation.SwiGlu, "FFN gate and up projections, SiLU(gate)·up (SwiGLU)", ldc: hiddenStride)
+        string up = gated ? Use(d, ShapeMath.GatedColumns(ffn), EpilogueActivation.SwiGlu, "FFN gate and up projections, SiLU(gate)·up (SwiGLU)", ldc: hiddenStride)
                           : Use(d, ffn, ffnActivation, "FFN first linear + activation", ldc: hiddenStride);
         string down = Use(ffn, d, EpilogueActivation.None, "FFN second linear", lda: hiddenStride);
         string? crossQuery = hasCross ? Use(d, d, EpilogueActivation.None, "cross-attention query projection") : null;

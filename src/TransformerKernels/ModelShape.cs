@@ -32,16 +32,16 @@ public sealed record ModelShape(
     bool QkvBias = false)
 {
     /// <summary>Width of the keys (and of the values) of one position: KvHeads·HeadDim (DModel without grouped-query attention).</summary>
-    public int KvDModel => (KvHeads == 0 ? Heads : KvHeads) * HeadDim;
+    public int KvDModel => ShapeMath.KvDModel(DModel, Heads, KvHeads);
 
     /// <summary>Outputs of the fused Q·K·V projection: DModel + 2·KvDModel.</summary>
-    public int QkvWidth => DModel + 2 * KvDModel;
+    public int QkvWidth => ShapeMath.QkvWidth(DModel, Heads, KvHeads);
 
     /// <summary>Whether the fused Q·K·V projection adds a bias: every linear layer has one, or only q/k/v do (<see cref="QkvBias"/>).</summary>
     public bool HasQkvBias => Bias || QkvBias;
 
     /// <summary>Width of one head.</summary>
-    public int HeadDim => DModel / Heads;
+    public int HeadDim => ShapeMath.HeadDim(DModel, Heads);
 
     /// <summary>Outputs of the FFN's first linear layer in a checkpoint: 2·FfnDim (gate and up) for <see cref="Activation.SwiGlu"/>, else FfnDim.</summary>
     public int FfnUpWidth => Activation == Activation.SwiGlu ? 2 * FfnDim : FfnDim;
@@ -50,14 +50,14 @@ public sealed record ModelShape(
     /// Columns of the FFN's first packed layer: FfnDim, or for <see cref="Activation.SwiGlu"/> gate and up interleaved 8 and 8
     /// per panel (<see cref="PackedLinear.PackGated"/>).
     /// </summary>
-    public int FfnUpColumns => Activation == Activation.SwiGlu ? PackedLinear.GatedColumns(FfnDim) : FfnDim;
+    public int FfnUpColumns => Activation == Activation.SwiGlu ? ShapeMath.GatedColumns(FfnDim) : FfnDim;
 
     /// <summary>Floats between rows of the FFN hidden activations (the generated <c>FfnHiddenStride</c>): FfnDim, gated rounded up to 8, padded.</summary>
-    public int FfnHiddenStride => PaddedStride(Activation == Activation.SwiGlu ? FfnUpColumns / 2 : FfnDim);
+    public int FfnHiddenStride => PaddedStride(Activation == Activation.SwiGlu ? ShapeMath.GatedHiddenWidth(FfnDim) : FfnDim);
 
     /// <summary>
     /// A row width padded by 16 floats when rows would be a multiple of 4 KiB apart: such rows share one L1 set, and the
-    /// 12 rows a GEMM register tile reads at once would evict each other. The generator applies the same rule.
+    /// 12 rows a GEMM register tile reads at once would evict each other (ShapeMath, the formula the generator uses too).
     /// </summary>
-    public static int PaddedStride(int width) => width * 4 % 4096 == 0 ? width + 16 : width;
+    public static int PaddedStride(int width) => ShapeMath.PaddedStride(width);
 }

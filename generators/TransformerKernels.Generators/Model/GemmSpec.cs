@@ -32,7 +32,7 @@ internal sealed record GemmSpec(
     bool Bias = true)
 {
     /// <summary>Columns of one packed panel (one Vector512, two Vector256).</summary>
-    public const int PanelWidth = 16;
+    public const int PanelWidth = ShapeMath.PanelWidth;
 
     /// <summary>Rows of the largest Vector512 register tile: 12 rows × 2 panels = 24 accumulators of 32 zmm.</summary>
     public const int RowTile512 = 12;
@@ -55,20 +55,10 @@ internal sealed record GemmSpec(
     public int PackedLength => Panels * PanelWidth * K;
 
     /// <summary>Int8: K in groups of 4 inputs (one int32 lane of VPDPBUSD / VPMADDUBSW + VPMADDWD).</summary>
-    public int Groups => (K + 3) / 4;
+    public int Groups => ShapeMath.Int8Groups(K);
 
     /// <summary>Int8: bytes between rows of quantized A (K rounded up to 4, plus 64 when that is a multiple of 4 KiB).</summary>
-    public int Ldq => Groups * 4 % 4096 == 0 ? Groups * 4 + 64 : Groups * 4;
+    public int Ldq => ShapeMath.Int8RowStride(K);
 
     public long Flops(int m) => 2L * m * K * N;
-}
-
-/// <summary>Row strides of scratch matrices.</summary>
-internal static class Strides
-{
-    /// <summary>
-    /// A row width padded by 16 floats when the row is a multiple of 4 KiB: rows 4 KiB apart map to the same L1 set, and the
-    /// 12 rows a register tile reads at once would then evict each other (8-way L1). Mirrors ModelShape.PaddedStride.
-    /// </summary>
-    public static int Padded(int width) => width * 4 % 4096 == 0 ? width + 16 : width;
 }

@@ -23,9 +23,9 @@ internal sealed record ModelSpec(
     int SourceVocab,
     int TargetVocab,
     int TokenTypes,
-    string Norm,
-    string Activation,
-    string Positions,
+    NormPlacement Norm,
+    Activation Activation,
+    PositionEncoding Positions,
     double LayerNormEpsilon,
     AttentionSpec Attention,
     VectorTiling ModelRow,
@@ -36,7 +36,7 @@ internal sealed record ModelSpec(
     int KvHeads,
     bool Bias,
     bool QkvBias,
-    string RopeScaling,
+    RopeScaling RopeScaling,
     double RopeScalingFactor,
     double RopeLowFrequencyFactor,
     double RopeHighFrequencyFactor,
@@ -46,32 +46,25 @@ internal sealed record ModelSpec(
     public bool HasQkvBias => Bias || QkvBias;
 
     /// <summary>Width of the keys (and values) of one position: KvHeads·HeadDim.</summary>
-    public int KvDModel => KvHeads * HeadDim;
+    public int KvDModel => ShapeMath.KvDModel(DModel, Heads, KvHeads);
 
     /// <summary>Outputs of the fused Q·K·V projection.</summary>
-    public int QkvWidth => DModel + 2 * KvDModel;
+    public int QkvWidth => ShapeMath.QkvWidth(DModel, Heads, KvHeads);
 
     /// <summary>Embedding rows of the encoder input (0 = float-level input only).</summary>
     public int EncoderVocab => EncoderLayers > 0 ? (DecoderLayers > 0 ? SourceVocab : Vocab) : 0;
 
     /// <summary>True for the gated SiLU feed-forward (SwiGLU): the first FFN GEMM computes gate and up and writes SiLU(gate)·up.</summary>
-    public bool Gated => Activation == "SwiGlu";
+    public bool Gated => Activation == Activation.SwiGlu;
 
     /// <summary>Outputs of the FFN's first linear layer in a checkpoint (gate and up: 2·FfnDim when gated).</summary>
     public int FfnUpWidth => Gated ? 2 * FfnDim : FfnDim;
 
-    /// <summary>
-    /// Columns of the FFN's first GEMM: FfnDim, or when gated 16 per group of 8 hidden units — the group's 8 gate columns
-    /// then its 8 up columns, so every 16-column panel holds both halves of 8 outputs and the epilogue writes SiLU(gate)·up
-    /// (the last group padded with zero columns when FfnDim is not a multiple of 8).
-    /// </summary>
-    public int FfnUpColumns => Gated ? GatedColumns(FfnDim) : FfnDim;
+    /// <summary>Columns of the FFN's first GEMM: FfnDim, or when gated gate and up interleaved 8 and 8 (ShapeMath.GatedColumns).</summary>
+    public int FfnUpColumns => Gated ? ShapeMath.GatedColumns(FfnDim) : FfnDim;
 
     /// <summary>Floats of one FFN hidden row the first GEMM writes: FfnDim, or when gated FfnDim rounded up to 8 (padding is 0).</summary>
-    public int FfnHiddenWidth => Gated ? GatedColumns(FfnDim) / 2 : FfnDim;
-
-    /// <summary>Columns of a gated FFN's gate-and-up GEMM: 16 per group of 8 hidden units (mirrors PackedLinear.GatedColumns).</summary>
-    public static int GatedColumns(int ffnDim) => 16 * ((ffnDim + 7) / 8);
+    public int FfnHiddenWidth => Gated ? ShapeMath.GatedHiddenWidth(FfnDim) : FfnDim;
 
     /// <summary>Embedding rows of the decoder input and width of the output projection (0 = none).</summary>
     public int DecoderVocab => DecoderLayers > 0 ? (EncoderLayers > 0 ? TargetVocab : Vocab) : 0;

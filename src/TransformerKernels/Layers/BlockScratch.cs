@@ -16,7 +16,7 @@ public sealed unsafe class BlockScratch : IDisposable
         int d = shape.DModel;
         // An encoder batch's transposed keys (MaxRows columns per dimension) only when the shape has encoder blocks: a
         // decoder keeps its keys in its caches.
-        RowKeysTStride = shape.EncoderLayers > 0 ? RowKeysTStrideFor(MaxRows) : 0;
+        RowKeysTStride = shape.EncoderLayers > 0 ? ShapeMath.RowKeysTStride(MaxRows) : 0;
         _buffers =
         [
             new NativeBuffer((long)MaxRows * shape.QkvWidth),   // QueryKeyValue
@@ -35,7 +35,6 @@ public sealed unsafe class BlockScratch : IDisposable
     /// sequence may reach 15 columns past the rows), made an odd multiple of 16 floats: the HeadDim rows of a head then start
     /// on different cache sets instead of all on one, which a power-of-two stride would do.
     /// </summary>
-    private static int RowKeysTStrideFor(int rows) => (((rows + 15) / 16 + 1) | 1) * 16;
 
     /// <summary>Rows (batch × positions) the buffers hold.</summary>
     public int MaxRows { get; }
@@ -98,7 +97,7 @@ public sealed unsafe class DecoderLayerCache : IDisposable
     {
         int d = _dModel = shape.DModel;
         _maxSeqLen = shape.MaxSeqLen;
-        KeysTStride = (shape.MaxSeqLen + 15) / 16 * 16;
+        KeysTStride = ShapeMath.KeyBlocks(shape.MaxSeqLen);
         // Self-attention keys and values are KvDModel wide (narrower than DModel with grouped-query attention).
         int kv = _kvWidth = shape.KvDModel;
         _keysT = new NativeBuffer((long)kv * KeysTStride);

@@ -14,7 +14,7 @@ namespace TransformerKernels;
 public sealed unsafe class LowPrecisionWeights : IDisposable
 {
     /// <summary>Inputs per int8 group: the bytes one int32 lane multiplies at once.</summary>
-    public const int GroupSize = 4;
+    public const int GroupSize = ShapeMath.Int8GroupSize;
 
     private readonly NativeBuffer _packed;
     private readonly NativeBuffer? _scales;
@@ -114,7 +114,7 @@ public sealed unsafe class LowPrecisionWeights : IDisposable
     internal static LowPrecisionWeights ToInt8(float* panels, int panelCount, int inputSize, string name)
     {
         const int width = PackedLinear.PanelWidth;
-        int groups = (inputSize + GroupSize - 1) / GroupSize;
+        int groups = ShapeMath.Int8Groups(inputSize);
         var packed = new NativeBuffer((long)panelCount * groups * width); // zeroed: the padding inputs of the last group stay 0
         var scales = new NativeBuffer((long)panelCount * width);
         var sums = new NativeBuffer((long)panelCount * width);

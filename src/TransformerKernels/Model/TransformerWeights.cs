@@ -244,7 +244,7 @@ public sealed unsafe class TransformerWeights : IDisposable
                     NativeBuffer bf16 = ViewOf(name + ".bf16", TensorDType.BF16, columns * pairs * 2, columns * pairs);
                     return PackedLinear.FromPacked(LowPrecisionWeights.FromMapped(WeightPrecision.Bf16, bf16, null, null, 0), bias, outputs, inputs);
                 case WeightPrecision.Int8:
-                    int groups = (inputs + LowPrecisionWeights.GroupSize - 1) / LowPrecisionWeights.GroupSize;
+                    int groups = ShapeMath.Int8Groups(inputs);
                     NativeBuffer int8 = ViewOf(name + ".int8", TensorDType.I8, columns * groups * 4, columns * groups);
                     NativeBuffer sums = ViewOf(name + ".sums", TensorDType.I32, columns, columns);
                     return PackedLinear.FromPacked(LowPrecisionWeights.FromMapped(WeightPrecision.Int8, int8, View(name + ".scales", columns), sums, groups), bias, outputs, inputs);

@@ -8,7 +8,7 @@ namespace TransformerKernels;
 public sealed unsafe class PackedLinear : IDisposable
 {
     /// <summary>Output columns per panel.</summary>
-    public const int PanelWidth = 16;
+    public const int PanelWidth = ShapeMath.PanelWidth;
 
     private NativeBuffer? _weights;
     private readonly NativeBuffer _bias;
@@ -150,7 +150,7 @@ public sealed unsafe class PackedLinear : IDisposable
     }
 
     /// <summary>Columns of a gated FFN's packed gate-and-up layer: 16 per group of 8 hidden units.</summary>
-    public static int GatedColumns(int ffnDim) => PanelWidth * ((ffnDim + 7) / 8);
+    public static int GatedColumns(int ffnDim) => ShapeMath.GatedColumns(ffnDim);
 
     private static void CheckSizes(ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outputSize, int inputSize)
     {
