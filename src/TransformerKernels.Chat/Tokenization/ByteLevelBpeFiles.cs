@@ -54,6 +54,7 @@ internal static partial class ByteLevelBpeFiles
     public static BpeTokenizer FromTokenizerJson(string path, Dictionary<string, int> specialTokens)
     {
         Dictionary<string, int> vocabulary = [];
+        Regex? pattern = null;
         List<string> merges = [];
         SpecialTokenFiles.Parse(path, root =>
         {
@@ -67,6 +68,7 @@ internal static partial class ByteLevelBpeFiles
             {
                 throw new FormatException("its BPE model is not byte-level (no ByteLevel pre-tokenizer); a SentencePiece-style BPE needs its tokenizer.model");
             }
+            pattern = SplitPattern(root.GetProperty("pre_tokenizer"));
             foreach (JsonProperty entry in model.GetProperty("vocab").EnumerateObject())
             {
                 vocabulary[entry.Name] = entry.Value.GetInt32();
@@ -86,7 +88,67 @@ internal static partial class ByteLevelBpeFiles
                 }
             }
         });
-        return Create(vocabulary, merges, specialTokens, path);
+        return Create(vocabulary, merges, specialTokens, path, pattern);
+    }
+
+    /// <summary>
+    /// The pattern that splits text before the byte-level BPE: GPT-2's for a ByteLevel pre-tokenizer that splits itself
+    /// (use_regex, the default); the file's own for a Split by a regex (behavior "Isolated", not inverted) followed by a
+    /// ByteLevel step that does not split — Llama 3's and Qwen2's layout. Anything else is refused by name: splitting text
+    /// differently would silently give other ids.
+    /// </summary>
+    /// <exception cref="FormatException">A pre-tokenizer configuration not read here (the message names it).</exception>
+    private static Regex? SplitPattern(JsonElement pre)
+    {
+        string type = pre.GetProperty("type").GetString() ?? "";
+        JsonElement[] steps = type == "Sequence" ? [.. pre.GetProperty("pretokenizers").EnumerateArray()] : [pre];
+        Regex? split = null;
+        bool byteLevelSplits = false;
+        foreach (JsonElement step in steps)
+        {
+            string stepType = step.GetProperty("type").GetString() ?? "";
+            switch (stepType)
+            {
+                case "Split" when split is null && !byteLevelSplits:
+                    string behavior = step.TryGetProperty("behavior", out JsonElement b) ? b.GetString() ?? "" : "";
+                    bool invert = step.TryGetProperty("invert", out JsonElement i) && i.ValueKind == JsonValueKind.True;
+                    if (behavior != "Isolated" || invert)
+                    {
+                        throw new FormatException($"its pre_tokenizer Split has behavior \"{behavior}\"{(invert ? ", inverted" : "")}; only an Isolated, not inverted Split is read here");
+                    }
+                    JsonElement pattern = step.GetProperty("pattern");
+                    split = pattern.TryGetProperty("Regex", out JsonElement r) ? Compile(r.GetString()!)
+                        : pattern.TryGetProperty("String", out JsonElement literal) ? Compile(Regex.Escape(literal.GetString()!))
+                        : throw new FormatException("its pre_tokenizer Split has neither a Regex nor a String pattern");
+                    break;
+                case "ByteLevel":
+                    if (step.TryGetProperty("add_prefix_space", out JsonElement prefix) && prefix.ValueKind == JsonValueKind.True)
+                    {
+                        throw new FormatException("its ByteLevel pre-tokenizer has add_prefix_space true, which is not read here");
+                    }
+                    byteLevelSplits = !step.TryGetProperty("use_regex", out JsonElement useRegex) || useRegex.ValueKind != JsonValueKind.False;
+                    if (byteLevelSplits && split is not null)
+                    {
+                        throw new FormatException("its pre_tokenizer splits twice (a Split, then a ByteLevel with use_regex); only one split is read here");
+                    }
+                    break;
+                default:
+                    throw new FormatException($"its pre_tokenizer has a {stepType} step; a Split by a regex and a ByteLevel step are read here");
+            }
+        }
+        return split ?? (byteLevelSplits ? null : throw new FormatException("its pre_tokenizer does not split text (no Split, ByteLevel use_regex false)"));
+    }
+
+    private static Regex Compile(string pattern)
+    {
+        try
+        {
+            return new Regex(pattern, RegexOptions.CultureInvariant);
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException($"its pre_tokenizer Split pattern is not a regular expression .NET reads: {e.Message}", e);
+        }
     }
 
     /// <summary>A byte-level BPE from its tokens in id order and its merges, as a GGUF file lists them (<paramref name="path"/> names the file in errors).</summary>
@@ -131,7 +193,7 @@ internal static partial class ByteLevelBpeFiles
         return line;
     }
 
-    private static BpeTokenizer Create(Dictionary<string, int> vocabulary, List<string> merges, Dictionary<string, int> specialTokens, string path)
+    private static BpeTokenizer Create(Dictionary<string, int> vocabulary, List<string> merges, Dictionary<string, int> specialTokens, string path, Regex? pattern = null)
     {
         foreach ((string token, int id) in specialTokens)
         {
@@ -144,7 +206,7 @@ internal static partial class ByteLevelBpeFiles
                 Merges = merges,
                 ByteLevel = true,
                 SpecialTokens = specialTokens.Count > 0 ? specialTokens : null,
-                PreTokenizer = new RegexPreTokenizer(Gpt2Pattern(), specialTokens.Count > 0 ? specialTokens : null),
+                PreTokenizer = new RegexPreTokenizer(pattern ?? Gpt2Pattern(), specialTokens.Count > 0 ? specialTokens : null),
             });
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
