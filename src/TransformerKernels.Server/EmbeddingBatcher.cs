@@ -15,25 +15,19 @@ namespace TransformerKernels.Server;
 /// unfinished after <see cref="ServerOptions.DrainTime"/> is answered 503 at the next batch boundary. The embedder is
 /// disposed last, and its weights lease keeps a pass still running (a host timing out) from losing its memory.
 /// </summary>
-internal sealed class EmbeddingBatcher : IHostedService, IDisposable
+internal sealed class EmbeddingBatcher : QueueWorker<EmbeddingJob>
 {
     private readonly ITokenSequenceEmbedder _embedder;
     private readonly ServerOptions _options;
-    private readonly IHostApplicationLifetime _lifetime;
-    private readonly ILogger<EmbeddingBatcher> _log;
-    private readonly Channel<EmbeddingJob> _queue = Channel.CreateUnbounded<EmbeddingJob>(new UnboundedChannelOptions { SingleReader = true });
     private readonly RoundRobinScheduler _scheduler = new();
-    private readonly CancellationTokenSource _drainExpired = new();
-    private Task _worker = Task.CompletedTask;
-    private int _admitted, _stopping;
+    private int _admitted;
     private long _requests, _batches, _embeddedTokens, _abandoned;
 
     public EmbeddingBatcher(ITokenSequenceEmbedder embedder, ServerOptions options, IHostApplicationLifetime lifetime, ILogger<EmbeddingBatcher> log)
+        : base(options, lifetime, log)
     {
         _embedder = embedder;
         _options = options;
-        _lifetime = lifetime;
-        _log = log;
         // A pass must hold the longest text; beyond the capacity the model has no room.
         TokenBudget = Math.Clamp(options.TokenBudget, embedder.MaxSequenceLength, embedder.Capacity);
     }
@@ -63,7 +57,7 @@ internal sealed class EmbeddingBatcher : IHostedService, IDisposable
     public bool TryAdmit(int[][] sequences, CancellationToken abandoned, out EmbeddingJob job)
     {
         job = new EmbeddingJob(sequences, abandoned);
-        if (Interlocked.Increment(ref _admitted) > _options.MaxQueuedRequests || !_queue.Writer.TryWrite(job))
+        if (Interlocked.Increment(ref _admitted) > _options.MaxQueuedRequests || !Queue.Writer.TryWrite(job))
         {
             Interlocked.Decrement(ref _admitted);
             return false;
@@ -71,42 +65,11 @@ internal sealed class EmbeddingBatcher : IHostedService, IDisposable
         return true;
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        // Kestrel stops before the hosted services do and waits for the requests in flight, which wait for this worker:
-        // draining must start on the stopping signal, not in StopAsync.
-        _lifetime.ApplicationStopping.Register(BeginStopping);
-        _worker = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
-        return Task.CompletedTask;
-    }
+    protected override string StopTimeoutWarning => "The host's shutdown timeout ended while a batch was still running; its weights are released when it ends.";
 
-    /// <summary>Answers every admitted request (embedded, or 503 after the drain time), then returns.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
+    protected override async Task RunAsync()
     {
-        BeginStopping();
-        try
-        {
-            await _worker.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            _log.LogWarning("The host's shutdown timeout ended while a batch was still running; its weights are released when it ends.");
-        }
-    }
-
-    private void BeginStopping()
-    {
-        if (Interlocked.Exchange(ref _stopping, 1) != 0)
-        {
-            return;
-        }
-        _queue.Writer.TryComplete();
-        _drainExpired.CancelAfter(_options.DrainTime);
-    }
-
-    private async Task RunAsync()
-    {
-        ChannelReader<EmbeddingJob> reader = _queue.Reader;
+        ChannelReader<EmbeddingJob> reader = Queue.Reader;
         var jobs = new List<EmbeddingJob>();
         while (true)
         {
@@ -126,7 +89,7 @@ internal sealed class EmbeddingBatcher : IHostedService, IDisposable
             {
                 Finish(job, new OperationCanceledException(job.Abandoned));
             }
-            if (_drainExpired.IsCancellationRequested)
+            if (DrainExpired)
             {
                 var refusal = new EmbeddingFailedException(new RequestProblem(503,
                     $"The server is shutting down and could not finish this request within its drain time ({_options.DrainTime.TotalSeconds:0} s); retry.", null, "server_shutting_down"));
@@ -238,7 +201,7 @@ internal sealed class EmbeddingBatcher : IHostedService, IDisposable
             : new(500, "Embedding this request failed inside the server; the error is in its log.", null, "internal_error");
         if (problem.Status == 500)
         {
-            _log.LogError(failure, "embedding a request of {Texts} texts ({Tokens} tokens) failed", job.Sequences.Length, job.Tokens);
+            Log.LogError(failure, "embedding a request of {Texts} texts ({Tokens} tokens) failed", job.Sequences.Length, job.Tokens);
         }
         Finish(job, new EmbeddingFailedException(problem, failure));
     }
@@ -254,9 +217,9 @@ internal sealed class EmbeddingBatcher : IHostedService, IDisposable
         Interlocked.Increment(ref failure is OperationCanceledException ? ref _abandoned : ref _requests);
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
+        base.Dispose();
         _embedder.Dispose();
-        _drainExpired.Dispose();
     }
 }

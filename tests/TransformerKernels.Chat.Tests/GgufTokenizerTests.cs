@@ -20,20 +20,10 @@ public sealed class GgufTokenizerTests
     public void ASentencePieceTokenizerRebuiltFromMetadataGivesSentencePiecesIds()
     {
         HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.FromGguf(Gguf("fortune-sentencepiece.gguf"));
-        Assert.Equal(TokenizerKind.SentencePiece, tokenizer.Kind);
-        Assert.Equal(2048, tokenizer.Count);
-        var expected = TokenizerFixtures.Expected("sentencepiece").Concat(FortuneReference.Load().Texts.Select(t => (t.Text, t.Ids)));
-        foreach ((string text, int[] ids) in expected)
-        {
-            Assert.Equal(ids, tokenizer.Encode(text, addSpecialTokens: false));
-        }
-        FortuneTokenizer fortunes = FortuneFiles.LoadTokenizer();
-        Assert.Equal(fortunes.BeginningOfSentence, tokenizer.BeginningOfSequenceId);
-        Assert.Equal([fortunes.EndOfSentence], tokenizer.EndOfSequenceIds);
-        Assert.True(tokenizer.AddBeginningOfSequence);
+        TokenizerFixtures.AssertFortuneSentencePiece(tokenizer);
         // Decoding agrees with the tokenizer.model read directly (itself checked against sentencepiece's decoding).
         HuggingFaceTokenizer direct = HuggingFaceTokenizer.FromDirectory(FortuneFiles.DefaultDirectory);
-        foreach ((_, int[] ids) in TokenizerFixtures.Expected("sentencepiece_decode").Concat(expected))
+        foreach ((_, int[] ids) in TokenizerFixtures.Expected("sentencepiece_decode").Concat(TokenizerFixtures.SentencePieceReference()))
         {
             Assert.Equal(direct.Decode(ids), tokenizer.Decode(ids));
         }

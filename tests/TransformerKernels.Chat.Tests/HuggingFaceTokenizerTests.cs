@@ -15,19 +15,9 @@ public sealed class HuggingFaceTokenizerTests
     public void SentencePieceIdsAreSentencePiecesOwn()
     {
         HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.FromDirectory(FortuneFiles.DefaultDirectory);
-        Assert.Equal(TokenizerKind.SentencePiece, tokenizer.Kind);
-        var expected = TokenizerFixtures.Expected("sentencepiece").Concat(FortuneReference.Load().Texts.Select(t => (t.Text, t.Ids)));
-        foreach ((string text, int[] ids) in expected)
-        {
-            Assert.Equal(ids, tokenizer.Encode(text, addSpecialTokens: false));
-        }
         // No config files: the model's own <s> and </s>, the beginning marker added (Llama's default).
-        FortuneTokenizer fortunes = FortuneFiles.LoadTokenizer();
-        Assert.Equal(fortunes.BeginningOfSentence, tokenizer.BeginningOfSequenceId);
-        Assert.Equal([fortunes.EndOfSentence], tokenizer.EndOfSequenceIds);
-        Assert.True(tokenizer.AddBeginningOfSequence);
-        Assert.Equal([fortunes.BeginningOfSentence, .. TokenizerFixtures.Expected("sentencepiece")[0].Ids], tokenizer.Encode(TokenizerFixtures.Expected("sentencepiece")[0].Text));
-        Assert.Equal(2048, tokenizer.Count);
+        TokenizerFixtures.AssertFortuneSentencePiece(tokenizer);
+        Assert.Equal([FortuneFiles.LoadTokenizer().BeginningOfSentence, .. TokenizerFixtures.Expected("sentencepiece")[0].Ids], tokenizer.Encode(TokenizerFixtures.Expected("sentencepiece")[0].Text));
     }
 
     [Theory]

@@ -19,6 +19,28 @@ internal static class TokenizerFixtures
             .Select(e => (e.GetProperty("text").GetString()!, e.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32()).ToArray()))];
     }
 
+    /// <summary>python3-sentencepiece's ids for the fortune tokenizer.model: expected.json's texts and the fortune reference texts.</summary>
+    public static IEnumerable<(string Text, int[] Ids)> SentencePieceReference() =>
+        Expected("sentencepiece").Concat(TransformerKernels.Fortunes.FortuneReference.Load().Texts.Select(t => (t.Text, t.Ids)));
+
+    /// <summary>
+    /// The checks every SentencePiece tokenizer of the fortune models must pass: python3-sentencepiece's ids, the model's own
+    /// &lt;s&gt; and &lt;/s&gt;, the beginning marker added, 2048 ids.
+    /// </summary>
+    public static void AssertFortuneSentencePiece(HuggingFaceTokenizer tokenizer)
+    {
+        Assert.Equal(TokenizerKind.SentencePiece, tokenizer.Kind);
+        foreach ((string text, int[] ids) in SentencePieceReference())
+        {
+            Assert.Equal(ids, tokenizer.Encode(text, addSpecialTokens: false));
+        }
+        TransformerKernels.Fortunes.FortuneTokenizer fortunes = TransformerKernels.Fortunes.FortuneFiles.LoadTokenizer();
+        Assert.Equal(fortunes.BeginningOfSentence, tokenizer.BeginningOfSequenceId);
+        Assert.Equal([fortunes.EndOfSentence], tokenizer.EndOfSequenceIds);
+        Assert.True(tokenizer.AddBeginningOfSequence);
+        Assert.Equal(2048, tokenizer.Count);
+    }
+
     /// <summary>A new empty directory under the temp folder, deleted by disposing.</summary>
     public sealed class TempDirectory : IDisposable
     {

@@ -12,29 +12,23 @@ namespace TransformerKernels.Server;
 /// Shutdown: on the host's stopping signal admission closes; generations in progress continue until they end or the drain
 /// time passes, then they are cut off (finish reason "length" is not claimed: their streams just end with an error).
 /// </summary>
-internal sealed class ChatScheduler : IHostedService, IDisposable
+internal sealed class ChatScheduler : QueueWorker<ChatJob>
 {
     private readonly ServedChatModel _model;
     private readonly ServerOptions _options;
     private readonly ServerMetrics _metrics;
-    private readonly IHostApplicationLifetime _lifetime;
-    private readonly ILogger<ChatScheduler> _log;
-    private readonly Channel<ChatJob> _queue = Channel.CreateUnbounded<ChatJob>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly CancellationTokenSource _drainExpired = new();
     private readonly ContinuousBatch _batch;
     private readonly ChatJob?[] _bySlot;
     private readonly Queue<ChatJob> _waiting = new();
-    private Task _loop = Task.CompletedTask;
-    private int _stopping, _liveSessions, _queued;
+    private int _liveSessions, _queued;
     private long _abandoned, _steps;
 
     public ChatScheduler(ServedChatModel model, ServerOptions options, ServerMetrics metrics, IHostApplicationLifetime lifetime, ILogger<ChatScheduler> log)
+        : base(options, lifetime, log)
     {
         _model = model;
         _options = options;
         _metrics = metrics;
-        _lifetime = lifetime;
-        _log = log;
         _batch = new ContinuousBatch(model.Model, options.MaxSessions);
         _bySlot = new ChatJob?[options.MaxSessions];
     }
@@ -51,13 +45,11 @@ internal sealed class ChatScheduler : IHostedService, IDisposable
     /// <summary>Batched decoder steps so far.</summary>
     public long Steps => Interlocked.Read(ref _steps);
 
-    public bool IsStopping => Volatile.Read(ref _stopping) != 0;
-
     /// <summary>Hands a checked request to the loop; false when the server is stopping.</summary>
     public bool TryAdmit(ChatJob job)
     {
         Interlocked.Increment(ref _queued);
-        if (!_queue.Writer.TryWrite(job))
+        if (!Queue.Writer.TryWrite(job))
         {
             Interlocked.Decrement(ref _queued);
             return false;
@@ -65,39 +57,11 @@ internal sealed class ChatScheduler : IHostedService, IDisposable
         return true;
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _lifetime.ApplicationStopping.Register(BeginStopping);
-        _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
-        return Task.CompletedTask;
-    }
+    protected override string StopTimeoutWarning => "The host's shutdown timeout ended while chat generations were still running.";
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    protected override async Task RunAsync()
     {
-        BeginStopping();
-        try
-        {
-            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            _log.LogWarning("The host's shutdown timeout ended while chat generations were still running.");
-        }
-    }
-
-    private void BeginStopping()
-    {
-        if (Interlocked.Exchange(ref _stopping, 1) != 0)
-        {
-            return;
-        }
-        _queue.Writer.TryComplete();
-        _drainExpired.CancelAfter(_options.DrainTime);
-    }
-
-    private async Task RunAsync()
-    {
-        ChannelReader<ChatJob> reader = _queue.Reader;
+        ChannelReader<ChatJob> reader = Queue.Reader;
         while (true)
         {
             if (_batch.ActiveSlots == 0 && _waiting.Count == 0 && !await reader.WaitToReadAsync().ConfigureAwait(false))
@@ -108,7 +72,7 @@ internal sealed class ChatScheduler : IHostedService, IDisposable
             {
                 _waiting.Enqueue(arrived);
             }
-            if (_drainExpired.IsCancellationRequested)
+            if (DrainExpired)
             {
                 CutOffEverything();
                 continue;
@@ -182,7 +146,7 @@ internal sealed class ChatScheduler : IHostedService, IDisposable
             catch (Exception e)
             {
                 // Checked at admission, so this is the server's failure; it stays with this request.
-                _log.LogError(e, "prefilling a chat prompt of {Tokens} tokens failed", job.Work.Prompt.Length);
+                Log.LogError(e, "prefilling a chat prompt of {Tokens} tokens failed", job.Work.Prompt.Length);
                 job.Writer.TryComplete(e);
                 continue;
             }
@@ -224,7 +188,7 @@ internal sealed class ChatScheduler : IHostedService, IDisposable
 
     private void FailRunning(Exception e)
     {
-        _log.LogError(e, "a batched chat decoding step failed");
+        Log.LogError(e, "a batched chat decoding step failed");
         foreach (ChatJob? job in _bySlot)
         {
             if (job is not null)
@@ -251,10 +215,10 @@ internal sealed class ChatScheduler : IHostedService, IDisposable
         }
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
+        base.Dispose();
         _batch.Dispose();
         _model.Dispose(); // after its last step: the batch's session is gone
-        _drainExpired.Dispose();
     }
 }
