@@ -6,7 +6,7 @@ using TransformerKernels.Samples;
 namespace Generate;
 
 /// <summary>The parsed command line of <c>generate</c>.</summary>
-internal sealed class GenerateOptions
+internal sealed class GenerateOptions(ParseResult parse)
 {
     private const int DefaultMaxTokens = 120;
 
@@ -37,36 +37,19 @@ internal sealed class GenerateOptions
         environment: TK_THREADS (threads, 1..processors), DOTNET_EnableAVX512=0 / DOTNET_EnableHWIntrinsic=0 (kernel paths)
         """;
 
-    private GenerateOptions(ParseResult parse)
-    {
-        Temperature = parse.GetValue(TemperatureOption) ?? 0.8f;
-        TopK = parse.GetValue(TopKOption) ?? 40;
-        TopP = parse.GetValue(TopPOption) ?? 0.95f;
-        RepetitionPenalty = parse.GetValue(RepetitionPenaltyOption) ?? 1.1f;
-        Seed = parse.GetValue(SeedOption);
-        MaxTokens = parse.GetValue(MaxTokensOption);
-        Greedy = parse.GetValue(GreedyOption);
-        Gpt2 = parse.GetValue(Gpt2Option);
-        Precision = parse.GetValue(PrecisionOption);
-        ModelDirectory = parse.GetValue(ModelOption);
-        Verbose = parse.GetValue(VerboseOption);
-        SelfTest = parse.GetValue(SelfTestOption);
-        Prompt = string.Join(' ', parse.GetValue(PromptArgument) ?? []);
-    }
-
-    public float Temperature { get; }
-    public int TopK { get; }
-    public float TopP { get; }
-    public float RepetitionPenalty { get; }
-    public int? Seed { get; }
-    public int? MaxTokens { get; }
-    public bool Greedy { get; }
-    public bool Gpt2 { get; }
-    public WeightPrecision Precision { get; }
-    public string? ModelDirectory { get; }
-    public bool Verbose { get; }
-    public bool SelfTest { get; }
-    public string Prompt { get; }
+    public float Temperature { get; } = parse.GetValue(TemperatureOption) ?? 0.8f;
+    public int TopK { get; } = parse.GetValue(TopKOption) ?? 40;
+    public float TopP { get; } = parse.GetValue(TopPOption) ?? 0.95f;
+    public float RepetitionPenalty { get; } = parse.GetValue(RepetitionPenaltyOption) ?? 1.1f;
+    public int? Seed { get; } = parse.GetValue(SeedOption);
+    public int? MaxTokens { get; } = parse.GetValue(MaxTokensOption);
+    public bool Greedy { get; } = parse.GetValue(GreedyOption);
+    public bool Gpt2 { get; } = parse.GetValue(Gpt2Option);
+    public WeightPrecision Precision { get; } = parse.GetValue(PrecisionOption);
+    public string? ModelDirectory { get; } = parse.GetValue(ModelOption);
+    public bool Verbose { get; } = parse.GetValue(VerboseOption);
+    public bool SelfTest { get; } = parse.GetValue(SelfTestOption);
+    public string Prompt { get; } = string.Join(' ', parse.GetValue(PromptArgument) ?? []);
 
     /// <summary>Parses <paramref name="args"/> and runs <paramref name="run"/> on them; a bad command line is one line and exit code 2.</summary>
     public static Task<int> InvokeAsync(string tool, string[] args, Func<GenerateOptions, Task<int>> run)
@@ -74,9 +57,9 @@ internal sealed class GenerateOptions
         RootCommand root = SampleCommandLine.Root("Continues an English prompt with a small language model trained on Debian's fortunes, streaming the text.", Epilogue,
             TemperatureOption, TopKOption, TopPOption, RepetitionPenaltyOption, SeedOption, MaxTokensOption, GreedyOption, Gpt2Option, PrecisionOption,
             ModelOption, VerboseOption, SelfTestOption, PromptArgument);
-        root.SetAction((parse, _) =>
+        root.SetAction((result, _) =>
         {
-            var options = new GenerateOptions(parse);
+            var options = new GenerateOptions(result);
             return options.Prompt.Length == 0 && !options.SelfTest
                 ? Task.FromResult(CommandErrors.Usage(tool, "give a prompt to continue, e.g. generate \"A man is known by\" (see --help)"))
                 : run(options);

@@ -136,7 +136,10 @@ internal static class SampleCommandLine
         }
         if (parse.Errors.Count > 0)
         {
-            return CommandErrors.Usage(tool, string.Join("; ", parse.Errors.Select(e => e.Message.ReplaceLineEndings(" "))));
+            string errors = string.Join("; ", parse.Errors.Select(e => e.Message.ReplaceLineEndings(" ")));
+            // System.CommandLine reads leading [bracketed] arguments as directives ([diagram], [suggest]), unknown ones as errors.
+            bool directive = parse.Tokens.Any(t => t.Type == TokenType.Directive);
+            return CommandErrors.Usage(tool, directive ? $"{errors} (a first argument in [brackets] is a directive; put -- before text)" : errors);
         }
         return null;
     }
@@ -148,12 +151,8 @@ internal static class SampleCommandLine
     private static string? UnknownOption(ParseResult parse, Argument<string[]> texts)
     {
         string[] values = parse.GetResult(texts)?.Tokens.Select(t => t.Value).ToArray() ?? [];
-        int doubleDash = -1;
-        for (int i = 0; i < parse.Tokens.Count && doubleDash < 0; i++)
-        {
-            doubleDash = parse.Tokens[i].Type == TokenType.DoubleDash ? i : -1;
-        }
-        int beforeDoubleDash = values.Length - (doubleDash < 0 ? 0 : parse.Tokens.Count - doubleDash - 1);
+        int afterDoubleDash = parse.Tokens.SkipWhile(t => t.Type != TokenType.DoubleDash).Skip(1).Count();
+        int beforeDoubleDash = values.Length - afterDoubleDash;
         return values.Take(beforeDoubleDash).FirstOrDefault(v => v.StartsWith("--", StringComparison.Ordinal));
     }
 

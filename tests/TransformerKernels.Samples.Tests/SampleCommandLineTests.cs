@@ -80,6 +80,13 @@ public sealed class SampleCommandLineTests
         AssertInputError(Run(project, executable, "--version", "text"), "--version");
 
     [Fact]
+    public void AFirstArgumentInBracketsIsADirectiveAndAfterDoubleDashAText()
+    {
+        AssertInputError(Run("Translate", "translate", "[no-such-directive]", "我有一只猫"), "[no-such-directive]", "put -- before text");
+        AssertInputError(Run("Translate", "translate", "--", "[no-such-directive]"), "cannot translate \"[no-such-directive]\"");
+    }
+
+    [Fact]
     public void ASwitchDoesNotTakeTheTextAfterIt()
     {
         // System.CommandLine's switches take an optional true/false by default: "--verbose true" would lose the text.
