@@ -32,6 +32,8 @@ internal static class SampleCommandLine
                 case Argument argument:
                     root.Arguments.Add(argument);
                     break;
+                default:
+                    throw new ArgumentException($"'{symbol.Name}' is neither an option nor an argument.", nameof(symbols));
             }
         }
         HelpOption help = root.Options.OfType<HelpOption>().Single();
@@ -53,7 +55,7 @@ internal static class SampleCommandLine
             Description = description,
             CustomParser = result =>
             {
-                string value = LastValue(result);
+                string value = Value(result);
                 if (T.TryParse(value, style, CultureInfo.InvariantCulture, out T number) && valid(number))
                 {
                     return number;
@@ -70,7 +72,7 @@ internal static class SampleCommandLine
         Description = description,
         CustomParser = result =>
         {
-            string value = LastValue(result);
+            string value = Value(result);
             if (problem(value) is { } error)
             {
                 result.AddError(error);
@@ -89,7 +91,7 @@ internal static class SampleCommandLine
         Description = $"{what} as fp32 (default), bf16 or int8",
         CustomParser = result =>
         {
-            string value = LastValue(result);
+            string value = Value(result);
             if (!Precisions.TryParse(value, out WeightPrecision precision))
             {
                 result.AddError($"{name} takes fp32, bf16 or int8, not '{Shorten(value)}'");
@@ -156,8 +158,8 @@ internal static class SampleCommandLine
         return values.Take(beforeDoubleDash).FirstOrDefault(v => v.StartsWith("--", StringComparison.Ordinal));
     }
 
-    // The last value when an option is repeated, as the samples' parsers took it; "" when it has none.
-    private static string LastValue(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+    // The option's value ("" when it has none, which System.CommandLine reports itself; so is an option given twice).
+    private static string Value(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
 
     private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "…";
 
