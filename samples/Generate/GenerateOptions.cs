@@ -1,48 +1,71 @@
+using System.CommandLine;
 using System.Globalization;
 using TransformerKernels;
+using TransformerKernels.Samples;
 
 namespace Generate;
 
 /// <summary>The parsed command line of <c>generate</c>.</summary>
-internal sealed class GenerateOptions
+internal sealed class GenerateOptions(ParseResult parse)
 {
-    public const string Usage = """
-        usage: generate [options] [--] "prompt text"
-          --temperature T      sampling temperature, > 0 (default 0.8)
-          --top-k K            sample among the K most probable tokens; 0 = all (default 40)
-          --top-p P            sample among the most probable tokens covering P of the probability, 0 < P <= 1 (default 0.95)
-          --repetition-penalty R   divide the logits of tokens already present by R, > 0; 1 = off (default 1.1)
-          --seed N             seed the sampler for a reproducible continuation (default: a new one each run)
-          --max-tokens N       most tokens to generate (default: as many as fit the model's 256 positions, at most 120)
-          --greedy             always the most probable token (no sampling)
-          --gpt2               the GPT-2-style model instead of the Llama-style one
-          --precision P        weights as fp32 (default), bf16 or int8
-          --model DIR          another training run of the same shapes (default: the committed models)
-          --verbose            show the kernel path and stack traces of errors
-          --self-test          check the tokenizer and both models against the PyTorch reference
-          --                   the arguments after it are the prompt, even if they start with --
+    private const int DefaultMaxTokens = 120;
+
+    private static readonly Option<float?> TemperatureOption = SampleCommandLine.Number<float>("--temperature", "T", "sampling temperature, > 0 (default 0.8)",
+        NumberStyles.Float, v => v > 0 && float.IsFinite(v), "a temperature above 0");
+    private static readonly Option<int?> TopKOption = SampleCommandLine.Number<int>("--top-k", "K", "sample among the K most probable tokens; 0 = all (default 40)",
+        NumberStyles.Integer, v => v >= 0, "0 (all) or more tokens");
+    private static readonly Option<float?> TopPOption = SampleCommandLine.Number<float>("--top-p", "P",
+        "sample among the most probable tokens covering P of the probability, 0 < P <= 1 (default 0.95)", NumberStyles.Float, v => v > 0 && v <= 1, "a probability in (0, 1]");
+    private static readonly Option<float?> RepetitionPenaltyOption = SampleCommandLine.Number<float>("--repetition-penalty", "R",
+        "divide the logits of tokens already present by R, > 0; 1 = off (default 1.1)", NumberStyles.Float, v => v > 0 && float.IsFinite(v), "a penalty above 0");
+    private static readonly Option<int?> SeedOption = SampleCommandLine.Number<int>("--seed", "N", "seed the sampler for a reproducible continuation (default: a new one each run)",
+        NumberStyles.Integer, _ => true, "a whole number");
+    private static readonly Option<int?> MaxTokensOption = SampleCommandLine.Number<int>("--max-tokens", "N",
+        $"most tokens to generate (default: as many as fit the model's 256 positions, at most {DefaultMaxTokens})", NumberStyles.Integer, v => v >= 1, "1 or more tokens");
+    private static readonly Option<bool> GreedyOption = SampleCommandLine.Flag("--greedy", "always the most probable token (no sampling)");
+    private static readonly Option<bool> Gpt2Option = SampleCommandLine.Flag("--gpt2", "the GPT-2-style model instead of the Llama-style one");
+    private static readonly Option<WeightPrecision> PrecisionOption = SampleCommandLine.Precision();
+    private static readonly Option<string?> ModelOption = new("--model") { HelpName = "DIR", Description = "another training run of the same shapes (default: the committed models)" };
+    private static readonly Option<bool> VerboseOption = SampleCommandLine.Flag("--verbose", "show the kernel path and stack traces of errors");
+    private static readonly Option<bool> SelfTestOption = SampleCommandLine.Flag("--self-test", "check the tokenizer and both models against the PyTorch reference");
+    private static readonly Argument<string[]> PromptArgument = SampleCommandLine.Texts("prompt", "the text to continue, its words joined by spaces (put -- before it if it starts with --)");
+
+    private const string Epilogue = """
         Generation stops at the end of a fortune (</s>), after --max-tokens, or at Ctrl+C (the text so far is kept).
         exit codes: 0 done, 1 self-test mismatch or unexpected failure, 2 bad usage or input, 130 interrupted,
           141 standard output's reader went away
         environment: TK_THREADS (threads, 1..processors), DOTNET_EnableAVX512=0 / DOTNET_EnableHWIntrinsic=0 (kernel paths)
         """;
 
-    private const int DefaultMaxTokens = 120;
+    public float Temperature { get; } = parse.GetValue(TemperatureOption) ?? 0.8f;
+    public int TopK { get; } = parse.GetValue(TopKOption) ?? 40;
+    public float TopP { get; } = parse.GetValue(TopPOption) ?? 0.95f;
+    public float RepetitionPenalty { get; } = parse.GetValue(RepetitionPenaltyOption) ?? 1.1f;
+    public int? Seed { get; } = parse.GetValue(SeedOption);
+    public int? MaxTokens { get; } = parse.GetValue(MaxTokensOption);
+    public bool Greedy { get; } = parse.GetValue(GreedyOption);
+    public bool Gpt2 { get; } = parse.GetValue(Gpt2Option);
+    public WeightPrecision Precision { get; } = parse.GetValue(PrecisionOption);
+    public string? ModelDirectory { get; } = parse.GetValue(ModelOption);
+    public bool Verbose { get; } = parse.GetValue(VerboseOption);
+    public bool SelfTest { get; } = parse.GetValue(SelfTestOption);
+    public string Prompt { get; } = string.Join(' ', parse.GetValue(PromptArgument) ?? []);
 
-    public float Temperature { get; private set; } = 0.8f;
-    public int TopK { get; private set; } = 40;
-    public float TopP { get; private set; } = 0.95f;
-    public float RepetitionPenalty { get; private set; } = 1.1f;
-    public int? Seed { get; private set; }
-    public int? MaxTokens { get; private set; }
-    public bool Greedy { get; private set; }
-    public bool Gpt2 { get; private set; }
-    public WeightPrecision Precision { get; private set; } = WeightPrecision.Fp32;
-    public string? ModelDirectory { get; private set; }
-    public bool Verbose { get; private set; }
-    public bool SelfTest { get; private set; }
-    public bool Help { get; private set; }
-    public string Prompt { get; private set; } = "";
+    /// <summary>Parses <paramref name="args"/> and runs <paramref name="run"/> on them; a bad command line is one line and exit code 2.</summary>
+    public static Task<int> InvokeAsync(string tool, string[] args, Func<GenerateOptions, Task<int>> run)
+    {
+        RootCommand root = SampleCommandLine.Root("Continues an English prompt with a small language model trained on Debian's fortunes, streaming the text.", Epilogue,
+            TemperatureOption, TopKOption, TopPOption, RepetitionPenaltyOption, SeedOption, MaxTokensOption, GreedyOption, Gpt2Option, PrecisionOption,
+            ModelOption, VerboseOption, SelfTestOption, PromptArgument);
+        root.SetAction((result, _) =>
+        {
+            var options = new GenerateOptions(result);
+            return options.Prompt.Length == 0 && !options.SelfTest
+                ? Task.FromResult(CommandErrors.Usage(tool, "give a prompt to continue, e.g. generate \"A man is known by\" (see --help)"))
+                : run(options);
+        });
+        return SampleCommandLine.InvokeAsync(tool, root, PromptArgument, args);
+    }
 
     /// <summary>
     /// The library's options for this command line. Without --max-tokens the continuation takes what the model's positions
@@ -58,66 +81,4 @@ internal sealed class GenerateOptions
         Seed = Seed,
         StopTokens = [endOfSentence],
     };
-
-    /// <summary>Reads <paramref name="args"/>; returns what is wrong with them, or null.</summary>
-    public string? Parse(string[] args)
-    {
-        var prompt = new List<string>();
-        bool optionsEnded = false;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string arg = args[i];
-            if (optionsEnded || !arg.StartsWith("--", StringComparison.Ordinal) && arg != "-h")
-            {
-                prompt.Add(arg);
-                continue;
-            }
-            string? value = i + 1 < args.Length ? args[i + 1] : null;
-            string? problem = arg switch
-            {
-                "--" => Set(() => optionsEnded = true),
-                "--temperature" => Parse<float>(arg, value, NumberStyles.Float, v => v > 0 && float.IsFinite(v), "a temperature above 0", v => Temperature = v, ref i),
-                "--top-k" => Parse<int>(arg, value, NumberStyles.Integer, v => v >= 0, "0 (all) or more tokens", v => TopK = v, ref i),
-                "--top-p" => Parse<float>(arg, value, NumberStyles.Float, v => v > 0 && v <= 1, "a probability in (0, 1]", v => TopP = v, ref i),
-                "--repetition-penalty" => Parse<float>(arg, value, NumberStyles.Float, v => v > 0 && float.IsFinite(v), "a penalty above 0", v => RepetitionPenalty = v, ref i),
-                "--seed" => Parse<int>(arg, value, NumberStyles.Integer, _ => true, "a whole number", v => Seed = v, ref i),
-                "--max-tokens" => Parse<int>(arg, value, NumberStyles.Integer, v => v >= 1, "1 or more tokens", v => MaxTokens = v, ref i),
-                "--precision" => Precisions.TryParse(value ?? "", out WeightPrecision precision)
-                    ? Set(() => { Precision = precision; i++; })
-                    : $"--precision takes fp32, bf16 or int8, not '{value}'",
-                "--model" => value is null ? "--model needs a directory" : Set(() => { ModelDirectory = value; i++; }),
-                "--greedy" => Set(() => Greedy = true),
-                "--gpt2" => Set(() => Gpt2 = true),
-                "--verbose" => Set(() => Verbose = true),
-                "--self-test" => Set(() => SelfTest = true),
-                "--help" or "-h" => Set(() => Help = true),
-                _ => $"unknown option '{arg}' (see --help)",
-            };
-            if (problem is not null)
-            {
-                return problem;
-            }
-        }
-        Prompt = string.Join(' ', prompt);
-        return Prompt.Length == 0 && !SelfTest && !Help ? "give a prompt to continue, e.g. generate \"A man is known by\" (see --help)" : null;
-    }
-
-    private static string? Set(Action apply)
-    {
-        apply();
-        return null;
-    }
-
-    /// <summary>Reads <paramref name="value"/> as the number <paramref name="option"/> takes; returns what is wrong with it, or null.</summary>
-    private static string? Parse<T>(string option, string? value, NumberStyles style, Func<T, bool> valid, string expected, Action<T> apply, ref int i)
-        where T : System.Numerics.INumber<T>
-    {
-        if (!T.TryParse(value, style, CultureInfo.InvariantCulture, out T? number) || !valid(number))
-        {
-            return $"{option} takes {expected}, not '{value}'";
-        }
-        apply(number);
-        i++;
-        return null;
-    }
 }

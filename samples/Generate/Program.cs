@@ -17,19 +17,11 @@ namespace Generate
         private const string Tool = "generate";
 
         /// <summary>Runs the command; returns the process exit code (0 ok, 1 wrong results or failure, 2 bad usage or input, 130 interrupted).</summary>
-        public static async Task<int> RunAsync(string[] args)
+        public static Task<int> RunAsync(string[] args) => GenerateOptions.InvokeAsync(Tool, args, RunAsync);
+
+        private static async Task<int> RunAsync(GenerateOptions options)
         {
             long started = Stopwatch.GetTimestamp();
-            var options = new GenerateOptions();
-            if (options.Parse(args) is { } usageError)
-            {
-                return CommandErrors.Usage(Tool, usageError);
-            }
-            if (options.Help)
-            {
-                Console.WriteLine(GenerateOptions.Usage);
-                return 0;
-            }
             if (KernelThreads.EnvironmentWarning is { } threads)
             {
                 Console.Error.WriteLine($"{Tool}: warning: {threads}");

@@ -12,7 +12,7 @@ namespace TransformerKernels.Samples;
 /// <item>A closed standard error (<c>2&gt;&amp;-</c>) swallows diagnostics instead of aborting the process.</item>
 /// <item>A closed standard output is reported by name (<see cref="OutputClosed"/>) before any work is done.</item>
 /// <item>A reader that goes away (<c>| head -c 10</c>) stops the program at the next write: .NET's console stream ignores
-/// EPIPE, so standard output, when it is not a terminal, is replaced by a stream that throws
+/// EPIPE, so standard output, when it is a pipe or a socket, is replaced by a stream that throws
 /// <see cref="OutputClosedException"/> instead, which <see cref="CommandErrors.Report"/> turns into exit code 141, the
 /// status of a Unix tool ended by SIGPIPE.</item>
 /// </list>
@@ -25,6 +25,13 @@ internal static class StandardStreams
 
     /// <summary>Standard output was closed when the program started: nothing the program prints can be seen.</summary>
     public static bool OutputClosed { get; private set; }
+
+    /// <summary>
+    /// Standard output is a pipe or a socket: the only kinds whose reader can go away. A regular file keeps the console's
+    /// stream, which writes at the descriptor's shared offset (a FileStream over fd 1 would keep an offset of its own and
+    /// overwrite what another program wrote to the same file, as in <c>{ translate …; translate …; } &gt; out.txt</c>).
+    /// </summary>
+    private static bool OutputToPipe { get; set; }
 
     /// <summary>Exit code of a program whose standard output was closed by its reader (128 + SIGPIPE).</summary>
     public const int BrokenPipeExitCode = 141;
@@ -72,8 +79,9 @@ internal static class StandardStreams
             OutputClosed = true;
             Console.SetOut(TextWriter.Null);
         }
-        else if (Console.IsOutputRedirected)
+        else if (targets[1] is { } output && (output.StartsWith("pipe:", StringComparison.Ordinal) || output.StartsWith("socket:", StringComparison.Ordinal)))
         {
+            OutputToPipe = true;
             Console.SetOut(new StreamWriter(new OutputStream(), new UTF8Encoding(false), 1 << 12) { AutoFlush = true });
         }
     }
@@ -83,9 +91,9 @@ internal static class StandardStreams
 
     /// <summary>
     /// Opens standard output as a stream to write through a buffer of one's own: one that throws
-    /// <see cref="OutputClosedException"/> when the reader went away (where <see cref="Guard"/> set that up), else the console's.
+    /// <see cref="OutputClosedException"/> when the reader went away (a pipe or socket, as <see cref="Guard"/> found), else the console's.
     /// </summary>
-    public static Stream OpenOutput() => Console.IsOutputRedirected && !OutputClosed && OperatingSystem.IsLinux() ? new OutputStream() : Console.OpenStandardOutput();
+    public static Stream OpenOutput() => OutputToPipe ? new OutputStream() : Console.OpenStandardOutput();
 
     /// <summary>O_ACCMODE of an open descriptor (0 read, 1 write, 2 both), from the "flags:" line of /proc/self/fdinfo.</summary>
     private static int? AccessMode(int fd)

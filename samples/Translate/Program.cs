@@ -1,4 +1,5 @@
 // Translates Chinese to English with the Transformer the design document describes: 我有一只猫 → "I have a cat".
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using TransformerKernels;
@@ -10,40 +11,58 @@ return CommandErrors.Run("translate", args, TranslateCommand.Run);
 
 namespace Translate
 {
-    /// <summary>The command line: translation, --beam, --eval, --attention, --model, --verbose, --self-test.</summary>
+    /// <summary>The command line: translation, --beam, --eval, --attention, --precision, --model, --verbose, --self-test.</summary>
     public static class TranslateCommand
     {
         private const string Tool = "translate";
 
-        private static readonly string Usage = $"""
-            usage: translate [options] [--] "中文句子" ["更多句子" ...]
-              --beam N          beam search with N beams (default 1: greedy; at most {BeamSearch.MaxWidth})
-              --eval            translate the held-out test pairs and print exact-match accuracy
-              --attention FILE  write the last decoder block's cross-attention as an SVG heatmap (one sentence)
-              --precision P     weights as fp32 (default), bf16 or int8
-              --model DIR       another trained model of the same shape (default: the committed one)
-              --verbose         show the kernel path, each decoding step, and stack traces of errors
-              --self-test       check fixed sentences against their known translations
-              --                the arguments after it are sentences, even if they start with --
+        private static readonly Option<int?> BeamOption = SampleCommandLine.Number<int>("--beam", "N", $"beam search with N beams (default 1: greedy; at most {BeamSearch.MaxWidth})",
+            NumberStyles.Integer, beam => beam >= 1 && beam <= BeamSearch.MaxWidth, $"1..{BeamSearch.MaxWidth} beams");
+        private static readonly Option<bool> EvaluateOption = SampleCommandLine.Flag("--eval", "translate the held-out test pairs and print exact-match accuracy");
+        private static readonly Option<string?> AttentionOption = SampleCommandLine.Checked("--attention", "FILE",
+            "write the last decoder block's cross-attention as an SVG heatmap (one sentence)", AttentionFileProblem);
+        private static readonly Option<WeightPrecision> PrecisionOption = SampleCommandLine.Precision();
+        private static readonly Option<string?> ModelOption = new("--model")
+        {
+            HelpName = "DIR",
+            Description = "another trained model of the same shape: translator.safetensors and the vocabularies (default: the committed one)",
+        };
+        private static readonly Option<bool> VerboseOption = SampleCommandLine.Flag("--verbose", "show the kernel path, each decoding step, and stack traces of errors");
+        private static readonly Option<bool> SelfTestOption = SampleCommandLine.Flag("--self-test", "check fixed sentences against their known translations");
+        private static readonly Argument<string[]> SentencesArgument = SampleCommandLine.Texts("sentences",
+            "Chinese sentences to translate (put -- before any that starts with --)");
+
+        private const string Epilogue = """
             exit codes: 0 done, 1 self-test mismatch or unexpected failure, 2 bad usage, input file or setting,
               141 standard output's reader went away
             environment: TK_THREADS (threads, 1..processors), DOTNET_EnableAVX512=0 / DOTNET_EnableHWIntrinsic=0 (kernel paths)
             """;
 
-        /// <summary>Runs the command; returns the process exit code (0 ok, 1 wrong results or failure, 2 bad usage or input).</summary>
+        /// <summary>Parses <paramref name="args"/> and runs the command; returns the process exit code.</summary>
         public static int Run(string[] args)
         {
+            RootCommand root = SampleCommandLine.Root("Translates Chinese sentences to English with the seed's Transformer (我有一只猫 → I have a cat).", Epilogue,
+                BeamOption, EvaluateOption, AttentionOption, PrecisionOption, ModelOption, VerboseOption, SelfTestOption, SentencesArgument);
+            root.SetAction(parse =>
+            {
+                var options = new Options(parse);
+                return options.Problem() is { } problem ? CommandErrors.Usage(Tool, problem) : Run(options);
+            });
+            return SampleCommandLine.Invoke(Tool, root, SentencesArgument, args);
+        }
+
+        private static string? AttentionFileProblem(string path)
+        {
+            string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+            return folder is not null && !Directory.Exists(folder) ? $"--attention: the directory '{folder}' does not exist"
+                : Directory.Exists(path) ? $"--attention: '{path}' is a directory; give the SVG file to write"
+                : null;
+        }
+
+        /// <summary>Runs the parsed command; returns the process exit code (0 ok, 1 wrong results or failure, 2 bad usage or input).</summary>
+        private static int Run(Options options)
+        {
             var started = Stopwatch.GetTimestamp();
-            var options = new Options();
-            if (options.Parse(args) is { } usageError)
-            {
-                return CommandErrors.Usage(Tool, usageError);
-            }
-            if (options.Help)
-            {
-                Console.WriteLine(Usage);
-                return 0;
-            }
             if (KernelThreads.EnvironmentWarning is { } threads)
             {
                 Console.Error.WriteLine($"{Tool}: warning: {threads}");
@@ -101,105 +120,22 @@ namespace Translate
         }
 
         /// <summary>The parsed command line.</summary>
-        private sealed class Options
+        private sealed class Options(ParseResult parse)
         {
-            public int Beam { get; private set; } = 1;
-            public WeightPrecision Precision { get; private set; } = WeightPrecision.Fp32;
-            public string? AttentionPath { get; private set; }
-            public string? ModelDirectory { get; private set; }
-            public bool Verbose { get; private set; }
-            public bool Evaluate { get; private set; }
-            public bool SelfTest { get; private set; }
-            public bool Help { get; private set; }
-            public List<string> Sentences { get; } = [];
+            public int Beam { get; } = parse.GetValue(BeamOption) ?? 1;
+            public WeightPrecision Precision { get; } = parse.GetValue(PrecisionOption);
+            public string? AttentionPath { get; } = parse.GetValue(AttentionOption);
+            public string? ModelDirectory { get; } = parse.GetValue(ModelOption);
+            public bool Verbose { get; } = parse.GetValue(VerboseOption);
+            public bool Evaluate { get; } = parse.GetValue(EvaluateOption);
+            public bool SelfTest { get; } = parse.GetValue(SelfTestOption);
+            public string[] Sentences { get; } = parse.GetValue(SentencesArgument) ?? [];
 
-            /// <summary>Reads <paramref name="args"/>; returns what is wrong with them, or null.</summary>
-            public string? Parse(string[] args)
-            {
-                bool optionsEnded = false;
-                for (int i = 0; i < args.Length; i++)
-                {
-                    string arg = args[i];
-                    if (optionsEnded || !arg.StartsWith("--", StringComparison.Ordinal) && arg != "-h")
-                    {
-                        Sentences.Add(arg);
-                        continue;
-                    }
-                    string? value = i + 1 < args.Length ? args[i + 1] : null;
-                    switch (arg)
-                    {
-                        case "--":
-                            optionsEnded = true;
-                            break;
-                        case "--beam":
-                            if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int beam) || beam < 1 || beam > BeamSearch.MaxWidth)
-                            {
-                                return $"--beam takes 1..{BeamSearch.MaxWidth} beams, not '{Shorten(value)}'";
-                            }
-                            Beam = beam;
-                            i++;
-                            break;
-                        case "--precision":
-                            if (!Precisions.TryParse(value ?? "", out WeightPrecision precision))
-                            {
-                                return $"--precision takes fp32, bf16 or int8, not '{Shorten(value)}'";
-                            }
-                            Precision = precision;
-                            i++;
-                            break;
-                        case "--attention":
-                            if (value is null)
-                            {
-                                return "--attention takes the SVG file to write";
-                            }
-                            string? folder = Path.GetDirectoryName(Path.GetFullPath(value));
-                            if (folder is not null && !Directory.Exists(folder))
-                            {
-                                return $"--attention: the directory '{folder}' does not exist";
-                            }
-                            if (Directory.Exists(value))
-                            {
-                                return $"--attention: '{value}' is a directory; give the SVG file to write";
-                            }
-                            AttentionPath = value;
-                            i++;
-                            break;
-                        case "--model":
-                            if (value is null)
-                            {
-                                return "--model takes a directory holding translator.safetensors and the vocabularies";
-                            }
-                            ModelDirectory = value;
-                            i++;
-                            break;
-                        case "--verbose":
-                            Verbose = true;
-                            break;
-                        case "--eval":
-                            Evaluate = true;
-                            break;
-                        case "--self-test":
-                            SelfTest = true;
-                            break;
-                        case "--help" or "-h":
-                            Help = true;
-                            return null;
-                        default:
-                            return $"unknown option '{Shorten(arg)}' (--help lists them; put -- before a sentence that starts with --)";
-                    }
-                }
-                if (Sentences.Count == 0 && !Evaluate && !SelfTest)
-                {
-                    return "nothing to translate (--help shows how)";
-                }
-                if (AttentionPath is not null && Sentences.Count != 1)
-                {
-                    return "--attention draws one sentence's attention; give exactly one";
-                }
-                return null;
-            }
-
-            private static string Shorten(string? value) => value is null ? "" : value.Length <= 40 ? value : value[..40] + "…";
+            /// <summary>What is wrong with the options taken together, or null.</summary>
+            public string? Problem() =>
+                Sentences.Length == 0 && !Evaluate && !SelfTest ? "nothing to translate (--help shows how)"
+                : AttentionPath is not null && Sentences.Length != 1 ? "--attention draws one sentence's attention; give exactly one"
+                : null;
         }
 
         private static int Evaluate(SentenceTranslator translator, string path, int beam)

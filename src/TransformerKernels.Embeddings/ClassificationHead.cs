@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics.Tensors;
 
 namespace TransformerKernels.Embeddings;
 
@@ -71,23 +72,12 @@ internal sealed class ClassificationHead
         Span<float> pooled = _width <= 1024 ? stackalloc float[_width] : new float[_width];
         for (int o = 0; o < _width; o++)
         {
-            ReadOnlySpan<float> row = _poolerWeight.AsSpan(o * _width, _width);
-            double sum = _poolerBias[o];
-            for (int i = 0; i < _width; i++)
-            {
-                sum += (double)row[i] * cls[i];
-            }
-            pooled[o] = (float)Math.Tanh(sum);
+            pooled[o] = TensorPrimitives.Dot(_poolerWeight.AsSpan(o * _width, _width), cls[.._width]) + _poolerBias[o];
         }
+        TensorPrimitives.Tanh(pooled, pooled);
         for (int l = 0; l < Labels; l++)
         {
-            ReadOnlySpan<float> row = _classifierWeight.AsSpan(l * _width, _width);
-            double sum = _classifierBias[l];
-            for (int i = 0; i < _width; i++)
-            {
-                sum += (double)row[i] * pooled[i];
-            }
-            logits[l] = (float)sum;
+            logits[l] = TensorPrimitives.Dot(_classifierWeight.AsSpan(l * _width, _width), pooled) + _classifierBias[l];
         }
     }
 }

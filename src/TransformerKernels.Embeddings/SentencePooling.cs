@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace TransformerKernels.Embeddings;
 
 /// <summary>How a sentence-transformers <c>Pooling</c> module turns a text's token vectors into one vector.</summary>
@@ -39,35 +41,28 @@ public sealed record SentencePooling(PoolingMode Mode, bool Normalize)
                 hidden[..width].CopyTo(destination);
                 for (int t = 1; t < tokens; t++)
                 {
-                    ReadOnlySpan<float> row = hidden.Slice(t * width, width);
-                    for (int j = 0; j < width; j++)
-                    {
-                        destination[j] = Math.Max(destination[j], row[j]);
-                    }
+                    TensorPrimitives.Max(destination, hidden.Slice(t * width, width), destination); // NaN propagates, as Math.Max and torch.max do
                 }
                 break;
             default:
                 destination.Clear();
                 for (int t = 0; t < tokens; t++)
                 {
-                    ReadOnlySpan<float> row = hidden.Slice(t * width, width);
-                    for (int j = 0; j < width; j++)
-                    {
-                        destination[j] += row[j];
-                    }
+                    TensorPrimitives.Add(destination, hidden.Slice(t * width, width), destination);
                 }
                 if (Normalize)
                 {
-                    // The 1/tokens of the mean and the normalization in one scale: the direction is the sum's.
-                    Scale(destination, (float)(1.0 / tokens / Math.Max(Norm(destination, 1.0 / tokens), 1e-12)));
+                    // The 1/tokens of the mean and the normalization in one scale: the direction is the sum's (ε bounds the mean's norm).
+                    double meanNorm = TensorPrimitives.Norm(destination) / (double)tokens;
+                    TensorPrimitives.Multiply(destination, (float)(1.0 / tokens / Math.Max(meanNorm, 1e-12)), destination);
                     return;
                 }
-                Scale(destination, 1f / tokens);
+                TensorPrimitives.Multiply(destination, 1f / tokens, destination);
                 return;
         }
         if (Normalize)
         {
-            Scale(destination, (float)(1.0 / Math.Max(Norm(destination, 1.0), 1e-12)));
+            NormalizeInPlace(destination);
         }
     }
 
@@ -83,27 +78,11 @@ public sealed record SentencePooling(PoolingMode Mode, bool Normalize)
         float[] result = embedding[..dimensions].ToArray();
         if (Normalize && dimensions < embedding.Length)
         {
-            Scale(result, (float)(1.0 / Math.Max(Norm(result, 1.0), 1e-12)));
+            NormalizeInPlace(result);
         }
         return result;
     }
 
-    private static double Norm(ReadOnlySpan<float> v, double scale)
-    {
-        double sum = 0;
-        foreach (float x in v)
-        {
-            double scaled = x * scale;
-            sum += scaled * scaled;
-        }
-        return Math.Sqrt(sum);
-    }
-
-    private static void Scale(Span<float> v, float scale)
-    {
-        for (int j = 0; j < v.Length; j++)
-        {
-            v[j] *= scale;
-        }
-    }
+    /// <summary>Divides <paramref name="v"/> by its L2 norm, at least 1e-12 (torch.nn.functional.normalize's ε).</summary>
+    private static void NormalizeInPlace(Span<float> v) => TensorPrimitives.Multiply(v, (float)(1.0 / Math.Max(TensorPrimitives.Norm(v), 1e-12)), v);
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Microsoft.ML.Tokenizers;
 using TransformerKernels.Embeddings;
 
@@ -250,18 +251,8 @@ public sealed class SentenceEmbedder : IDisposable
         }
     }
 
-    /// <summary>Cosine similarity of two embeddings (their dot product, as both are normalized).</summary>
-    public static float Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            na += (double)a[i] * a[i];
-            nb += (double)b[i] * b[i];
-        }
-        return (float)(dot / Math.Sqrt(na * nb));
-    }
+    /// <summary>Cosine similarity of two embeddings of the same length (<see cref="TensorPrimitives.CosineSimilarity(ReadOnlySpan{float}, ReadOnlySpan{float})"/>).</summary>
+    public static float Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => TensorPrimitives.CosineSimilarity(a, b);
 
     /// <summary>
     /// Releases the weights (native memory). Safe from another thread while <see cref="Embed(IReadOnlyList{string}, CancellationToken, IProgress{int})"/>

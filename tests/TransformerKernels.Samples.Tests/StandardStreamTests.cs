@@ -68,5 +68,23 @@ public sealed class StandardStreamTests : IDisposable
         Assert.True(embedded.Output.Trim() == "status 141", embedded.ToString());
     }
 
+    [Fact]
+    public void ProgramsWritingOneFileInTurnKeepEachOthersOutput()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        // A stream of one's own over fd 1 kept its own offset: the second translation overwrote the first.
+        string file = Path.Combine(_scratch, "out.txt");
+        SampleResult result = Shell($"{{ echo start; translate 我有一只猫; generate --seed 1 --max-tokens 4 'Life is' 2> /dev/null; translate 她喜欢两条鱼; echo end; }} > '{file}'");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        string[] lines = File.ReadAllLines(file);
+        Assert.True(lines.Length == 5, string.Join('\n', lines));
+        Assert.Equal(["start", "I have a cat"], lines[..2]);
+        Assert.StartsWith("Life is", lines[2]);
+        Assert.Equal(["She likes two fish", "end"], lines[3..]);
+    }
+
     public void Dispose() => Directory.Delete(_scratch, recursive: true);
 }
