@@ -53,6 +53,7 @@ internal static class PeerSections
         AppendCorpus(md, reports);
         AppendTranslationBatches(md, reports);
         AppendGeneration(md, reports, peak);
+        AppendDecodingSteps(md, reports);
 
         JsonElement? torch = ReadJson("pytorch-results.json");
         md.AppendLine("## vs PyTorch (bench/pytorch_bench.py, same session)");
@@ -228,6 +229,29 @@ internal static class PeerSections
             int threads = int.Parse(group.Key, Invariant);
             string percent = peak > 0 ? (GenerationBenchmarks.PrefillFlops / prefill / (peak * threads) * 100).ToString("F0", Invariant) + "%" : "–";
             md.AppendLine(string.Create(Invariant, $"| {group.Key} | {Ms(prefill)} | {percent} | {bandwidth:F1} GB/s | {Ms(weightStream)} | {Ms(one)} | {one / weightStream:F2}× | {Ms(eight)} | {eight / weightStream:F2}× | {8 / (eight / 1e9):F0} |"));
+        }
+        md.AppendLine();
+    }
+
+    /// <summary>Warm decoding steps of the fortune Llama per session: time and managed bytes per step.</summary>
+    private static void AppendDecodingSteps(StringBuilder md, BenchmarkReport[] reports)
+    {
+        BenchmarkReport[] runs = reports.Where(r => r.BenchmarkCase.Descriptor.Type == typeof(DecodingStepBenchmarks)).ToArray();
+        if (runs.Length == 0)
+        {
+            return;
+        }
+        md.AppendLine("## Decoding steps per session, warm (trained fortune Llama)");
+        md.AppendLine();
+        md.AppendLine($"A session's single-row step, and a continuous batch's step over {DecodingStepBenchmarks.Slots} running generations (greedy and seeded " +
+                      "sampling). \"allocated\" includes BenchmarkDotNet's in-process bookkeeping (see above); DecodingStepAllocationTests asserts 0 B per step.");
+        md.AppendLine();
+        md.AppendLine("| step | threads | time | allocated |");
+        md.AppendLine("|---|---:|---:|---:|");
+        foreach (BenchmarkReport run in runs.OrderBy(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name, StringComparer.Ordinal).ThenBy(r => r.BenchmarkCase.Parameters["Threads"]?.ToString(), StringComparer.Ordinal))
+        {
+            string step = run.BenchmarkCase.Descriptor.WorkloadMethod.Name == nameof(DecodingStepBenchmarks.SessionStep) ? "session, 1 row" : $"continuous batch, {DecodingStepBenchmarks.Slots} generations";
+            md.AppendLine(Invariant, $"| {step} | {run.BenchmarkCase.Parameters["Threads"]} | {(run.ResultStatistics is { } stats ? $"{stats.Mean / 1e3:F1} µs" : "–")} | {Allocated(run)} |");
         }
         md.AppendLine();
     }

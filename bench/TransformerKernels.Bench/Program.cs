@@ -29,7 +29,7 @@ public static class Program
             .WithOptions(ConfigOptions.DisableOptimizationsValidator | ConfigOptions.JoinSummary);
 
         Console.WriteLine($"Kernel path: {KernelPaths.Describe()}");
-        Type[] benchmarks = [typeof(PeakBenchmarks), typeof(Int8PeakBenchmarks), typeof(GemmBenchmarks), typeof(LowPrecisionGemmBenchmarks), typeof(LayerBenchmarks), typeof(MiniLmBenchmarks), typeof(CorpusBenchmarks), typeof(TranslationBenchmarks), typeof(TranslationBatchBenchmarks), typeof(GenerationBenchmarks), typeof(FortuneGenerationBenchmarks), typeof(SamplingBenchmarks)];
+        Type[] benchmarks = [typeof(PeakBenchmarks), typeof(Int8PeakBenchmarks), typeof(GemmBenchmarks), typeof(LowPrecisionGemmBenchmarks), typeof(LayerBenchmarks), typeof(MiniLmBenchmarks), typeof(CorpusBenchmarks), typeof(TranslationBenchmarks), typeof(TranslationBatchBenchmarks), typeof(GenerationBenchmarks), typeof(FortuneGenerationBenchmarks), typeof(DecodingStepBenchmarks), typeof(SamplingBenchmarks)];
         Summary[] summaries = rest.Length > 0
             ? BenchmarkSwitcher.FromTypes(benchmarks).Run(rest, config).ToArray()
             : [BenchmarkRunner.Run(benchmarks, config).Single()];

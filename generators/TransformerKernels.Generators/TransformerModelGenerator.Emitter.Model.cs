@@ -15,7 +15,7 @@ public sealed partial class TransformerModelGenerator
         bool encoder = m.EncoderLayers > 0, decoder = m.DecoderLayers > 0, translates = encoder && decoder && m.EncoderVocab > 0 && m.DecoderVocab > 0;
         bool generates = !encoder && decoder && m.DecoderVocab > 0;
         bool encodesTokens = encoder && !decoder && m.EncoderVocab > 0;
-        string interfaces = "global::System.IDisposable" + (translates ? ", global::TransformerKernels.ITokenDecoder" : generates ? ", global::TransformerKernels.IPromptDecoder" : "")
+        string interfaces = "global::System.IDisposable" + (translates ? ", global::TransformerKernels.ITokenDecoder" : generates ? $", global::TransformerKernels.IDecoderModel<{m.ClassName}>" : "")
             + (encodesTokens ? $", global::TransformerKernels.IEncoderModel<{m.ClassName}>" : "");
         using (OpenModelClassAs(w, m, null, $"unsafe partial class {m.ClassName} : {interfaces}"))
         {
@@ -314,14 +314,19 @@ public sealed partial class TransformerModelGenerator
     /// <summary>The static half of IEncoderModel (shape and loaders, for generic embedders) and ITokenEncoder's session.</summary>
     private static void EmitEncoderModelMembers(SourceWriter w, ModelSpec m)
     {
-        string self = $"global::TransformerKernels.IEncoderModel<{m.ClassName}>";
+        EmitModelTypeMembers(w, m, $"global::TransformerKernels.IEncoderModel<{m.ClassName}>");
+        w.Line("global::TransformerKernels.ITokenEncoder global::TransformerKernels.ITokenEncoder.CreateSession(int maxBatch) => CreateSession(maxBatch);");
+        w.Line();
+    }
+
+    /// <summary>The static members IEncoderModel and IDecoderModel share: the shape and the loaders, as the interface <paramref name="self"/>.</summary>
+    private static void EmitModelTypeMembers(SourceWriter w, ModelSpec m, string self)
+    {
         w.Line($"static {Runtime}ModelShape {self}.Shape => Shape;");
         w.Line();
         w.Line($"static {m.ClassName} {self}.Load(string path, {Runtime}WeightNaming naming, int maxBatch, bool allowUnusedTensors, {Runtime}WeightPrecision precision) => Load(path, naming, maxBatch, allowUnusedTensors, precision);");
         w.Line();
         w.Line($"static {m.ClassName} {self}.Create({Runtime}TransformerWeights weights, int maxBatch) => new {m.ClassName}(weights, maxBatch);");
-        w.Line();
-        w.Line("global::TransformerKernels.ITokenEncoder global::TransformerKernels.ITokenEncoder.CreateSession(int maxBatch) => CreateSession(maxBatch);");
         w.Line();
     }
 
@@ -504,6 +509,7 @@ public sealed partial class TransformerModelGenerator
         w.Line();
         w.Line("global::TransformerKernels.IPromptDecoder global::TransformerKernels.IPromptDecoder.CreateSession(int maxBatch) => CreateSession(maxBatch);");
         w.Line();
+        EmitModelTypeMembers(w, m, $"global::TransformerKernels.IDecoderModel<{m.ClassName}>");
         w.Line("/// <summary>");
         w.Line("/// Scores one sequence in one pass: prefills <paramref name=\"tokens\"/> into slot 0 (as <see cref=\"Prefill\"/> would) and writes the");
         w.Line("/// logits of every position into <paramref name=\"logits\"/> [tokens.Length, DecoderVocab] — row i is the model's prediction of token i + 1.");

@@ -1,11 +1,13 @@
 namespace TransformerKernels.Embeddings.Tests;
 
 /// <summary>
-/// Each fixture directory loaded as sentence-transformers would load it gives the PyTorch reference's token ids exactly and
-/// its embeddings within 1e-4: CLS pooling without Normalize (vocab.txt), mean pooling with Normalize (tokenizer.json,
-/// modules under 0_Transformer/, max_seq_length 24), max pooling. The long text is truncated at max_seq_length.
+/// Each fixture directory loaded as sentence-transformers would load it, by the declaration <typeparamref name="TModel"/>,
+/// gives the PyTorch reference's token ids exactly and its embeddings within 1e-4: CLS pooling without Normalize
+/// (vocab.txt), mean pooling with Normalize (tokenizer.json, modules under 0_Transformer/, max_seq_length 24), max pooling.
+/// The long text is truncated at max_seq_length. Run through the explicit declaration (TinyBert) and the one read from
+/// st-cls/config.json (TinyBertFromConfig; the three fixtures share that config).
 /// </summary>
-public class SentenceTransformerParityTests
+public abstract class SentenceTransformerParityTests<TModel> where TModel : class, IEncoderModel<TModel>
 {
     [Theory]
     [InlineData(Fixtures.Cls, PoolingMode.Cls, false, 32)]
@@ -14,7 +16,7 @@ public class SentenceTransformerParityTests
     public void EmbeddingsMatchThePyTorchReference(string fixture, PoolingMode mode, bool normalize, int maxSeqLength)
     {
         EmbeddingCase[] cases = Fixtures.Embeddings(fixture);
-        using var model = SentenceTransformer<TinyBert>.Load(Fixtures.Directory(fixture));
+        using var model = SentenceTransformer<TModel>.Load(Fixtures.Directory(fixture));
         Assert.Equal(new SentencePooling(mode, normalize), model.Pooling);
         Assert.Equal(maxSeqLength, model.MaxSequenceLength);
         Assert.Contains(cases, c => c.Ids.Length == maxSeqLength); // the long text reaches the limit
@@ -26,11 +28,19 @@ public class SentenceTransformerParityTests
         for (int i = 0; i < cases.Length; i++)
         {
             double difference = Fixtures.MaxDifference(result.Vectors[i], cases[i].Embedding);
-            Assert.True(difference < Fixtures.Tolerance, $"{fixture} text {i} ('{cases[i].Text[..Math.Min(20, cases[i].Text.Length)]}'): max |difference| {difference:E2}");
+            Assert.True(difference < Fixtures.Tolerance, $"{typeof(TModel).Name}, {fixture} text {i} ('{cases[i].Text[..Math.Min(20, cases[i].Text.Length)]}'): max |difference| {difference:E2}");
         }
         Assert.Equal(cases.Sum(c => c.Ids.Length), result.InputTokens);
     }
+}
 
+public sealed class TinyBertParityTests : SentenceTransformerParityTests<TinyBert>;
+
+public sealed class TinyBertFromConfigParityTests : SentenceTransformerParityTests<TinyBertFromConfig>;
+
+/// <summary>Packing, thread counts and their scopes, on the explicit declaration.</summary>
+public class SentenceTransformerParityTests
+{
     [Fact]
     public void PackingSeveralTextsInOnePassChangesNothing()
     {

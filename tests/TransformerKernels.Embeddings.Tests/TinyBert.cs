@@ -8,3 +8,10 @@ namespace TransformerKernels.Embeddings.Tests;
 [TransformerModel(DModel = 32, Heads = 4, EncoderLayers = 2, FfnDim = 64, MaxSeqLen = 32, Vocab = 256, TokenTypes = 2,
                   PositionTableSize = 64, Positions = PositionEncoding.Learned, Activation = Activation.Gelu, LayerNormEpsilon = 1e-12)]
 public partial class TinyBert;
+
+/// <summary>
+/// The same BERT declared from Data/st-cls/config.json (shared by every sentence-transformers fixture), as the package
+/// consumer and the compiled binary declare it. MaxSeqLen 32 as above: the config's default would be its 64 positions.
+/// </summary>
+[TransformerModel(Config = "Data/st-cls/config.json", MaxSeqLen = 32)]
+public partial class TinyBertFromConfig;

@@ -2,30 +2,62 @@ namespace TransformerKernels.HuggingFace.Tests;
 
 /// <summary>
 /// Data/roberta_tiny (RoBERTa names under <c>roberta.</c>, pad_token_id 1, an MLM head the encoder ignores) loaded with the
-/// default naming against its PyTorch reference: the last hidden state at every position, one sequence at a time and as a
-/// right-padded batch.
+/// default naming by the declaration <typeparamref name="TModel"/> against its PyTorch reference: the last hidden state at
+/// every position, one sequence at a time and all sequences packed into one call. Run through the explicit declaration
+/// (Models.cs) and the config.json one (ConfigDeclaredModels.cs).
 /// </summary>
-public sealed class RobertaTests
+public abstract class EncoderParityTests<TModel> where TModel : class, IEncoderModel<TModel>
 {
     // The bound; hidden states are LayerNorm outputs of magnitude up to ~3. Measured: see the report (~1e-6).
     private const double Tolerance = 1e-4;
-    private const int D = TinyRoberta.DModel;
+    private static readonly int D = TModel.Shape.DModel;
+
+    private static TModel Load(int maxBatch) =>
+        TModel.Load(Reference.Data("roberta_tiny"), WeightNaming.Auto, maxBatch, allowUnusedTensors: false, WeightPrecision.Fp32);
 
     [Fact]
     public void HiddenStatesAtEveryPositionMatchPyTorch()
     {
-        using var model = TinyRoberta.Load(Reference.Data("roberta_tiny"));
+        using TModel model = Load(maxBatch: 1);
         using SafeTensorsFile io = Reference.Open("roberta_tiny");
         float[] expected = io.ReadArray("hidden");
         int row = 0;
         foreach (int[] ids in Reference.Sequences(io, "ids", "lengths"))
         {
             var hidden = new float[ids.Length * D];
-            model.Encode(ids, hidden);
+            model.EncodePacked(ids, [ids.Length], hidden);
             Reference.AssertClose(expected.AsSpan(row * D, ids.Length * D), hidden, Tolerance, $"sequence of {ids.Length}");
             row += ids.Length;
         }
+        Assert.Equal(expected.Length, row * D);
     }
+
+    [Fact]
+    public void APackedBatchMatchesPyTorchAtEveryPosition()
+    {
+        using SafeTensorsFile io = Reference.Open("roberta_tiny");
+        int[][] sequences = Reference.Sequences(io, "ids", "lengths");
+        using TModel model = Load(maxBatch: sequences.Length);
+        float[] expected = io.ReadArray("hidden");
+        var hidden = new float[expected.Length];
+        model.EncodePacked([.. sequences.SelectMany(s => s)], [.. sequences.Select(s => s.Length)], hidden);
+        Reference.AssertClose(expected, hidden, Tolerance, $"{sequences.Length} sequences packed");
+    }
+}
+
+public sealed class RobertaParityTests : EncoderParityTests<TinyRoberta>;
+
+public sealed class RobertaFromConfigParityTests : EncoderParityTests<TinyRobertaFromConfig>;
+
+/// <summary>
+/// Data/roberta_tiny through the explicit declaration's own API (a right-padded batch) and its config checks: fields that
+/// disagree, the position offset, other namings.
+/// </summary>
+public sealed class RobertaTests
+{
+    // As in EncoderParityTests.
+    private const double Tolerance = 1e-4;
+    private const int D = TinyRoberta.DModel;
 
     [Fact]
     public void APaddedBatchMatchesPyTorchAtEveryRealPosition()

@@ -13,22 +13,32 @@ internal static class AllocationProbe
     /// <summary>Calls per window: an allocation made once in this many calls is still seen.</summary>
     public const int CallsPerWindow = 200;
 
-    public static long SteadyStateBytes(Action call)
+    public static long SteadyStateBytes(Action call) => SteadyStateBytes(call, prepare: null);
+
+    /// <summary>
+    /// As <see cref="SteadyStateBytes(Action)"/>, with <paramref name="prepare"/> run before every call and not counted: the
+    /// state a call needs (a generation restarted once it finished, say) is made outside what is measured.
+    /// </summary>
+    public static long SteadyStateBytes(Action call, Action? prepare)
     {
         for (int i = 0; i < 100; i++)
         {
+            prepare?.Invoke();
             call();
         }
         Thread.Sleep(300);
         long smallest = long.MaxValue;
         for (int window = 0; window < 3; window++)
         {
-            long before = AllocatedBytes();
+            long allocated = 0;
             for (int i = 0; i < CallsPerWindow; i++)
             {
+                prepare?.Invoke();
+                long before = AllocatedBytes();
                 call();
+                allocated += AllocatedBytes() - before;
             }
-            smallest = Math.Min(smallest, AllocatedBytes() - before);
+            smallest = Math.Min(smallest, allocated);
         }
         return smallest;
     }

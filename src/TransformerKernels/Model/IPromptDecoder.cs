@@ -33,3 +33,23 @@ public interface IPromptDecoder : ITokenDecoder, IDisposable
     /// </summary>
     IPromptDecoder CreateSession(int maxBatch);
 }
+
+/// <summary>
+/// A generated decoder-only model as a type: its shape and its loaders, so generic code (a chat client, a test over every
+/// declaration of one checkpoint) can load any declared Llama- or GPT-2-family model: <c>TModel.Load(directory, WeightNaming.Auto, …)</c>.
+/// </summary>
+/// <typeparam name="TSelf">The generated model class.</typeparam>
+public interface IDecoderModel<TSelf> : IPromptDecoder where TSelf : class, IDecoderModel<TSelf>
+{
+    /// <summary>The declared shape (DModel, Heads, KvHeads, MaxSeqLen, DecoderVocab, rotary constants, …).</summary>
+    static abstract ModelShape Shape { get; }
+
+    /// <summary>Loads a checkpoint (safetensors file, index or directory, or .gguf), checking every tensor against <see cref="Shape"/>.</summary>
+    /// <exception cref="ModelConfigurationException">config.json is malformed, of an unsupported model_type, or disagrees with <see cref="Shape"/>.</exception>
+    /// <exception cref="ModelWeightsException">A tensor is missing, extra (unless allowed) or mis-shaped.</exception>
+    /// <exception cref="SafeTensorsFormatException">The file is malformed.</exception>
+    static abstract TSelf Load(string path, WeightNaming naming, int maxBatch, bool allowUnusedTensors, WeightPrecision precision);
+
+    /// <summary>Creates the model over weights already loaded for <see cref="Shape"/> (a prepacked cache, say); it owns them.</summary>
+    static abstract TSelf Create(TransformerWeights weights, int maxBatch);
+}
