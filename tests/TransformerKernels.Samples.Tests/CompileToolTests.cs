@@ -198,6 +198,25 @@ public class CompileToolTests(CompiledModels compiled) : IClassFixture<CompiledM
     }
 
     [Fact]
+    public void ADamagedModelDirectoryIsOneLineNamingTheFile()
+    {
+        string tokenizer = Path.Combine(Path.GetDirectoryName(compiled.Generator)!, "model", "tokenizer.model");
+        byte[] original = File.ReadAllBytes(tokenizer);
+        try
+        {
+            File.WriteAllBytes(tokenizer, [1, 2, 3, 4, 5, 6, 7, 8]);
+            SampleResult damaged = CompileTool.Run(compiled.Generator, "Life");
+            Assert.True(damaged.ExitCode == 1, damaged.ToString());
+            Assert.True(damaged.ErrorLines.Length == 1 && !damaged.HasStackTrace, damaged.ToString());
+            Assert.Contains("tokenizer.model", damaged.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.WriteAllBytes(tokenizer, original);
+        }
+    }
+
+    [Fact]
     public void BadDirectoriesAndTasksAreNamed()
     {
         string missing = Path.Combine(Path.GetTempPath(), "tk-no-such-model");

@@ -23,7 +23,7 @@ public sealed class HuggingFaceTokenizer
     private readonly bool _addEnd;
     private readonly string _sentinelText;
 
-    private HuggingFaceTokenizer(Tokenizer tokenizer, TokenizerKind kind, int count, int? beginning, IReadOnlyList<int> ends, bool addBeginning, bool addEnd, HashSet<int> special)
+    private HuggingFaceTokenizer(Tokenizer tokenizer, TokenizerKind kind, int count, int? beginning, IReadOnlyList<int> ends, bool addBeginning, bool addEnd, HashSet<int> special, string source)
     {
         _tokenizer = tokenizer;
         Kind = kind;
@@ -35,13 +35,14 @@ public sealed class HuggingFaceTokenizer
         _special = special;
         // An ordinary token that decodes to text on its own, for TokenTextStream's window (see there).
         IReadOnlyList<int> a = tokenizer.EncodeToIds("a", considerPreTokenization: true, considerNormalization: true);
-        SentinelId = a.Count > 0 ? a[^1] : throw new InvalidOperationException("The tokenizer gives no token for \"a\".");
+        SentinelId = a.Count > 0 ? a[^1]
+            : throw new TokenizerFileException(source, "the tokenizer gives no token for \"a\" (a SentencePiece model whose normalizer Microsoft.ML.Tokenizers does not apply, or a vocabulary without ordinary text tokens)");
         _sentinelText = tokenizer.Decode([SentinelId]) ?? "";
     }
 
     /// <summary>A tokenizer built from another description than a directory's files (a GGUF file's metadata).</summary>
-    internal static HuggingFaceTokenizer Create(Tokenizer tokenizer, TokenizerKind kind, int count, int? beginning, IReadOnlyList<int> ends, bool addBeginning, bool addEnd, HashSet<int> special) =>
-        new(tokenizer, kind, count, beginning, ends, addBeginning, addEnd, special);
+    internal static HuggingFaceTokenizer Create(Tokenizer tokenizer, TokenizerKind kind, int count, int? beginning, IReadOnlyList<int> ends, bool addBeginning, bool addEnd, HashSet<int> special, string source) =>
+        new(tokenizer, kind, count, beginning, ends, addBeginning, addEnd, special, source);
 
     /// <summary>Which kind of file the tokenizer came from.</summary>
     public TokenizerKind Kind { get; }
@@ -265,7 +266,7 @@ public sealed class HuggingFaceTokenizer
                 throw new TokenizerFileException(configPath, $"special token id {id} is outside the {count} ids of {Path.GetFileName(tokenizerPath)}");
             }
         }
-        return new HuggingFaceTokenizer(tokenizer, kind, count, beginning, ends, files.AddBeginning ?? defaultAddBeginning, files.AddEnd ?? false, specialIds);
+        return new HuggingFaceTokenizer(tokenizer, kind, count, beginning, ends, files.AddBeginning ?? defaultAddBeginning, files.AddEnd ?? false, specialIds, tokenizerPath);
     }
 }
 

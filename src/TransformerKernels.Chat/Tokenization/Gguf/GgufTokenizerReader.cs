@@ -75,7 +75,7 @@ internal static class GgufTokenizerReader
                     throw new TokenizerFileException(path, $"Microsoft.ML.Tokenizers refused the SentencePiece tokenizer of its metadata: {e.Message}", e);
                 }
                 return HuggingFaceTokenizer.Create(llama, TokenizerKind.SentencePiece, tokens.Length, beginning, ends,
-                    Flag(file, "tokenizer.ggml.add_bos_token") ?? true, addEnd, specialIds);
+                    Flag(file, "tokenizer.ggml.add_bos_token") ?? true, addEnd, specialIds, path);
             }
             case "gpt2":
             {
@@ -88,7 +88,7 @@ internal static class GgufTokenizerReader
                 string[] merges = Strings(file, MergesKey) ?? throw new TokenizerFileException(path, $"a \"gpt2\" tokenizer needs '{MergesKey}'");
                 BpeTokenizer bpe = ByteLevelBpeFiles.FromTokensAndMerges(path, tokens, merges, special);
                 return HuggingFaceTokenizer.Create(bpe, TokenizerKind.ByteLevelBpe, tokens.Length, beginning, ends,
-                    Flag(file, "tokenizer.ggml.add_bos_token") ?? false, addEnd, specialIds);
+                    Flag(file, "tokenizer.ggml.add_bos_token") ?? false, addEnd, specialIds, path);
             }
             default:
                 throw new TokenizerFileException(path, $"'{ModelKey}' is \"{model}\"; the tokenizers read here are \"llama\" (SentencePiece) and \"gpt2\" (byte-level BPE)");
