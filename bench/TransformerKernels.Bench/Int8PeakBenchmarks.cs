@@ -8,7 +8,8 @@ namespace TransformerKernels.Bench;
 
 /// <summary>
 /// This core's int8 ceiling for the active int8 path, measured in the same run as the kernels: the path's own register tile
-/// (Avx512BW 12 rows × 2 zmm of VPMADDUBSW + VPMADDWD + VPADDD, AvxVnni 6 × 2 ymm of VPDPBUSD, Avx2 4 × 2 ymm), with its
+/// (Avx512Vnni the assembled 12 × 2 zmm VPDPBUSD tile, called as the GEMMs call it; Avx512BW 12 rows × 2 zmm of VPMADDUBSW +
+/// VPMADDWD + VPADDD, AvxVnni 6 × 2 ymm of VPDPBUSD, Avx2 4 × 2 ymm), with its
 /// weight loads and activation broadcasts, over a 12 KB panel pair and 12 activation rows that stay in L1 — so "% of the
 /// int8 peak" is what a GEMM loses to memory, quantizing A, the epilogue and row remainders.
 /// </summary>
@@ -28,11 +29,15 @@ public unsafe class Int8PeakBenchmarks
 
     private byte* _activations;
     private sbyte* _weights;
+    private int* _dots;
 
     /// <summary>Integer operations (multiply + add = 2 per u8×s8 product) of one call on the active path.</summary>
-    public static long Ops => Int8Paths.Active switch
+    public static long Ops => OpsOf(Int8Paths.Active);
+
+    /// <summary>Integer operations of one call of <paramref name="path"/>'s tile.</summary>
+    public static long OpsOf(Int8KernelPath path) => path switch
     {
-        Int8KernelPath.Avx512BW => Passes * (long)Groups * 12 * 2 * 64 * 2,
+        Int8KernelPath.Avx512BW or Int8KernelPath.Avx512Vnni => Passes * (long)Groups * 12 * 2 * 64 * 2,
         Int8KernelPath.AvxVnni => Passes * (long)Groups * 6 * 2 * 32 * 2,
         Int8KernelPath.Avx2 => Passes * (long)Groups * 4 * 2 * 32 * 2,
         _ => 0,
@@ -43,6 +48,7 @@ public unsafe class Int8PeakBenchmarks
     {
         _activations = (byte*)NativeMemory.AlignedAlloc(12 * Groups * 4, 64);
         _weights = (sbyte*)NativeMemory.AlignedAlloc(2 * Groups * 64, 64);
+        _dots = (int*)NativeMemory.AlignedAlloc(12 * 32 * sizeof(int), 64);
         for (int i = 0; i < 12 * Groups * 4; i++)
         {
             _activations[i] = (byte)(i * 7);
@@ -58,6 +64,29 @@ public unsafe class Int8PeakBenchmarks
     {
         NativeMemory.AlignedFree(_activations);
         NativeMemory.AlignedFree(_weights);
+        NativeMemory.AlignedFree(_dots);
+    }
+
+    /// <summary>
+    /// The C# Avx512BW tile whatever the active path, so the assembled VPDPBUSD tile's gain over it is a ratio of one run
+    /// (both are 12 × 32 tiles over the same L1-resident data).
+    /// </summary>
+    [Benchmark]
+    public int Avx512BWTilePeak()
+    {
+        int sum = 0;
+        for (int pass = 0; pass < Passes; pass++)
+        {
+            sum += Avx512BW.IsSupported ? Avx512BWTile(_activations, _weights) : 0;
+        }
+        return sum;
+    }
+
+    /// <summary>The assembled tile: a call through <c>delegate* unmanaged</c> (full GC transition) per 12 × 32 tile of K = 384.</summary>
+    private static int AssembledTile(byte* a, sbyte* w, int* dots)
+    {
+        AssembledInt8Tiles.Tile(12, 2)(a, Groups * 4, w, Groups * 64, Groups, dots);
+        return dots[0] + dots[12 * 32 - 1];
     }
 
     [Benchmark]
@@ -68,6 +97,7 @@ public unsafe class Int8PeakBenchmarks
         {
             sum += Int8Paths.Active switch
             {
+                Int8KernelPath.Avx512Vnni => AssembledTile(_activations, _weights, _dots),
                 Int8KernelPath.Avx512BW => Avx512BWTile(_activations, _weights),
                 Int8KernelPath.AvxVnni => AvxVnniTile(_activations, _weights),
                 Int8KernelPath.Avx2 => Avx2Tile(_activations, _weights),

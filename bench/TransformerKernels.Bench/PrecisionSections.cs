@@ -23,6 +23,12 @@ internal static class PrecisionSections
         md.AppendLine();
         md.AppendLine(Invariant, $"- Int8 path {Int8Paths.Describe()}; its own register tile on L1-resident data (the int8 peak): **{int8Peak:F1} GOP/s** on one core " +
                                  $"({(fp32Peak > 0 ? int8Peak / fp32Peak : 0):F2}× the FP32 FMA peak; an op is a multiply or an add, as for FLOP).");
+        double bwPeak = reports.Where(r => Method(r) == nameof(Int8PeakBenchmarks.Avx512BWTilePeak)).Select(r => Int8PeakBenchmarks.OpsOf(Int8KernelPath.Avx512BW) / Mean(r)).DefaultIfEmpty(0).First();
+        if (bwPeak > 0 && Int8Paths.Active != Int8KernelPath.Avx512BW)
+        {
+            md.AppendLine(Invariant, $"- The C# Avx512BW tile (VPMADDUBSW + VPMADDWD + VPADDD) in the same run: {bwPeak:F1} GOP/s ({(fp32Peak > 0 ? bwPeak / fp32Peak : 0):F2}× the FP32 FMA peak); " +
+                                     $"the active path's tile is {(int8Peak > 0 ? int8Peak / bwPeak : 0):F2}× it.");
+        }
         md.AppendLine();
         md.AppendLine("| GEMM | M | FP32 | BF16 | BF16 ÷ FP32 | int8 (incl. quantizing A) | int8 ÷ FP32 | int8 GOP/s | % of int8 peak |");
         md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");

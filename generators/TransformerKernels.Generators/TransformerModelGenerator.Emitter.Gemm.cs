@@ -14,7 +14,7 @@ public sealed partial class TransformerModelGenerator
     /// </summary>
     private sealed record GemmTile(WeightFormat Format, string Isa, int Rows, int Vectors, int LastLanes)
     {
-        public bool Wide => Isa is "Avx512" or "Avx512BW";
+        public bool Wide => Isa is "Avx512" or "Avx512BW" or "Avx512Vnni";
 
         public int Lanes => Wide ? 16 : 8;
 
@@ -84,7 +84,7 @@ public sealed partial class TransformerModelGenerator
             w.Line("/// Units are split over threads; each output element is computed by the same instructions on any thread.");
             w.Line($"/// Below FP32 (the layer's <see cref=\"global::TransformerKernels.PackedLinear.Precision\"/>): <c>RunBf16</c> runs the same tiles on BF16 weights in pairs of k;");
             w.Line($"/// <c>RunInt8</c> quantizes A per row into u8, then multiplies by s8 weights in {gemm.Groups} groups of 4 inputs on the int8 path");
-            w.Line("/// (AvxVnni 6×16, Avx512BW 12×32, Avx2 4×16, scalar) and dequantizes in the epilogue.");
+            w.Line("/// (Avx512Vnni 12×32 with an assembled VPDPBUSD K loop, AvxVnni 6×16, Avx512BW 12×32, Avx2 4×16, scalar) and dequantizes in the epilogue.");
             w.Line("/// </remarks>");
             using (w.Block($"public static unsafe class {gemm.Name}"))
             {

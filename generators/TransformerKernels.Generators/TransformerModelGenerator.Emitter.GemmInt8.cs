@@ -37,15 +37,17 @@ public sealed partial class TransformerModelGenerator
             w.Line("byte* quantized = scratch + 2 * rowBytes;");
             w.Line("global::TransformerKernels.ActivationQuantizer.QuantizeRows(a, m, Lda, K, quantized, Ldq, rowScales, rowOffsets);");
             w.Line("global::TransformerKernels.GemmArguments args = new() { QuantizedA = quantized, RowScales = rowScales, RowOffsets = rowOffsets, M = m, Int8Weights = int8.Int8, ColumnScales = int8.ColumnScales, ColumnSums = int8.ColumnSums, Bias = weights.Bias, Residual = residual, C = c };");
-            EmitDispatch(w, int8: true, ("AvxVnni", gemm.Panels, "Int8AvxVnniUnits"), ("Avx512BW", gemm.Units512, "Int8Avx512BWUnits"),
+            EmitDispatch(w, int8: true, ("Avx512Vnni", gemm.Units512, "Int8Avx512VnniUnits"), ("AvxVnni", gemm.Panels, "Int8AvxVnniUnits"), ("Avx512BW", gemm.Units512, "Int8Avx512BWUnits"),
                 ("Avx2", gemm.Panels, "Int8Avx2Units"), (null, gemm.Panels, "Int8ScalarUnits"));
         }
         w.Line();
+        EmitGemmWorker(w, gemm, WeightFormat.Int8, "Avx512Vnni", RowsInt8Avx512, Plan512(gemm, WeightFormat.Int8, "Avx512Vnni"));
         EmitGemmWorker(w, gemm, WeightFormat.Int8, "Avx512BW", RowsInt8Avx512, Plan512(gemm, WeightFormat.Int8, "Avx512BW"));
         EmitGemmWorker(w, gemm, WeightFormat.Int8, "AvxVnni", RowsInt8Vnni, Plan256(gemm, WeightFormat.Int8, "AvxVnni"));
         EmitGemmWorker(w, gemm, WeightFormat.Int8, "Avx2", RowsInt8Avx2, Plan256(gemm, WeightFormat.Int8, "Avx2"));
         EmitGemmWorkerScalar(w, gemm, WeightFormat.Int8);
-        foreach (GemmTile tile in Tiles512(gemm, WeightFormat.Int8, "Avx512BW", RowsInt8Avx512)
+        foreach (GemmTile tile in Tiles512(gemm, WeightFormat.Int8, "Avx512Vnni", RowsInt8Avx512)
+                     .Concat(Tiles512(gemm, WeightFormat.Int8, "Avx512BW", RowsInt8Avx512))
                      .Concat(Tiles256(gemm, WeightFormat.Int8, "AvxVnni", RowsInt8Vnni))
                      .Concat(Tiles256(gemm, WeightFormat.Int8, "Avx2", RowsInt8Avx2)))
         {
@@ -57,6 +59,11 @@ public sealed partial class TransformerModelGenerator
     {
         string v = tile.VectorType;
         int width = tile.Vectors * tile.Lanes;
+        if (tile.Isa == "Avx512Vnni")
+        {
+            EmitGemmTileInt8Assembled(w, gemm, tile);
+            return;
+        }
         w.Line($"/// <summary>{tile.Rows} rows × {width} columns" + (tile.LastLanes == tile.Lanes ? "" : $" ({(tile.Vectors - 1) * tile.Lanes + tile.LastLanes} stored)") +
                $" of int8 weights ({tile.Isa}): {tile.Rows * tile.Vectors} {v}&lt;int&gt; accumulators over {gemm.Groups} groups of 4 inputs.</summary>");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
@@ -97,30 +104,67 @@ public sealed partial class TransformerModelGenerator
                     w.Line(line);
                 }
             }
-            w.Line($"// Epilogue: dequantize (row scale, the row's offset times the column's weight sum, column scale){(gemm.Bias ? " + bias" : "")} into a");
-            w.Line("// stack tile, then activation and residual row by row (C is written once, after the residual is read: they may share memory).");
-            for (int j = 0; j < tile.Vectors; j++)
-            {
-                string at = j == 0 ? "column" : $"column + {j * tile.Lanes}";
-                w.Line($"{v}<float> weightSum{j} = {v}.ConvertToSingle({v}.Load(g->ColumnSums + {at}));");
-                w.Line($"{v}<float> scale{j} = {v}.Load(g->ColumnScales + {at});");
-                if (gemm.Bias)
-                {
-                    w.Line($"{v}<float> bias{j} = {v}.Load(g->Bias + {at});");
-                }
-            }
-            w.Line($"float* sums = stackalloc float[{tile.Rows * width}];");
-            for (int r = 0; r < tile.Rows; r++)
-            {
-                w.Line($"{(r == 0 ? v + "<float> " : "")}rowScale = {v}.Create(g->RowScales[row + {r}]);");
-                w.Line($"{(r == 0 ? v + "<float> " : "")}rowOffset = {v}.Create(g->RowOffsets[row + {r}]);");
-                for (int j = 0; j < tile.Vectors; j++)
-                {
-                    w.Line($"{v}.Store(({v}.ConvertToSingle(acc{r}{Sub(j)}) * rowScale + rowOffset * weightSum{j}) * scale{j}{(gemm.Bias ? $" + bias{j}" : "")}, sums + {r * width + j * tile.Lanes});");
-                }
-            }
-            EmitStackTileEpilogue(w, gemm, tile);
+            EmitInt8Epilogue(w, gemm, tile);
         }
         w.Line();
+    }
+
+    /// <summary>
+    /// Avx512Vnni: the K loop is an assembled VPDPBUSD tile (AssembledInt8Tiles) that leaves its int32 sums in a stack tile;
+    /// the call comes before any vector local is live, so nothing is spilled around it (NOTES.md's JIT trap), and the epilogue
+    /// is the same C# as every other int8 path's.
+    /// </summary>
+    private static void EmitGemmTileInt8Assembled(SourceWriter w, GemmSpec gemm, GemmTile tile)
+    {
+        string v = tile.VectorType;
+        int width = tile.Vectors * tile.Lanes;
+        w.Line($"/// <summary>{tile.Rows} rows × {width} columns" + (tile.LastLanes == tile.Lanes ? "" : $" ({(tile.Vectors - 1) * tile.Lanes + tile.LastLanes} stored)") +
+               $" of int8 weights: the assembled VPDPBUSD zmm tile sums {gemm.Groups} groups of 4 inputs into {tile.Rows * tile.Vectors} int32 vectors.</summary>");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        w.Line("[global::System.Runtime.CompilerServices.SkipLocalsInit] // the assembled tile writes every sum before it is read");
+        using (w.Block($"private static void {tile.Name}(global::TransformerKernels.GemmArguments* g, int row, int column, sbyte* weights)"))
+        {
+            w.Line("byte* a = g->QuantizedA + (long)row * Ldq;");
+            EmitOutputPointers(w, gemm);
+            w.Line($"int* dots = stackalloc int[{tile.Rows * width}];");
+            w.Line($"// a, aStride, weights, panelStride (bytes to the tile's second panel), groups, dots ({tile.Rows} rows of {width} int32)");
+            w.Line($"global::TransformerKernels.AssembledInt8Tiles.Tile({tile.Rows}, {tile.Vectors})(a, Ldq, weights, {Num(PanelElements(WeightFormat.Int8, gemm))}, Groups, dots);");
+            for (int r = 0; r < tile.Rows; r++)
+            {
+                w.Line($"{v}<int> {string.Join(", ", Enumerable.Range(0, tile.Vectors).Select(j => $"acc{r}{Sub(j)} = {v}.Load(dots + {r * width + j * tile.Lanes})"))};");
+            }
+            EmitInt8Epilogue(w, gemm, tile);
+        }
+        w.Line();
+    }
+
+    /// <summary>Dequantizes the int32 accumulators <c>acc{r}_{j}</c> into a stack tile, then activation and residual row by row.</summary>
+    private static void EmitInt8Epilogue(SourceWriter w, GemmSpec gemm, GemmTile tile)
+    {
+        string v = tile.VectorType;
+        int width = tile.Vectors * tile.Lanes;
+        w.Line($"// Epilogue: dequantize (row scale, the row's offset times the column's weight sum, column scale){(gemm.Bias ? " + bias" : "")} into a");
+        w.Line("// stack tile, then activation and residual row by row (C is written once, after the residual is read: they may share memory).");
+        for (int j = 0; j < tile.Vectors; j++)
+        {
+            string at = j == 0 ? "column" : $"column + {j * tile.Lanes}";
+            w.Line($"{v}<float> weightSum{j} = {v}.ConvertToSingle({v}.Load(g->ColumnSums + {at}));");
+            w.Line($"{v}<float> scale{j} = {v}.Load(g->ColumnScales + {at});");
+            if (gemm.Bias)
+            {
+                w.Line($"{v}<float> bias{j} = {v}.Load(g->Bias + {at});");
+            }
+        }
+        w.Line($"float* sums = stackalloc float[{tile.Rows * width}];");
+        for (int r = 0; r < tile.Rows; r++)
+        {
+            w.Line($"{(r == 0 ? v + "<float> " : "")}rowScale = {v}.Create(g->RowScales[row + {r}]);");
+            w.Line($"{(r == 0 ? v + "<float> " : "")}rowOffset = {v}.Create(g->RowOffsets[row + {r}]);");
+            for (int j = 0; j < tile.Vectors; j++)
+            {
+                w.Line($"{v}.Store(({v}.ConvertToSingle(acc{r}{Sub(j)}) * rowScale + rowOffset * weightSum{j}) * scale{j}{(gemm.Bias ? $" + bias{j}" : "")}, sums + {r * width + j * tile.Lanes});");
+            }
+        }
+        EmitStackTileEpilogue(w, gemm, tile);
     }
 }

@@ -31,7 +31,8 @@ public class KernelPathTests
     public void Int8PathIsTheOneTheEnvironmentAsksFor()
     {
         string? expected = Environment.GetEnvironmentVariable("TK_EXPECTED_INT8_PATH") ?? Environment.GetEnvironmentVariable("TK_INT8_PATH");
-        Int8KernelPath fastest = System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && KernelPaths.Active != KernelPath.Scalar ? Int8KernelPath.AvxVnni
+        Int8KernelPath fastest = AssembledInt8Tiles.IsAvailable && KernelPaths.Active == KernelPath.Avx512 ? Int8KernelPath.Avx512Vnni
+            : System.Runtime.Intrinsics.X86.AvxVnni.IsSupported && KernelPaths.Active != KernelPath.Scalar ? Int8KernelPath.AvxVnni
             : KernelPaths.Active == KernelPath.Avx512 ? Int8KernelPath.Avx512BW
             : KernelPaths.Active == KernelPath.Avx2 ? Int8KernelPath.Avx2
             : Int8KernelPath.Scalar;
