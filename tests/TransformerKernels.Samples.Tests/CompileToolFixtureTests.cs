@@ -17,8 +17,8 @@ public abstract class CompiledFixture : IDisposable
         Fixture = fixture;
         Output = Path.Combine(Path.GetTempPath(), $"tk-compiled-{fixture}-{Environment.ProcessId}");
         Binary = Path.Combine(Output, "model-binary");
-        Compile = CompileTool.RunTool(["compile", Path.Combine(CompileTool.Data, fixture), "-o", Output, "--name", "model-binary", .. compileArguments]);
-        using JsonDocument reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(CompileTool.Data, fixture + ".text.json")));
+        Compile = CompileTool.RunTool(["compile", Path.Combine(CompileTool.HuggingFaceData, fixture), "-o", Output, "--name", "model-binary", .. compileArguments]);
+        using JsonDocument reference = JsonDocument.Parse(File.ReadAllText(Path.Combine(CompileTool.HuggingFaceData, fixture + ".text.json")));
         JsonElement root = reference.RootElement;
         Prompt = root.GetProperty("prompt").GetString()!;
         MaxNewTokens = root.GetProperty("max_new_tokens").GetInt32();
@@ -71,7 +71,7 @@ public abstract class CompiledDecoderTests(CompiledFixture binary)
     public void TheGreedyContinuationIsPyTorchs()
     {
         Assert.True(binary.Compile.ExitCode == 0, binary.Compile.ToString());
-        SampleResult generate = CompileTool.RunBinary(binary.Binary, "--max-tokens", binary.MaxNewTokens.ToString(System.Globalization.CultureInfo.InvariantCulture), binary.Prompt);
+        SampleResult generate = CompileTool.Run(binary.Binary, "--max-tokens", binary.MaxNewTokens.ToString(System.Globalization.CultureInfo.InvariantCulture), binary.Prompt);
         Assert.True(generate.ExitCode == 0, generate.ToString());
         Assert.Equal(binary.ExpectedText, generate.Output.TrimEnd('\n'));
     }
@@ -80,7 +80,7 @@ public abstract class CompiledDecoderTests(CompiledFixture binary)
     public void APromptBeyondThePositionsIsRefusedByName()
     {
         Assert.True(binary.Compile.ExitCode == 0, binary.Compile.ToString());
-        SampleResult refused = CompileTool.RunBinary(binary.Binary, "--max-tokens", "4", string.Join(' ', Enumerable.Repeat(binary.Prompt, 200)));
+        SampleResult refused = CompileTool.Run(binary.Binary, "--max-tokens", "4", string.Join(' ', Enumerable.Repeat(binary.Prompt, 200)));
         SampleAssert.AssertInputError(refused, "--max-tokens", "positions");
     }
 }
@@ -102,7 +102,7 @@ public sealed class CompileToolConfigErrorTests
         try
         {
             Directory.CreateDirectory(model);
-            foreach (string file in Directory.GetFiles(Path.Combine(CompileTool.Data, "qwen2_tiny")))
+            foreach (string file in Directory.GetFiles(Path.Combine(CompileTool.HuggingFaceData, "qwen2_tiny")))
             {
                 File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
             }
@@ -125,19 +125,4 @@ public sealed class CompileToolConfigErrorTests
             }
         }
     }
-}
-
-/// <summary>Where the tool and the fixtures are, and how a process of theirs is run.</summary>
-internal static class CompileTool
-{
-    public static string Data => Path.Combine(SampleProcess.Repository, "tests", "TransformerKernels.HuggingFace.Tests", "Data");
-
-    private static string Tool => Path.Combine(SampleProcess.Repository, "src", "TransformerKernels.Tool", "bin", SampleProcess.Configuration, "net10.0", "transformerkernels");
-
-    /// <summary>Runs the tool with <paramref name="arguments"/> (a compile publishes Native AOT: minutes, on a shared machine).</summary>
-    public static SampleResult RunTool(params string[] arguments) => RunBinary(Tool, arguments);
-
-    /// <summary>Runs <paramref name="executable"/> with <paramref name="arguments"/>.</summary>
-    public static SampleResult RunBinary(string executable, params string[] arguments) =>
-        ShellRun.Run(string.Join(' ', [ShellRun.Quote(executable), .. arguments.Select(ShellRun.Quote)]), TimeSpan.FromMinutes(8));
 }

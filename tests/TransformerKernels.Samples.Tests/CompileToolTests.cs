@@ -77,6 +77,12 @@ internal static class CompileTool
 {
     public static string Tool => Path.Combine(SampleProcess.Repository, "src", "TransformerKernels.Tool", "bin", SampleProcess.Configuration, "net10.0", "transformerkernels");
 
+    /// <summary>The Hugging Face fixture directories (tools/fixtures/hf_families.py).</summary>
+    public static string HuggingFaceData => Path.Combine(SampleProcess.Repository, "tests", "TransformerKernels.HuggingFace.Tests", "Data");
+
+    /// <summary>Runs the tool (a compile publishes Native AOT: minutes, on a shared machine).</summary>
+    public static SampleResult RunTool(params string[] arguments) => Run(Tool, arguments);
+
     public static SampleResult Run(string executable, params string[] arguments)
     {
         var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
