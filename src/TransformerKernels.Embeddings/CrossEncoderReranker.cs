@@ -46,7 +46,11 @@ public sealed class CrossEncoderReranker<TModel> : IDisposable where TModel : cl
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         options ??= new EncoderModelOptions();
-        JsonElement config = BertConfig.Check(directory, TModel.Shape);
+        JsonElement config = BertConfig.Check(directory, TModel.Shape, out WeightNaming naming);
+        if (naming != WeightNaming.Bert)
+        {
+            throw new UnsupportedModelException(Path.Combine(directory, BertConfig.FileName), "model_type", "is not 'bert': cross-encoders are read with BERT's WordPiece tokenizer and token types.");
+        }
         string configPath = Path.Combine(directory, BertConfig.FileName);
         bool sigmoid = ReadActivation(configPath, config);
         BertWordPieceTokenizer tokenizer = BertWordPieceTokenizer.FromDirectory(directory);

@@ -1,3 +1,5 @@
+using TransformerKernels.Tokenizers;
+
 namespace TransformerKernels.Embeddings;
 
 /// <summary>The embeddings of a call and the tokens they cost.</summary>
@@ -7,7 +9,7 @@ public sealed record SentenceEmbeddings(float[][] Vectors, long InputTokens);
 
 /// <summary>
 /// A BERT-family sentence-transformers model on a generated encoder <typeparamref name="TModel"/>: tokenize (Hugging Face's
-/// BERT WordPiece, truncated at max_seq_length), encode texts packed back to back (no padding), pool (CLS, mean or max) and
+/// BERT WordPiece or RoBERTa's byte-level BPE, truncated at max_seq_length), encode texts packed back to back (no padding), pool (CLS, mean or max) and
 /// normalize when the directory has a Normalize module — what <c>SentenceTransformer(directory).encode(texts)</c> computes.
 /// Thread-safe: calls run in sessions of their own (see <see cref="EncoderModelOptions.MaxConcurrentCalls"/>).
 /// </summary>
@@ -26,7 +28,7 @@ public sealed class SentenceTransformer<TModel> : ITokenSequenceEmbedder where T
     /// <param name="maxSequenceLength">Truncation length, [CLS] and [SEP] included (3..MaxSeqLen).</param>
     /// <param name="modelId">The id reported for the model.</param>
     /// <param name="options">Batch, threads and concurrency (precision and ModelId are the caller's business here).</param>
-    public SentenceTransformer(TModel model, BertWordPieceTokenizer tokenizer, SentencePooling pooling, int maxSequenceLength, string modelId, EncoderModelOptions? options = null)
+    public SentenceTransformer(TModel model, ISentenceTokenizer tokenizer, SentencePooling pooling, int maxSequenceLength, string modelId, EncoderModelOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
@@ -51,6 +53,7 @@ public sealed class SentenceTransformer<TModel> : ITokenSequenceEmbedder where T
     /// the Transformer module's config.json (checked against <typeparamref name="TModel"/>), tokenizer and model.safetensors.
     /// </summary>
     /// <exception cref="ModelFileException">A file is missing or damaged; the message names it.</exception>
+    /// <exception cref="TokenizerFileException">RoBERTa's tokenizer file is missing or damaged; the message names it.</exception>
     /// <exception cref="UnsupportedModelException">A module, pooling mode or tokenizer this library does not compute.</exception>
     /// <exception cref="ModelConfigurationException">config.json or max_seq_length disagrees with <typeparamref name="TModel"/>.</exception>
     /// <exception cref="ModelWeightsException">A tensor is missing, extra or mis-shaped.</exception>
@@ -58,12 +61,14 @@ public sealed class SentenceTransformer<TModel> : ITokenSequenceEmbedder where T
     {
         options ??= new EncoderModelOptions();
         SentenceTransformerLayout layout = SentenceTransformerLayout.Read(directory);
-        BertConfig.Check(layout.TransformerDirectory, TModel.Shape);
-        BertWordPieceTokenizer tokenizer = BertWordPieceTokenizer.FromDirectory(layout.TransformerDirectory);
+        BertConfig.Check(layout.TransformerDirectory, TModel.Shape, out WeightNaming naming);
+        ISentenceTokenizer tokenizer = naming == WeightNaming.Roberta
+            ? RobertaTokenizer.FromDirectory(layout.TransformerDirectory)
+            : BertWordPieceTokenizer.FromDirectory(layout.TransformerDirectory);
         int maxLength = options.MaxSequenceLength is { } chosen
             ? Math.Min(chosen, TModel.Shape.MaxSeqLen)
             : layout.EffectiveMaxLength(tokenizer, TModel.Shape);
-        TModel model = TModel.Load(layout.TransformerDirectory, WeightNaming.Bert, options.MaxBatch, allowUnusedTensors: false, options.Precision);
+        TModel model = TModel.Load(layout.TransformerDirectory, naming, options.MaxBatch, allowUnusedTensors: false, options.Precision);
         try
         {
             return new SentenceTransformer<TModel>(model, tokenizer, layout.Pooling, maxLength, options.ModelId ?? DirectoryName(directory), options)
@@ -81,7 +86,7 @@ public sealed class SentenceTransformer<TModel> : ITokenSequenceEmbedder where T
     private static string DirectoryName(string directory) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
 
     /// <summary>The tokenizer.</summary>
-    public BertWordPieceTokenizer Tokenizer { get; }
+    public ISentenceTokenizer Tokenizer { get; }
 
     /// <summary>Pooling and normalization.</summary>
     public SentencePooling Pooling { get; }
@@ -101,7 +106,7 @@ public sealed class SentenceTransformer<TModel> : ITokenSequenceEmbedder where T
     /// <summary>Whether EMPTY texts (only [CLS] and [SEP]) are refused (see <see cref="EncoderModelOptions.RejectEmptyTexts"/>).</summary>
     public bool RejectsEmptyTexts { get; }
 
-    /// <summary>[CLS] text [SEP], truncated to <see cref="MaxSequenceLength"/>. Thread-safe.</summary>
+    /// <summary>[CLS] text [SEP] (RoBERTa: &lt;s&gt; text &lt;/s&gt;), truncated to <see cref="MaxSequenceLength"/>. Thread-safe.</summary>
     /// <exception cref="ArgumentException">The text holds code points Unicode normalization refuses.</exception>
     public int[] Tokenize(string text) => Tokenizer.Encode(LowerCaseInput ? text.ToLowerInvariant() : text, MaxSequenceLength);
 

@@ -127,7 +127,7 @@ public sealed record SentenceTransformerLayout(string Directory, string Transfor
     /// never more than the declaration (a longer limit is refused rather than silently truncating shorter than the model).
     /// </summary>
     /// <exception cref="ModelConfigurationException">max_seq_length exceeds the declared MaxSeqLen.</exception>
-    internal int EffectiveMaxLength(BertWordPieceTokenizer tokenizer, ModelShape shape)
+    internal int EffectiveMaxLength(ISentenceTokenizer tokenizer, ModelShape shape)
     {
         if (MaxSequenceLength is { } length)
         {

@@ -29,6 +29,7 @@ compile.SetAction(parse =>
         {
             throw new ToolException($"'{model.FullPath}' holds no .safetensors file: convert PyTorch .bin weights to safetensors first (transformers' save_pretrained(safe_serialization=True))");
         }
+        WeightPreflight.Check(model);
         int maxSeqLen = parse.GetValue(maxSeqLenOption);
         if (maxSeqLen < 0)
         {

@@ -15,3 +15,11 @@ public partial class TinyBert;
 /// </summary>
 [TransformerModel(Config = "Data/st-cls/config.json", MaxSeqLen = 32)]
 public partial class TinyBertFromConfig;
+
+/// <summary>
+/// The RoBERTa sentence-transformers fixture (tools/fixtures/sentence_roberta.py), declared from its config.json:
+/// 381 byte-level BPE tokens, 26 position rows of which the first 2 (up to pad_token_id) are no positions, so
+/// PositionTableSize and MaxSeqLen are 24.
+/// </summary>
+[TransformerModel(Config = "Data/st-roberta/0_Transformer/config.json")]
+public partial class TinyRoberta;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using TransformerKernels.Chat;
+using TransformerKernels.Tokenizers;
 
 namespace TransformerKernels.Samples.Tests;
 
@@ -75,7 +76,7 @@ public sealed class CompiledModels : IDisposable
 /// <summary>Runs the tool and the binaries it writes.</summary>
 internal static class CompileTool
 {
-    public static string Tool => Path.Combine(SampleProcess.Repository, "src", "TransformerKernels.Tool", "bin", SampleProcess.Configuration, "net10.0", "transformerkernels");
+    public static string Tool => Path.Combine(SampleProcess.Repository, "src", "TransformerKernels.Tool", "bin", SampleProcess.Configuration, "net10.0", "TransformerKernels.Tool");
 
     /// <summary>The Hugging Face fixture directories (tools/fixtures/hf_families.py).</summary>
     public static string HuggingFaceData => Path.Combine(SampleProcess.Repository, "tests", "TransformerKernels.HuggingFace.Tests", "Data");
@@ -241,4 +242,42 @@ internal sealed class TemporaryDirectory(string prefix) : IDisposable
     public string Path { get; } = Directory.CreateTempSubdirectory(prefix).FullName;
 
     public void Dispose() => Directory.Delete(Path, recursive: true);
+}
+
+/// <summary>
+/// The tool reads the weights' tensor shapes before it publishes: a config.json that does not describe them is one line
+/// naming the field and the tensor, exit 2, in seconds — and no project is written.
+/// </summary>
+public class CompilePreflightTests
+{
+    [Theory]
+    [InlineData("st-cls", "\"vocab_size\": 256", "\"vocab_size\": 300", "vocab_size = 300", "embeddings.word_embeddings.weight")]
+    [InlineData("st-cls", "\"hidden_size\": 32", "\"hidden_size\": 48", "hidden_size = 48", "embeddings.word_embeddings.weight")]
+    [InlineData("st-cls", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 3", "num_hidden_layers = 3", "hold 2 layers")]
+    [InlineData("llama", "\"intermediate_size\": 704", "\"intermediate_size\": 768", "intermediate_size = 768", "mlp.gate_proj.weight")]
+    [InlineData("gpt2", "\"n_layer\": 4", "\"n_layer\": 5", "n_layer = 5", "hold 4 layers")]
+    public void AConfigThatDoesNotDescribeTheWeightsIsRefusedBeforePublishing(string fixture, string field, string edited, string said, string tensor)
+    {
+        using var temporary = new TemporaryDirectory("tk-preflight");
+        string source = fixture == "st-cls"
+            ? Path.Combine(SampleProcess.Repository, "tests", "TransformerKernels.Embeddings.Tests", "Data", fixture)
+            : Path.Combine(SampleProcess.Repository, "src", "TransformerKernels.Fortunes", "model", fixture);
+        string model = Path.Combine(temporary.Path, "model"), output = Path.Combine(temporary.Path, "out");
+        Directory.CreateDirectory(model);
+        foreach (string file in Directory.GetFiles(source))
+        {
+            File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        }
+        if (fixture == "llama")
+        {
+            File.Copy(Path.Combine(source, "..", "tokenizer.model"), Path.Combine(model, "tokenizer.model"));
+        }
+        string config = Path.Combine(model, "config.json");
+        string text = File.ReadAllText(config);
+        Assert.Contains(field, text);
+        File.WriteAllText(config, text.Replace(field, edited, StringComparison.Ordinal));
+        SampleResult result = CompileTool.RunTool("compile", model, "-o", output);
+        SampleAssert.AssertInputError(result, said, tensor, config);
+        Assert.False(Directory.Exists(Path.Combine(output, "source")), "nothing is written before the weights agree");
+    }
 }

@@ -44,11 +44,12 @@ internal static class ConfigMapping
     /// <summary>The model_type values understood, as the TK0019 message lists them.</summary>
     public static readonly string[] SupportedModelTypes = { "bert", "roberta", "xlm-roberta", "llama", "mistral", "qwen2", "gpt2" };
 
-    // The attribute's enums, as underlying values (TransformerModelAttribute.cs).
-    private const int NormPost = 0, NormPre = 1, NormRms = 2;
-    private const int ActRelu = 0, ActGelu = 1, ActGeluTanh = 2, ActSwiGlu = 3;
-    private const int PositionsLearned = 1, PositionsRotary = 3;
-    private const int RopeNone = 0, RopeLinear = 1, RopeLlama3 = 2;
+    // The shape enums (Shapes/ShapeOptions.cs, linked into the generator) as the underlying values Roslyn gives attribute
+    // arguments as, which the map's values are compared with.
+    private const int NormPost = (int)NormPlacement.Post, NormPre = (int)NormPlacement.Pre, NormRms = (int)NormPlacement.RmsNorm;
+    private const int ActRelu = (int)global::TransformerKernels.Activation.Relu, ActGelu = (int)global::TransformerKernels.Activation.Gelu, ActGeluTanh = (int)global::TransformerKernels.Activation.GeluTanh, ActSwiGlu = (int)global::TransformerKernels.Activation.SwiGlu;
+    private const int PositionsLearned = (int)PositionEncoding.Learned, PositionsRotary = (int)PositionEncoding.Rotary;
+    private const int RopeNone = (int)RopeScaling.None, RopeLinear = (int)RopeScaling.Linear, RopeLlama3 = (int)RopeScaling.Llama3;
 
     /// <summary>
     /// Decoder MaxSeqLen when the attribute gives none: Llama 3.2 declares 131072 positions, and every scratch buffer and

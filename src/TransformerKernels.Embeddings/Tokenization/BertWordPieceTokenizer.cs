@@ -11,7 +11,7 @@ namespace TransformerKernels.Embeddings;
 /// <c>tokenizer_config.json</c>; the special tokens from <c>tokenizer_config.json</c> and <c>special_tokens_map.json</c>.
 /// Thread-safe: encoding keeps no state.
 /// </summary>
-public sealed class BertWordPieceTokenizer
+public sealed class BertWordPieceTokenizer : ISentenceTokenizer
 {
     /// <summary>The vocabulary file of a slow (Python) BERT tokenizer.</summary>
     public const string VocabTxt = "vocab.txt";

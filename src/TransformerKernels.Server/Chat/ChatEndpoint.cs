@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using TransformerKernels.Chat;
+using TransformerKernels.Tokenizers;
 
 namespace TransformerKernels.Server;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.AI;
 using TransformerKernels.Chat;
+using TransformerKernels.Tokenizers;
 
 namespace TransformerKernels.Server;
 

@@ -1,4 +1,4 @@
-namespace TransformerKernels.Chat;
+namespace TransformerKernels.Tokenizers;
 
 /// <summary>A tokenizer file of a model directory is missing, unreadable or not what its name promises; <see cref="FilePath"/> names it.</summary>
 public sealed class TokenizerFileException : IOException

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace TransformerKernels.Chat;
+namespace TransformerKernels.Tokenizers;
 
 /// <summary>
 /// What a Hugging Face model directory says about special tokens besides the tokenizer itself: tokenizer_config.json
@@ -35,7 +35,7 @@ internal sealed class SpecialTokenFiles
     /// <summary>Special tokens by content: added_tokens_decoder entries marked special, with their ids.</summary>
     public Dictionary<string, int> AddedTokens { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Token texts special_tokens_map.json lists (bos, eos, unk, pad, additional), whose ids the vocabulary gives.</summary>
+    /// <summary>Token texts tokenizer_config.json and special_tokens_map.json name (bos, eos, unk, sep, pad, cls, mask; the map's additional ones), whose ids the vocabulary gives.</summary>
     public List<string> MappedTokens { get; } = [];
 
     /// <summary>Reads whichever of the three files <paramref name="directory"/> holds.</summary>
@@ -48,6 +48,7 @@ internal sealed class SpecialTokenFiles
             files.BeginningToken = TokenText(root, "bos_token");
             files.EndToken = TokenText(root, "eos_token");
             files.AddBeginning = Flag(root, "add_bos_token");
+            files.AddNamedTokens(root);
             files.AddEnd = Flag(root, "add_eos_token");
             if (root.TryGetProperty("added_tokens_decoder", out JsonElement added) && added.ValueKind == JsonValueKind.Object)
             {
@@ -66,13 +67,7 @@ internal sealed class SpecialTokenFiles
         {
             files.BeginningToken ??= TokenText(root, "bos_token");
             files.EndToken ??= TokenText(root, "eos_token");
-            foreach (string name in new[] { "bos_token", "eos_token", "unk_token", "pad_token" })
-            {
-                if (TokenText(root, name) is { } text)
-                {
-                    files.MappedTokens.Add(text);
-                }
-            }
+            files.AddNamedTokens(root);
             if (root.TryGetProperty("additional_special_tokens", out JsonElement additional) && additional.ValueKind == JsonValueKind.Array)
             {
                 foreach (JsonElement token in additional.EnumerateArray())
@@ -99,6 +94,20 @@ internal sealed class SpecialTokenFiles
             }
         });
         return files;
+    }
+
+    // Hugging Face's SPECIAL_TOKENS_ATTRIBUTES: each names a token that is special in text (matched whole, left out of decodes).
+    private static readonly string[] NamedTokenFields = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];
+
+    private void AddNamedTokens(JsonElement root)
+    {
+        foreach (string name in NamedTokenFields)
+        {
+            if (TokenText(root, name) is { } text && !MappedTokens.Contains(text))
+            {
+                MappedTokens.Add(text);
+            }
+        }
     }
 
     /// <summary>Runs <paramref name="read"/> over the file's root object if the file exists; wraps every failure as a <see cref="TokenizerFileException"/> naming it.</summary>

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
-namespace TransformerKernels.Chat;
+namespace TransformerKernels.Tokenizers;
 
 /// <summary>
 /// Byte-level BPE (GPT-2's scheme) from a model directory — vocab.json + merges.txt, or tokenizer.json whose model is BPE
@@ -22,7 +22,7 @@ internal static partial class ByteLevelBpeFiles
 
     /// <summary>vocab.json + merges.txt of <paramref name="directory"/>.</summary>
     /// <exception cref="TokenizerFileException">Either file is missing or not what its name says.</exception>
-    public static BpeTokenizer FromVocabularyAndMerges(string directory, Dictionary<string, int> specialTokens)
+    public static BpeTokenizer FromVocabularyAndMerges(string directory, Dictionary<string, int> specialTokens, IEnumerable<string> namedTokens)
     {
         string vocabularyPath = Path.Combine(directory, VocabularyFileName), mergesPath = Path.Combine(directory, MergesFileName);
         Dictionary<string, int> vocabulary = [];
@@ -46,12 +46,12 @@ internal static partial class ByteLevelBpeFiles
             }
             merges.Add(CheckMerge(line, vocabulary, mergesPath, $"line {lineNumber}"));
         }
-        return Create(vocabulary, merges, specialTokens, vocabularyPath);
+        return Create(vocabulary, merges, specialTokens, vocabularyPath, namedTokens: namedTokens);
     }
 
     /// <summary>tokenizer.json, whose model must be BPE behind a ByteLevel pre-tokenizer; its added tokens join <paramref name="specialTokens"/>.</summary>
     /// <exception cref="TokenizerFileException">The file is not JSON, or describes another tokenizer.</exception>
-    public static BpeTokenizer FromTokenizerJson(string path, Dictionary<string, int> specialTokens)
+    public static BpeTokenizer FromTokenizerJson(string path, Dictionary<string, int> specialTokens, IEnumerable<string> namedTokens)
     {
         Dictionary<string, int> vocabulary = [];
         Regex? pattern = null;
@@ -88,7 +88,7 @@ internal static partial class ByteLevelBpeFiles
                 }
             }
         });
-        return Create(vocabulary, merges, specialTokens, path, pattern);
+        return Create(vocabulary, merges, specialTokens, path, pattern, namedTokens);
     }
 
     /// <summary>
@@ -193,8 +193,20 @@ internal static partial class ByteLevelBpeFiles
         return line;
     }
 
-    private static BpeTokenizer Create(Dictionary<string, int> vocabulary, List<string> merges, Dictionary<string, int> specialTokens, string path, Regex? pattern = null)
+    /// <remarks>
+    /// <paramref name="namedTokens"/>: the tokens the config files name (bos, eos, unk, sep, pad, cls, mask, additional)
+    /// that the vocabulary holds whole become special — matched whole in text and never merged from pieces — as Hugging
+    /// Face's tokenizers treat them (RoBERTa's vocab.json has &lt;s&gt; as one entry, which no merge reaches).
+    /// </remarks>
+    private static BpeTokenizer Create(Dictionary<string, int> vocabulary, List<string> merges, Dictionary<string, int> specialTokens, string path, Regex? pattern = null, IEnumerable<string>? namedTokens = null)
     {
+        foreach (string token in namedTokens ?? [])
+        {
+            if (vocabulary.TryGetValue(token, out int id))
+            {
+                specialTokens.TryAdd(token, id);
+            }
+        }
         foreach ((string token, int id) in specialTokens)
         {
             vocabulary.TryAdd(token, id);

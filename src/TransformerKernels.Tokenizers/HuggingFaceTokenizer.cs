@@ -1,6 +1,6 @@
 using Microsoft.ML.Tokenizers;
 
-namespace TransformerKernels.Chat;
+namespace TransformerKernels.Tokenizers;
 
 /// <summary>
 /// The tokenizer of a Hugging Face model directory, read through Microsoft.ML.Tokenizers: SentencePiece
@@ -33,6 +33,7 @@ public sealed class HuggingFaceTokenizer
         AddBeginningOfSequence = addBeginning && beginning is not null;
         _addEnd = addEnd;
         _special = special;
+        SourceFile = source;
         // An ordinary token that decodes to text on its own, for TokenTextStream's window (see there).
         IReadOnlyList<int> a = tokenizer.EncodeToIds("a", considerPreTokenization: true, considerNormalization: true);
         SentinelId = a.Count > 0 ? a[^1]
@@ -61,6 +62,9 @@ public sealed class HuggingFaceTokenizer
     /// add_bos_token, else true for SentencePiece (Llama's default) and false for byte-level BPE (GPT-2's).
     /// </summary>
     public bool AddBeginningOfSequence { get; }
+
+    /// <summary>The file the vocabulary was read from (tokenizer.model, tokenizer.json, vocab.json or a GGUF file).</summary>
+    public string SourceFile { get; }
 
     /// <summary>The underlying Microsoft.ML.Tokenizers tokenizer.</summary>
     public Tokenizer Tokenizer => _tokenizer;
@@ -105,14 +109,15 @@ public sealed class HuggingFaceTokenizer
             return Finish(llama, TokenizerKind.SentencePiece, llama.Vocabulary.Count, files, special, sentencePiece,
                 defaultAddBeginning: true, defaultBeginning: llama.BeginningOfSentenceId, defaultEnd: llama.EndOfSentenceId);
         }
+        string[] namedTokens = [.. files.MappedTokens.Concat(new[] { files.BeginningToken, files.EndToken }.OfType<string>())];
         if (File.Exists(tokenizerJson))
         {
-            BpeTokenizer bpe = ByteLevelBpeFiles.FromTokenizerJson(tokenizerJson, special);
+            BpeTokenizer bpe = ByteLevelBpeFiles.FromTokenizerJson(tokenizerJson, special, namedTokens);
             return Finish(bpe, TokenizerKind.ByteLevelBpe, bpe.Vocabulary.Count, files, special, tokenizerJson, defaultAddBeginning: false, null, null);
         }
         if (File.Exists(vocabulary) || File.Exists(Path.Combine(directory, ByteLevelBpeFiles.MergesFileName)))
         {
-            BpeTokenizer bpe = ByteLevelBpeFiles.FromVocabularyAndMerges(directory, special);
+            BpeTokenizer bpe = ByteLevelBpeFiles.FromVocabularyAndMerges(directory, special, namedTokens);
             return Finish(bpe, TokenizerKind.ByteLevelBpe, bpe.Vocabulary.Count, files, special, vocabulary, defaultAddBeginning: false, null, null);
         }
         throw new TokenizerFileException(directory, $"no tokenizer: looked for {SentencePieceFileName}, {ByteLevelBpeFiles.TokenizerJsonFileName}, and {ByteLevelBpeFiles.VocabularyFileName} + {ByteLevelBpeFiles.MergesFileName}",

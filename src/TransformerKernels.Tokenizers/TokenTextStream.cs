@@ -1,4 +1,4 @@
-namespace TransformerKernels.Chat;
+namespace TransformerKernels.Tokenizers;
 
 /// <summary>
 /// Turns generated ids into text as they arrive, over any <see cref="HuggingFaceTokenizer"/>: each call returns the text the

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace TransformerKernels.Chat;
+namespace TransformerKernels.Tokenizers;
 
 /// <summary>
 /// Writes a SentencePiece model (the protobuf ModelProto of a tokenizer.model file) from pieces, scores and types, so that

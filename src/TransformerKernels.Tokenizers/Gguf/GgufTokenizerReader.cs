@@ -1,6 +1,6 @@
 using Microsoft.ML.Tokenizers;
 
-namespace TransformerKernels.Chat;
+namespace TransformerKernels.Tokenizers;
 
 /// <summary>
 /// Reads the <c>tokenizer.*</c> metadata of a GGUF file into a <see cref="HuggingFaceTokenizer"/>: a SentencePiece model
