@@ -69,13 +69,13 @@ public sealed class ModelRuntimeTests : IDisposable
     }
 
     [Fact]
-    public void ADisposedModelRefusesCallsAndSessionsNamingItsClass()
+    public void ADisposedModelRefusesCallsAndSessionsWhileItsSessionsKeepWorking()
     {
         var model = RecordingLanguageModel.Load(_path);
         using RecordingLanguageModel session = model.CreateSession();
         model.Dispose();
         model.Dispose(); // a second Dispose does nothing
-        Assert.Equal(nameof(RecordingLanguageModel), Assert.Throws<ObjectDisposedException>(() => model.Step(0, 1, 0)).ObjectName);
+        Assert.Throws<ObjectDisposedException>(() => model.Step(0, 1, 0));
         Assert.Throws<ObjectDisposedException>(() => model.CreateSession());
         // The session holds the weights: it still steps after the model that loaded them is gone.
         Assert.Equal(Vocab, session.Step(0, 1, 0).Length);
