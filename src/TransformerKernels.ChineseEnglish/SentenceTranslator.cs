@@ -65,7 +65,7 @@ public sealed unsafe class SentenceTranslator(ChineseEnglishTranslator model, Vo
     }
 
     /// <summary>
-    /// Translates many sentences at once (<see cref="ChineseEnglishTranslator.TranslateBatch"/>): the same results as
+    /// Translates many sentences at once (<see cref="TranslationModel{TSelf}.TranslateBatch"/>): the same results as
     /// <see cref="Translate"/> one by one, in input order, with the sentences of a batch sharing every pass over the weights.
     /// </summary>
     /// <param name="sentences">Source ids of each sentence (from <see cref="TryParse"/>).</param>

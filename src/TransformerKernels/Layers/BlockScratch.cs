@@ -1,9 +1,12 @@
+using System.ComponentModel;
+
 namespace TransformerKernels;
 
 /// <summary>
 /// Every scratch buffer one block needs, sized once from the model's shape and the largest batch, so a forward pass
 /// allocates nothing. Like llama2.c's RunState: one place lists all intermediate activations.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed unsafe class BlockScratch : IDisposable
 {
     private readonly NativeBuffer[] _buffers;
@@ -84,6 +87,7 @@ public sealed unsafe class BlockScratch : IDisposable
 /// What one decoder block keeps between decoding steps for one sequence: its own keys (transposed per head) and values
 /// for every position so far, and (with an encoder) the keys and values of the encoder output, projected once per source.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed unsafe class DecoderLayerCache : IDisposable
 {
     private readonly NativeBuffer _keysT, _values;

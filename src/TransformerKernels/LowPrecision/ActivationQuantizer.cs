@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -12,6 +13,7 @@ namespace TransformerKernels;
 /// puts the offset back: Σₖ x·w ≈ colScale · (scale · Σ u·q + lo · Σ q). Padding inputs past K hold 0. The Vector512,
 /// Vector256 and scalar loops do the same float operations per element, so every path produces the same bytes.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static unsafe class ActivationQuantizer
 {
     /// <summary>Largest quantized activation.</summary>

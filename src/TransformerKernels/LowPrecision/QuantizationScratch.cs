@@ -1,9 +1,12 @@
+using System.ComponentModel;
+
 namespace TransformerKernels;
 
 /// <summary>
 /// Per-thread scratch for quantized activations: a GEMM call quantizes its A on the calling thread before the workers read
 /// it. Grows to the largest request once, then is reused (no allocation per forward); freed with the thread.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static unsafe class QuantizationScratch
 {
     [ThreadStatic]

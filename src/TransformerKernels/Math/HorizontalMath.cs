@@ -1,9 +1,11 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace TransformerKernels;
 
 /// <summary>Reductions across the lanes of one vector.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class HorizontalMath
 {
     /// <summary>Largest lane.</summary>

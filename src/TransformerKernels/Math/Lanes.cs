@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -7,6 +8,7 @@ namespace TransformerKernels;
 /// Loads and stores of the first <c>count</c> lanes of a vector, for the last partial panel of a GEMM or the last
 /// partial vector of a row. They never touch memory past <c>count</c> elements; they run once per tile, not per k.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static unsafe class Lanes
 {
     /// <summary>Stores lanes [0, count) of <paramref name="value"/> at <paramref name="destination"/>.</summary>

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -10,6 +11,7 @@ namespace TransformerKernels;
 /// [-87, 88]); erf uses Abramowitz–Stegun 7.1.26 (absolute error ≤ 1.5e-7), so GELU is within ≈ 1e-6 of the exact
 /// function for the activations a Transformer sees.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class VectorMath
 {
     private const float Log2E = 1.44269504088896341f;

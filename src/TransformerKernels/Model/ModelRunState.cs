@@ -1,3 +1,5 @@
+using System.ComponentModel;
+
 namespace TransformerKernels;
 
 /// <summary>
@@ -6,6 +8,7 @@ namespace TransformerKernels;
 /// the decoder input and the output logits. After the first call of a given batch size or beam width, forward passes
 /// and decoding steps allocate nothing.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed unsafe class ModelRunState : IDisposable
 {
     private readonly ModelShape _shape;

@@ -1,6 +1,9 @@
+using System.ComponentModel;
+
 namespace TransformerKernels;
 
 /// <summary>Arguments of a generated GEMM, passed by pointer to the worker threads (no closure, no allocation).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public unsafe struct GemmArguments
 {
     /// <summary>A: m rows of K floats, row-major.</summary>
@@ -44,6 +47,7 @@ public unsafe struct GemmArguments
 }
 
 /// <summary>Arguments of the generated multi-head attention kernel.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public unsafe struct AttentionArguments
 {
     /// <summary>Query row i of head h at Query + i·QueryStride + h·HeadDim.</summary>
@@ -96,6 +100,7 @@ public unsafe struct AttentionArguments
 /// Arguments of the generated self-attention over many sequences at once (an encoder's packed or padded batch): the
 /// sequences' Q·K·V rows stand in one buffer, and the work is split over threads in (sequence, key/value head) pairs.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public unsafe struct SequenceAttentionArguments
 {
     /// <summary>Rows of [Q | K | V] (the model's QkvWidth floats apart), every sequence's rows back to back.</summary>
@@ -124,6 +129,7 @@ public unsafe struct SequenceAttentionArguments
 /// One segment of a decoder step over several sequences (<see cref="SegmentAttentionArguments"/>): rows of one sequence at
 /// consecutive positions, and where its cache keeps its keys and values.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public unsafe struct AttentionSegment
 {
     /// <summary>Its first row among the step's rows.</summary>
@@ -158,6 +164,7 @@ public unsafe struct AttentionSegment
 /// Arguments of the generated attention over a decoder step's segments: threads share the work in (segment, head) pairs,
 /// so a step of many short segments (one new token per sequence or beam) uses every thread.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public unsafe struct SegmentAttentionArguments
 {
     /// <summary>The segments, in row order.</summary>

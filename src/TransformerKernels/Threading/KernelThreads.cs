@@ -1,3 +1,5 @@
+using System.ComponentModel;
+
 namespace TransformerKernels;
 
 /// <summary>
@@ -11,6 +13,7 @@ namespace TransformerKernels;
 public static unsafe class KernelThreads
 {
     /// <summary>Below this many floating-point operations a kernel runs on the calling thread: waking a worker costs more.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public const long MinimumParallelFlops = 1_000_000;
 
     private const int SpinIterations = 20_000;
@@ -82,6 +85,7 @@ public static unsafe class KernelThreads
     /// Runs <paramref name="work"/>(state, start, end) over [0, units) in chunks claimed by the caller and the workers, and
     /// returns when every unit is done. Runs inline for small jobs, one thread, or when another caller holds the pool.
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static void Run(int units, delegate*<void*, int, int, void> work, void* state, long flops)
     {
         int parts = Math.Min(CurrentThreadCount, units);

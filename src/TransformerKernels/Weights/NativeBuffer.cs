@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Runtime.InteropServices;
 
 namespace TransformerKernels;
@@ -6,6 +7,7 @@ namespace TransformerKernels;
 /// 64-byte aligned native memory for packed weights and scratch: the GC never moves it, so kernels take raw pointers
 /// without pinning, and every Vector512 load is aligned. Zeroed on allocation; freed on dispose or finalization.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed unsafe class NativeBuffer : IDisposable
 {
     /// <summary>Extra floats after the end, so a kernel may read a whole vector at a row's last partial vector.</summary>
