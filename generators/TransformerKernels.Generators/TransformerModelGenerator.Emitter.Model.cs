@@ -72,6 +72,7 @@ public sealed partial class TransformerModelGenerator
         {
             w.Line("global::System.ArgumentNullException.ThrowIfNull(weights);");
             w.Line("if (weights.Shape != Shape) throw new global::System.ArgumentException($\"The weights were loaded for {weights.Shape}, not for this model's {Shape}.\", nameof(weights));");
+            w.Line($"{Runtime}PrecisionNotGeneratedException.ThrowIfNotGenerated(Precisions, weights.Precision, \"{m.ClassName}\");");
             w.Line("_weights = weights;");
             w.Line("_ownsWeights = ownsWeights;");
             w.Line($"_state = new {Runtime}ModelRunState(Shape, maxBatch);");
@@ -97,14 +98,16 @@ public sealed partial class TransformerModelGenerator
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// Loads a safetensors checkpoint, checking every tensor against the declared shape, and creates the model. Every GEMM is");
-        w.Line("/// generated for FP32, BF16 and int8 weights; <paramref name=\"precision\"/> picks how the linear layers are stored. By default");
+        w.Line("/// generated for the declared Precisions; <paramref name=\"precision\"/> picks how the linear layers are stored. By default");
         w.Line("/// (<c>WeightNaming.Auto</c>) the tensor names follow the <c>model_type</c> of a Hugging Face config.json beside the checkpoint.");
         w.Line("/// </summary>");
         w.Line("/// <exception cref=\"global::TransformerKernels.ModelConfigurationException\">The config.json is malformed, of an unsupported model_type, or disagrees with the declaration.</exception>");
         w.Line("/// <exception cref=\"global::TransformerKernels.ModelWeightsException\">A tensor is missing, extra or mis-shaped, or (below FP32) not finite.</exception>");
         w.Line("/// <exception cref=\"global::TransformerKernels.SafeTensorsFormatException\">The file is malformed.</exception>");
+        w.Line("/// <exception cref=\"global::TransformerKernels.PrecisionNotGeneratedException\"><paramref name=\"precision\"/> is not among the declared Precisions.</exception>");
         using (w.Block($"public static {m.ClassName} Load(string path, {Runtime}WeightNaming naming = {Runtime}WeightNaming.Auto, int maxBatch = 1, bool allowUnusedTensors = false, {Runtime}WeightPrecision precision = {Runtime}WeightPrecision.Fp32)"))
         {
+            w.Line($"{Runtime}PrecisionNotGeneratedException.ThrowIfNotGenerated(Precisions, precision, \"{m.ClassName}\");");
             w.Line($"return new {m.ClassName}({Runtime}TransformerWeights.Load(path, Shape, precision, naming, allowUnusedTensors), maxBatch);");
         }
         w.Line();
