@@ -32,8 +32,10 @@ public sealed partial class TransformerModelGenerator
                 w.Line($"private const int KvGroup = {model.Heads / model.KvHeads}; // query heads per key/value head (1: multi-head attention)");
                 w.Line();
                 EmitAttentionRun(w, model);
-                EmitAttentionAvx512(w, spec, model.RotaryDimensions > 0);
-                EmitAttentionAvx2(w, spec, model.RotaryDimensions > 0);
+                foreach (VectorPath path in VectorPath.All)
+                {
+                    EmitAttentionVector(w, spec, model.RotaryDimensions > 0, path);
+                }
                 EmitAttentionScalar(w, model.RotaryDimensions > 0);
                 EmitHeadsPaths(w);
                 if (model.EncoderLayers > 0)
@@ -74,10 +76,7 @@ public sealed partial class TransformerModelGenerator
             w.Line($"long flops = 4L * args.QueryCount * args.KeyCount * {model.DModel};");
             using (w.Block("fixed (global::TransformerKernels.AttentionArguments* state = &args)"))
             {
-                EmitPathSwitch(w, int8: false,
-                    ("Avx512", "global::TransformerKernels.KernelThreads.Run(Heads, &HeadsAvx512, state, flops);"),
-                    ("Avx2", "global::TransformerKernels.KernelThreads.Run(Heads, &HeadsAvx2, state, flops);"),
-                    (null, "global::TransformerKernels.KernelThreads.Run(Heads, &HeadsScalar, state, flops);"));
+                EmitFloatPathSwitch(w, isa => $"global::TransformerKernels.KernelThreads.Run(Heads, &Heads{isa}, state, flops);");
             }
         }
         w.Line();
@@ -121,10 +120,7 @@ public sealed partial class TransformerModelGenerator
             w.Line($"for (int k = 0; k < args.Count; k++) flops += {flopsOfItem};");
             using (w.Block($"fixed ({args}* state = &args)"))
             {
-                EmitPathSwitch(w, int8: false,
-                    ("Avx512", $"global::TransformerKernels.KernelThreads.Run(args.Count * {headCount}, &{work}<Avx512Heads>, state, flops);"),
-                    ("Avx2", $"global::TransformerKernels.KernelThreads.Run(args.Count * {headCount}, &{work}<Avx2Heads>, state, flops);"),
-                    (null, $"global::TransformerKernels.KernelThreads.Run(args.Count * {headCount}, &{work}<ScalarHeads>, state, flops);"));
+                EmitFloatPathSwitch(w, isa => $"global::TransformerKernels.KernelThreads.Run(args.Count * {headCount}, &{work}<{isa}Heads>, state, flops);");
             }
         }
         w.Line();
@@ -150,7 +146,7 @@ public sealed partial class TransformerModelGenerator
         {
             w.Line("static abstract void Run(global::TransformerKernels.AttentionArguments* args, int headStart, int headEnd);");
         }
-        foreach (string isa in new[] { "Avx512", "Avx2", "Scalar" })
+        foreach (string isa in VectorPath.Names)
         {
             w.Line($"private struct {isa}Heads : IHeadsPath {{ public static void Run(global::TransformerKernels.AttentionArguments* args, int headStart, int headEnd) => Heads{isa}(args, headStart, headEnd); }}");
         }
@@ -198,10 +194,6 @@ public sealed partial class TransformerModelGenerator
         });
     }
 
-    private static void EmitAttentionAvx512(SourceWriter w, AttentionSpec spec, bool rotary) => EmitAttentionVector(w, spec, rotary, "Avx512", "Vector512", 16, spec.HeadRow.FullVectors512, spec.HeadRow.Tail512, "Avx512F.FusedMultiplyAdd");
-
-    private static void EmitAttentionAvx2(SourceWriter w, AttentionSpec spec, bool rotary) => EmitAttentionVector(w, spec, rotary, "Avx2", "Vector256", 8, spec.HeadRow.FullVectors256, spec.HeadRow.Tail256, "Fma.MultiplyAdd");
-
     /// <summary>With rotary positions, each query row of a head is rotated into a stack row (L1) before its scores.</summary>
     private static void EmitRotateQuery(SourceWriter w, bool rotary, string isa)
     {
@@ -212,8 +204,10 @@ public sealed partial class TransformerModelGenerator
         }
     }
 
-    private static void EmitAttentionVector(SourceWriter w, AttentionSpec spec, bool rotary, string isa, string v, int lanes, int fullVectors, int tail, string fma)
+    private static void EmitAttentionVector(SourceWriter w, AttentionSpec spec, bool rotary, VectorPath path)
     {
+        (string isa, string v, int lanes, string fma) = (path.Name, path.VectorType, path.Lanes, path.Fma);
+        int fullVectors = path.FullVectors(spec.HeadRow), tail = path.Tail(spec.HeadRow);
         w.Line($"/// <summary>{isa} path for heads [headStart, headEnd).</summary>");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
         using (w.Block($"private static void Heads{isa}(void* state, int headStart, int headEnd)"))

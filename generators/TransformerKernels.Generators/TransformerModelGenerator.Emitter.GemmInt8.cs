@@ -7,19 +7,11 @@ namespace TransformerKernels.Generators;
 public sealed partial class TransformerModelGenerator
 {
     /// <summary>
-    /// Int8 row tiles per path: Vector512 VPMADDUBSW + VPMADDWD (12 rows: 24 accumulators + 2 weights + ones + broadcast + product
-    /// = 29 of 32 zmm; 8 rows measured the same on Zen 4), Vector256 VPDPBUSD (VEX: 16 ymm), Vector256 AVX2.
+    /// The int8 entry of a GEMM class: <c>RunInt8</c> quantizes A per row, then the active int8 path's workers (written by the
+    /// GEMM emitter's loop over formats) multiply u8 activations by s8 weights into int32 accumulators and dequantize in the
+    /// epilogue: C = colScale · (rowScale · Σ u·q + rowOffset · Σ q) + bias, activated, + residual.
     /// </summary>
-    private static readonly int[] RowsInt8Avx512 = { 12, 8, 4, 2, 1 };
-    private static readonly int[] RowsInt8Vnni = { 6, 4, 2, 1 };
-    private static readonly int[] RowsInt8Avx2 = { 4, 2, 1 };
-
-    /// <summary>
-    /// The int8 members of a GEMM class: <c>RunInt8</c> quantizes A per row, then the active int8 path's workers multiply
-    /// u8 activations by s8 weights into int32 accumulators and dequantize in the epilogue:
-    /// C = colScale · (rowScale · Σ u·q + rowOffset · Σ q) + bias, activated, + residual.
-    /// </summary>
-    private static void EmitGemmInt8(SourceWriter w, GemmSpec gemm)
+    private static void EmitGemmRunInt8(SourceWriter w, GemmSpec gemm)
     {
         w.Line("/// <summary>Int8: groups of 4 inputs per int32 lane.</summary>");
         w.Line($"private const int Groups = {gemm.Groups};");
@@ -37,35 +29,22 @@ public sealed partial class TransformerModelGenerator
             w.Line("byte* quantized = scratch + 2 * rowBytes;");
             w.Line("global::TransformerKernels.ActivationQuantizer.QuantizeRows(a, m, Lda, K, quantized, Ldq, rowScales, rowOffsets);");
             w.Line("global::TransformerKernels.GemmArguments args = new() { QuantizedA = quantized, RowScales = rowScales, RowOffsets = rowOffsets, M = m, Int8Weights = int8.Int8, ColumnScales = int8.ColumnScales, ColumnSums = int8.ColumnSums, Bias = weights.Bias, Residual = residual, C = c };");
-            EmitDispatch(w, int8: true, ("Avx512Vnni", gemm.Units512, "Int8Avx512VnniUnits"), ("AvxVnni", gemm.Panels, "Int8AvxVnniUnits"), ("Avx512BW", gemm.Units512, "Int8Avx512BWUnits"),
-                ("Avx2", gemm.Panels, "Int8Avx2Units"), (null, gemm.Panels, "Int8ScalarUnits"));
+            EmitDispatch(w, gemm, GemmFormat.Int8);
         }
         w.Line();
-        EmitGemmWorker(w, gemm, WeightFormat.Int8, "Avx512Vnni", RowsInt8Avx512, Plan512(gemm, WeightFormat.Int8, "Avx512Vnni"));
-        EmitGemmWorker(w, gemm, WeightFormat.Int8, "Avx512BW", RowsInt8Avx512, Plan512(gemm, WeightFormat.Int8, "Avx512BW"));
-        EmitGemmWorker(w, gemm, WeightFormat.Int8, "AvxVnni", RowsInt8Vnni, Plan256(gemm, WeightFormat.Int8, "AvxVnni"));
-        EmitGemmWorker(w, gemm, WeightFormat.Int8, "Avx2", RowsInt8Avx2, Plan256(gemm, WeightFormat.Int8, "Avx2"));
-        EmitGemmWorkerScalar(w, gemm, WeightFormat.Int8);
-        foreach (GemmTile tile in Tiles512(gemm, WeightFormat.Int8, "Avx512Vnni", RowsInt8Avx512)
-                     .Concat(Tiles512(gemm, WeightFormat.Int8, "Avx512BW", RowsInt8Avx512))
-                     .Concat(Tiles256(gemm, WeightFormat.Int8, "AvxVnni", RowsInt8Vnni))
-                     .Concat(Tiles256(gemm, WeightFormat.Int8, "Avx2", RowsInt8Avx2)))
-        {
-            EmitGemmTile(w, gemm, tile);
-        }
     }
 
     private static void EmitGemmTileInt8(SourceWriter w, GemmSpec gemm, GemmTile tile)
     {
         string v = tile.VectorType;
         int width = tile.Vectors * tile.Lanes;
-        if (tile.Isa == "Avx512Vnni")
+        if (tile.Path.Assembled)
         {
             EmitGemmTileInt8Assembled(w, gemm, tile);
             return;
         }
         w.Line($"/// <summary>{tile.Rows} rows × {width} columns" + (tile.LastLanes == tile.Lanes ? "" : $" ({(tile.Vectors - 1) * tile.Lanes + tile.LastLanes} stored)") +
-               $" of int8 weights ({tile.Isa}): {tile.Rows * tile.Vectors} {v}&lt;int&gt; accumulators over {gemm.Groups} groups of 4 inputs.</summary>");
+               $" of int8 weights ({tile.Path.Name}): {tile.Rows * tile.Vectors} {v}&lt;int&gt; accumulators over {gemm.Groups} groups of 4 inputs.</summary>");
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
         w.Line("[global::System.Runtime.CompilerServices.SkipLocalsInit] // the stack tile is fully written before it is read");
         using (w.Block($"private static void {tile.Name}(global::TransformerKernels.GemmArguments* g, int row, int column, sbyte* weights)"))
@@ -76,7 +55,7 @@ public sealed partial class TransformerModelGenerator
             {
                 w.Line($"{v}<int> {string.Join(", ", Enumerable.Range(0, tile.Vectors).Select(j => $"acc{r}{Sub(j)} = {v}<int>.Zero"))};");
             }
-            if (tile.Isa != "AvxVnni")
+            if (tile.Path.Int8Ones)
             {
                 w.Line($"{v}<short> ones = {v}.Create((short)1);");
             }
@@ -93,13 +72,7 @@ public sealed partial class TransformerModelGenerator
                     var line = $"{(r == 0 ? v + "<byte> " : "")}x = {v}.Create(*(int*)({a})).AsByte();";
                     for (int j = 0; j < tile.Vectors; j++)
                     {
-                        string acc = $"acc{r}{Sub(j)}";
-                        line += tile.Isa switch
-                        {
-                            "AvxVnni" => $" {acc} = AvxVnni.MultiplyWideningAndAdd({acc}, x, w{j});",
-                            "Avx512BW" => $" {acc} += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(x, w{j}), ones);",
-                            _ => $" {acc} += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(x, w{j}), ones);",
-                        };
+                        line += tile.Path.Int8Dot!($"acc{r}{Sub(j)}", j);
                     }
                     w.Line(line);
                 }
@@ -128,7 +101,7 @@ public sealed partial class TransformerModelGenerator
             EmitOutputPointers(w, gemm);
             w.Line($"int* dots = stackalloc int[{tile.Rows * width}];");
             w.Line($"// a, aStride, weights, panelStride (bytes to the tile's second panel), groups, dots ({tile.Rows} rows of {width} int32)");
-            w.Line($"global::TransformerKernels.AssembledInt8Tiles.Tile({tile.Rows}, {tile.Vectors})(a, Ldq, weights, {Num(PanelElements(WeightFormat.Int8, gemm))}, Groups, dots);");
+            w.Line($"global::TransformerKernels.AssembledInt8Tiles.Tile({tile.Rows}, {tile.Vectors})(a, Ldq, weights, {Num(tile.Format.PanelElements(gemm))}, Groups, dots);");
             for (int r = 0; r < tile.Rows; r++)
             {
                 w.Line($"{v}<int> {string.Join(", ", Enumerable.Range(0, tile.Vectors).Select(j => $"acc{r}{Sub(j)} = {v}.Load(dots + {r * width + j * tile.Lanes})"))};");

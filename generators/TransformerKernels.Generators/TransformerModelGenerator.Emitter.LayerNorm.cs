@@ -43,8 +43,7 @@ public sealed partial class TransformerModelGenerator
                     w.Line("// Rows are independent: many rows (a prefill, a packed batch) are split over the kernel threads like the GEMMs");
                     w.Line("// around them; about eight operations per element over the three passes decide whether a second thread is worth waking.");
                     w.Line("long flops = 8L * rows * Width;");
-                    string Rows(string isa) => $"global::TransformerKernels.KernelThreads.Run(rows, &Rows<{isa}Row>, &job, flops);";
-                    EmitPathSwitch(w, int8: false, ("Avx512", Rows("Avx512")), ("Avx2", Rows("Avx2")), (null, Rows("Scalar")));
+                    EmitFloatPathSwitch(w, isa => $"global::TransformerKernels.KernelThreads.Run(rows, &Rows<{isa}Row>, &job, flops);");
                 }
                 w.Line();
                 w.Line("/// <summary>What the rows need, passed by pointer to the kernel threads.</summary>");
@@ -65,21 +64,28 @@ public sealed partial class TransformerModelGenerator
                 {
                     w.Line("static abstract void Row(float* x, float* residual, float* gamma, float* beta, float* y);");
                 }
-                foreach (string isa in new[] { "Avx512", "Avx2", "Scalar" })
+                foreach (string isa in VectorPath.Names)
                 {
                     w.Line($"private struct {isa}Row : IRowPath {{ public static void Row(float* x, float* residual, float* gamma, float* beta, float* y) => Row{isa}(x, residual, gamma, beta, y); }}");
                 }
                 w.Line();
+                foreach (VectorPath path in VectorPath.All)
+                {
+                    if (rms)
+                    {
+                        EmitRmsNormRow(w, path, row);
+                    }
+                    else
+                    {
+                        EmitNormRow(w, path, row);
+                    }
+                }
                 if (rms)
                 {
-                    EmitRmsNormRow(w, "Avx512", "Vector512", 16, row.FullVectors512, row.Tail512 > 0, "Avx512F.FusedMultiplyAdd");
-                    EmitRmsNormRow(w, "Avx2", "Vector256", 8, row.FullVectors256, row.Tail256 > 0, "Fma.MultiplyAdd");
                     EmitRmsNormRowScalar(w);
                 }
                 else
                 {
-                    EmitNormRow(w, "Avx512", "Vector512", 16, row.FullVectors512, row.Tail512 > 0, "Avx512F.FusedMultiplyAdd");
-                    EmitNormRow(w, "Avx2", "Vector256", 8, row.FullVectors256, row.Tail256 > 0, "Fma.MultiplyAdd");
                     EmitNormRowScalar(w);
                 }
             }
@@ -87,8 +93,11 @@ public sealed partial class TransformerModelGenerator
         return w.ToString();
     }
 
-    private static void EmitNormRow(SourceWriter w, string isa, string v, int lanes, int fullVectors, bool tail, string fma)
+    private static void EmitNormRow(SourceWriter w, VectorPath path, VectorTiling row)
     {
+        (string isa, string v, int lanes, string fma) = (path.Name, path.VectorType, path.Lanes, path.Fma);
+        int fullVectors = path.FullVectors(row);
+        bool tail = path.Tail(row) > 0;
         int vectorEnd = fullVectors * lanes;
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
         using (w.Block($"private static void Row{isa}(float* x, float* residual, float* gamma, float* beta, float* y)"))
@@ -136,8 +145,11 @@ public sealed partial class TransformerModelGenerator
         }
     }
 
-    private static void EmitRmsNormRow(SourceWriter w, string isa, string v, int lanes, int fullVectors, bool tail, string fma)
+    private static void EmitRmsNormRow(SourceWriter w, VectorPath path, VectorTiling row)
     {
+        (string isa, string v, int lanes, string fma) = (path.Name, path.VectorType, path.Lanes, path.Fma);
+        int fullVectors = path.FullVectors(row);
+        bool tail = path.Tail(row) > 0;
         int vectorEnd = fullVectors * lanes;
         w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
         using (w.Block($"private static void Row{isa}(float* x, float* residual, float* gamma, float* beta, float* y)"))

@@ -36,6 +36,8 @@ public sealed partial class TransformerModelGenerator
             }
             w.Line($"static {Runtime}ModelShape {plug}.DeclaredShape => Shape;");
             w.Line();
+            w.Line($"static {Runtime}ModelPrecisions {plug}.DeclaredPrecisions => Precisions;");
+            w.Line();
             w.Line($"static {self} {plug}.CreateModel({Runtime}TransformerWeights weights, int maxBatch, bool ownsWeights) => new(weights, maxBatch, ownsWeights);");
             w.Line();
             w.Line($"static void {plug}.Normalize(float* x, float* gamma, float* beta, int rows) => Kernels.AddNorm.Run(x, null, gamma, beta, x, rows);");

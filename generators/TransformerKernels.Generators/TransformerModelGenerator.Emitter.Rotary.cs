@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Linq;
 using TransformerKernels.Generators.Helpers;
 using TransformerKernels.Generators.Model;
 
@@ -52,7 +53,7 @@ public sealed partial class TransformerModelGenerator
             }
             w.Line();
             const string scalar = "{ float x1 = x[j], x2 = x[j + Half]; destination[j] = x1 * cos[j] - x2 * sin[j]; destination[j + Half] = x2 * cos[j] + x1 * sin[j]; }";
-            foreach ((string isa, string v, int lanes) in new[] { ("Avx512", "Vector512", 16), ("Avx2", "Vector256", 8), ("Scalar", "", 1) })
+            foreach ((string isa, string v, int lanes) in VectorPath.All.Select(p => (p.Name, p.VectorType, p.Lanes)).Append(("Scalar", "", 1)))
             {
                 int vectorEnd = lanes == 1 ? 0 : half / lanes * lanes;
                 w.Line($"/// <summary>One head of <paramref name=\"x\"/> at <paramref name=\"position\"/>, rotated into <paramref name=\"destination\"/> ({isa}).</summary>");

@@ -18,6 +18,7 @@ public sealed partial class TransformerModelGenerator
                {
                    $"{m.ClassName}: {stack}, d_model {m.DModel}, {m.Heads} heads of {m.HeadDim}, FFN {m.FfnDim} ({m.Activation}), {(m.Norm == NormPlacement.RmsNorm ? "RMSNorm pre" : m.Norm)}-norm, {m.Positions} positions, up to {m.MaxSeqLen} tokens.",
                    "Kernels (nested class <c>Kernels</c>), each with Avx512 / Avx2 / Scalar paths chosen once per process:",
+                   $"  GEMMs for {DescribePrecisions(m.Precisions)} weights, each run by the assembly's one class of its shape (namespace TransformerKernels.Gemms):",
                }.Concat(m.Gemms.Select(g => $"  {g.Name}: [m×{g.K}]·[{g.K}×{g.N}] in {g.Panels} packed panels — {g.Roles}."))
                 .Concat(new[]
                {
@@ -46,6 +47,8 @@ public sealed partial class TransformerModelGenerator
             Const(w, "global::TransformerKernels.NormPlacement", "Norm", "global::TransformerKernels.NormPlacement." + m.Norm, "Where Add & Norm normalizes.");
             Const(w, "global::TransformerKernels.Activation", "Activation", "global::TransformerKernels.Activation." + m.Activation, "FFN activation.");
             Const(w, "global::TransformerKernels.PositionEncoding", "Positions", "global::TransformerKernels.PositionEncoding." + m.Positions, "How positions are encoded.");
+            Const(w, "global::TransformerKernels.ModelPrecisions", "Precisions", SpellPrecisions(m.Precisions),
+                $"Weight precisions the GEMMs are generated for ({DescribePrecisions(m.Precisions)}): loading or creating the model in another throws PrecisionNotGeneratedException.");
             w.Line();
             w.Line("// ---- Sizes derived at generation time (floats) ----");
             Const(w, "int", "MaxSeqPadded", m.MaxSeqPadded, "MaxSeqLen rounded up to 16: the row length of transposed keys and attention scores.");

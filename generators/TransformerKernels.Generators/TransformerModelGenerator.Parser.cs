@@ -94,6 +94,7 @@ public sealed partial class TransformerModelGenerator
         double Double(string name, double fallback) => args.TryGetValue(name, out object? v) && v is double value ? value : fallback;
         double ropeFactor = Double("RopeScalingFactor", 1), ropeLow = Double("RopeLowFrequencyFactor", 1), ropeHigh = Double("RopeHighFrequencyFactor", 4);
         int ropeOriginal = args.TryGetValue("RopeOriginalMaxPositions", out object? o) && o is int original ? original : 8192;
+        int precisions = args.TryGetValue("Precisions", out object? pr) && pr is int set ? set : (int)ModelPrecisions.All;
 
         foreach ((string name, int value) in new[] { ("DModel", dModel), ("Heads", heads), ("FfnDim", ffn), ("MaxSeqLen", maxSeq) })
         {
@@ -157,6 +158,11 @@ public sealed partial class TransformerModelGenerator
         CheckEnum("Activation", activation, ActivationNames);
         CheckEnum("Positions", positions, PositionNames);
         CheckEnum("RopeScaling", ropeScaling, RopeScalingNames);
+        if (precisions == 0 || (precisions & ~(int)ModelPrecisions.All) != 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.BadPrecisions, location, precisions,
+                precisions == 0 ? "a model needs kernels for at least one precision" : $"only the bits of ModelPrecisions.Fp32 (1), Bf16 (2) and Int8 (4) are defined"));
+        }
         string? scalingProblem = RopeScalingProblem(positions, ropeScaling, ropeFactor, ropeLow, ropeHigh, ropeOriginal, args.Keys);
         if (scalingProblem is not null)
         {
@@ -227,7 +233,8 @@ public sealed partial class TransformerModelGenerator
             RopeScalingFactor: (RopeScaling)ropeScaling == RopeScaling.None ? 1 : ropeFactor,
             RopeLowFrequencyFactor: (RopeScaling)ropeScaling == RopeScaling.Llama3 ? ropeLow : 1,
             RopeHighFrequencyFactor: (RopeScaling)ropeScaling == RopeScaling.Llama3 ? ropeHigh : 4,
-            RopeOriginalMaxPositions: (RopeScaling)ropeScaling == RopeScaling.Llama3 ? ropeOriginal : 8192);
+            RopeOriginalMaxPositions: (RopeScaling)ropeScaling == RopeScaling.Llama3 ? ropeOriginal : 8192,
+            Precisions: (ModelPrecisions)precisions);
         return new ParseResult(model, ImmutableArray<DiagnosticInfo>.Empty, location);
 
         void CheckEnum(string name, int value, string[] names)

@@ -1,4 +1,6 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -68,8 +70,69 @@ public sealed partial class TransformerModelGenerator : IIncrementalGenerator
             .Select(static (result, _) => result.Model!)
             .WithTrackingName(TrackingNames.Models);
 
-        context.RegisterSourceOutput(models, static (spc, model) => Emit(spc, model));
+        // GEMM classes are emitted once per assembly, in a namespace of its own (two assemblies that see each other's internals
+        // must not both define the same type), and each model's Kernels forwards to them.
+        IncrementalValueProvider<string> gemmNamespace = context.CompilationProvider
+            .Select(static (compilation, _) => SharedGemmNamespace(compilation.AssemblyName))
+            .WithTrackingName(TrackingNames.GemmNamespace);
+
+        context.RegisterSourceOutput(models.Combine(gemmNamespace), static (spc, pair) => Emit(spc, pair.Left, pair.Right));
+
+        // Every distinct GEMM spec of the assembly's models, with the union of their precisions: an edit to one model re-runs
+        // this step, but the outputs of GEMMs whose spec, precisions and users stay equal remain cached.
+        IncrementalValuesProvider<SharedGemm> sharedGemms = models
+            .Collect()
+            .Select(static (all, _) => CollectSharedGemms(all))
+            .WithTrackingName(TrackingNames.SharedGemms)
+            .SelectMany(static (gemms, _) => gemms.AsImmutableArray());
+
+        context.RegisterSourceOutput(sharedGemms.Combine(gemmNamespace).WithTrackingName(TrackingNames.SharedGemmOutputs),
+            static (spc, pair) => spc.AddSource($"{pair.Right}.{pair.Left.Gemm.Name}.g.cs", EmitSharedGemm(pair.Left, pair.Right)));
     }
+
+    /// <summary>The distinct GEMM specs of <paramref name="models"/>, each once, generated for every precision a model using it declares.</summary>
+    internal static EquatableArray<SharedGemm> CollectSharedGemms(ImmutableArray<ModelSpec> models)
+    {
+        var byName = new SortedDictionary<string, (GemmSpec Gemm, ModelPrecisions Precisions, SortedSet<string> Users)>(System.StringComparer.Ordinal);
+        foreach (ModelSpec model in models)
+        {
+            foreach (GemmSpec gemm in model.Gemms)
+            {
+                GemmSpec shared = gemm.Shared;
+                string user = $"{FullName(model)}.Kernels.{gemm.Name}";
+                if (byName.TryGetValue(shared.Name, out var entry))
+                {
+                    entry.Users.Add(user);
+                    byName[shared.Name] = (entry.Gemm, entry.Precisions | model.Precisions, entry.Users);
+                }
+                else
+                {
+                    byName[shared.Name] = (shared, model.Precisions, new SortedSet<string>(System.StringComparer.Ordinal) { user });
+                }
+            }
+        }
+        return byName.Values.Select(e => new SharedGemm(e.Gemm, e.Precisions, e.Users.ToImmutableArrayCompat())).ToImmutableArrayCompat();
+    }
+
+    /// <summary>
+    /// <c>TransformerKernels.Gemms.{Assembly}</c>: the assembly's name as one identifier (characters other than letters, digits
+    /// and '_' become '_'), so the shared GEMMs of two assemblies never meet, even through InternalsVisibleTo.
+    /// </summary>
+    internal static string SharedGemmNamespace(string? assemblyName)
+    {
+        var name = new System.Text.StringBuilder();
+        foreach (char c in assemblyName ?? "")
+        {
+            name.Append(char.IsLetterOrDigit(c) || c == '_' ? c : '_');
+        }
+        if (name.Length == 0 || char.IsDigit(name[0]))
+        {
+            name.Insert(0, '_');
+        }
+        return "TransformerKernels.Gemms." + name;
+    }
+
+    private static string FullName(ModelSpec model) => model.Namespace is null ? model.ClassName : model.Namespace + "." + model.ClassName;
 
     private static ParseResult RequireUnsafe(ParseResult result, bool allowUnsafe)
     {
@@ -81,14 +144,11 @@ public sealed partial class TransformerModelGenerator : IIncrementalGenerator
         return new ParseResult(null, ImmutableArray.Create(diagnostic), result.AttributeLocation);
     }
 
-    private static void Emit(SourceProductionContext context, ModelSpec model)
+    private static void Emit(SourceProductionContext context, ModelSpec model, string gemmNamespace)
     {
-        string prefix = model.Namespace is null ? model.ClassName : model.Namespace + "." + model.ClassName;
+        string prefix = FullName(model);
         context.AddSource($"{prefix}.Shape.g.cs", EmitShape(model));
-        foreach (GemmSpec gemm in model.Gemms)
-        {
-            context.AddSource($"{prefix}.{gemm.Name}.g.cs", EmitGemm(model, gemm));
-        }
+        context.AddSource($"{prefix}.Gemms.g.cs", EmitModelGemms(model, gemmNamespace));
         context.AddSource($"{prefix}.Attention.g.cs", EmitAttention(model));
         context.AddSource($"{prefix}.AddNorm.g.cs", EmitLayerNorm(model));
         context.AddSource($"{prefix}.Blocks.g.cs", EmitBlocks(model));
@@ -108,4 +168,7 @@ internal static class TrackingNames
     public const string Checked = nameof(Checked);
     public const string Diagnostics = nameof(Diagnostics);
     public const string Models = nameof(Models);
+    public const string GemmNamespace = nameof(GemmNamespace);
+    public const string SharedGemms = nameof(SharedGemms);
+    public const string SharedGemmOutputs = nameof(SharedGemmOutputs);
 }

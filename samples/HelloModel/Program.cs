@@ -49,6 +49,7 @@ Console.WriteLine($"Encoder block over {sourceLength} tokens, then {steps} cache
 Console.WriteLine($"Encoder output, token 0: [{string.Join(", ", source.Take(6).Select(v => v.ToString("F4")))} …]");
 Console.WriteLine($"Decoder output, step {steps - 1}: [{string.Join(", ", target.Skip((steps - 1) * d).Take(6).Select(v => v.ToString("F4")))} …]");
 
-/// <summary>A small encoder–decoder, the seed's layout at toy size.</summary>
-[TransformerModel(DModel = 64, Heads = 4, EncoderLayers = 1, DecoderLayers = 1, FfnDim = 256, MaxSeqLen = 16, SourceVocab = 100, TargetVocab = 100)]
+/// <summary>A small encoder–decoder, the seed's layout at toy size. Its weights are FP32 only, so its GEMMs carry no BF16 or int8 kernels.</summary>
+[TransformerModel(DModel = 64, Heads = 4, EncoderLayers = 1, DecoderLayers = 1, FfnDim = 256, MaxSeqLen = 16, SourceVocab = 100, TargetVocab = 100,
+                  Precisions = ModelPrecisions.Fp32)]
 public partial class Tiny;

@@ -113,4 +113,12 @@ public sealed class TransformerModelAttribute : Attribute
     /// Supported <c>model_type</c> values and the mapping: docs/diagnostics.md (TK0016–TK0021).
     /// </summary>
     public string? Config { get; set; }
+
+    /// <summary>
+    /// The weight precisions the GEMMs are generated for (default <see cref="ModelPrecisions.All"/>): a model that only ever
+    /// runs FP32 and int8 weights declares <c>Precisions = ModelPrecisions.Fp32 | ModelPrecisions.Int8</c> and carries no BF16
+    /// workers or tiles. Loading or creating the model in a precision left out throws <see cref="PrecisionNotGeneratedException"/>.
+    /// Allowed beside <see cref="Config"/> (a config.json says nothing about it).
+    /// </summary>
+    public ModelPrecisions Precisions { get; set; } = ModelPrecisions.All;
 }

@@ -25,6 +25,8 @@ public class DiagnosticTests
         { "TK0010", Valid + ", LayerNormEpsilon = 0", "public partial class Model;", "PyTorch uses 1e-5" },
         { "TK0011", "DModel = 64, Heads = 4, EncoderLayers = 1, FfnDim = 100000, MaxSeqLen = 16", "public partial class Model;", "FfnDim = 100000 exceeds the supported 32768" },
         { "TK0013", Valid + ", Activation = (Activation)7", "public partial class Model;", "use one of Relu, Gelu, GeluTanh, SwiGlu" },
+        { "TK0022", Valid + ", Precisions = 0", "public partial class Model;", "a model needs kernels for at least one precision" },
+        { "TK0022", Valid + ", Precisions = ModelPrecisions.Int8 | (ModelPrecisions)8", "public partial class Model;", "only the bits of ModelPrecisions.Fp32 (1), Bf16 (2) and Int8 (4)" },
         { "TK0014", Valid + ", Positions = PositionEncoding.Rotary", "public partial class Model;", "decoder-only models (EncoderLayers = 0)" },
         { "TK0015", "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 128, MaxSeqLen = 16, KvHeads = 3", "public partial class Model;", "KvHeads = 3 must divide Heads = 4" },
         { "TK0015", "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 128, MaxSeqLen = 16, KvHeads = 8", "public partial class Model;", "KvHeads = 8 must divide Heads = 4" },

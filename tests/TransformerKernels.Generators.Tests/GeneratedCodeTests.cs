@@ -26,9 +26,15 @@ public class GeneratedCodeTests
         var (_, _, run) = GeneratorHarness.Run(GeneratorHarness.Model(
             "DModel = 64, Heads = 4, KvHeads = 2, DecoderLayers = 1, FfnDim = 96, MaxSeqLen = 16, Vocab = 128, Norm = NormPlacement.RmsNorm, Activation = Activation.SwiGlu, Positions = PositionEncoding.Rotary, Bias = false, QkvBias = true"));
         var files = run.GeneratedTrees.ToDictionary(t => Path.GetFileName(t.FilePath), t => t.GetText().ToString());
-        Assert.Contains("g->Bias", files["User.Model.Gemm64x128Bias.g.cs"]);
-        Assert.DoesNotContain("g->Bias", files["User.Model.Gemm64x128.g.cs"]);
-        Assert.All(files.Where(f => f.Key.Contains("Gemm", StringComparison.Ordinal) && !f.Key.Contains("Bias", StringComparison.Ordinal)), f => Assert.DoesNotContain("g->Bias", f.Value));
+        // The model's Kernels.Gemm64x128Bias is the assembly's biased Gemm64x128, its Kernels.Gemm64x128 the bias-free one.
+        const string shared = "TransformerKernels.Gemms.UserModels.";
+        Assert.Contains("g->Bias", files[shared + "Gemm64x128.g.cs"]);
+        Assert.DoesNotContain("g->Bias", files[shared + "Gemm64x128NoBias.g.cs"]);
+        Assert.All(files.Where(f => f.Key.StartsWith(shared, StringComparison.Ordinal) && f.Key != shared + "Gemm64x128.g.cs"), f => Assert.DoesNotContain("g->Bias", f.Value));
+        string gemms = files["User.Model.Gemms.g.cs"];
+        Assert.Contains("class Gemm64x128Bias", gemms);
+        Assert.Contains("=> global::TransformerKernels.Gemms.UserModels.Gemm64x128.Run(", gemms);
+        Assert.Contains("=> global::TransformerKernels.Gemms.UserModels.Gemm64x128NoBias.Run(", gemms);
         string blocks = files["User.Model.Blocks.g.cs"];
         Assert.Contains("Gemm64x128Bias.Run(s.Normed, rows, weights.SelfAttention.QueryKeyValue", blocks);
         Assert.Contains("QkvBias: true", files["User.Model.Shape.g.cs"]);
@@ -66,7 +72,7 @@ public class GeneratedCodeTests
         var (_, _, run) = GeneratorHarness.Run(GeneratorHarness.Model(
             "DModel = 64, Heads = 4, DecoderLayers = 1, FfnDim = 100, MaxSeqLen = 16, Vocab = 50, Norm = NormPlacement.RmsNorm, Activation = Activation.SwiGlu"));
         var files = run.GeneratedTrees.ToDictionary(t => Path.GetFileName(t.FilePath), t => t.GetText().ToString());
-        string up = files["User.Model.Gemm64x208SwiGluLdc104.g.cs"];
+        string up = files["TransformerKernels.Gemms.UserModels.Gemm64x208SwiGluLdc104.g.cs"];
         Assert.Contains("global::TransformerKernels.VectorMath.Silu(gate) * up", up); // the 32-column Avx512 tiles
         Assert.Contains("global::TransformerKernels.VectorMath.Silu(Vector256.Load(sums)) * Vector256.Load(sums + 8)", up); // AVX2 and int8 tiles
         Assert.Contains("column / 2", up);
@@ -117,8 +123,8 @@ public class GeneratedCodeTests
         Assert.Contains("public const int QkvSize = 3072;", shape);
         Assert.Contains("Step 3: softmax", files["User.Model.Attention.g.cs"]);
         Assert.Contains("Add &amp; Norm", files["User.Model.AddNorm.g.cs"]);
-        Assert.Contains("self-attention Q·K·V projection", files["User.Model.Gemm64x192.g.cs"]);
-        Assert.Contains("FFN first linear + activation", files["User.Model.Gemm64x128Relu.g.cs"]);
+        Assert.Contains("Used by: self-attention Q·K·V projection.", files["User.Model.Gemms.g.cs"]);
+        Assert.Contains("Used by: FFN first linear + activation.", files["User.Model.Gemms.g.cs"]);
     }
 
     [Fact]
@@ -127,10 +133,11 @@ public class GeneratedCodeTests
         // d = 64, FFN = 192 = 3·d with ReLU: the QKV GEMM (no activation) and FFN-up (ReLU) stay separate,
         // while the cross-attention query projection shares the d×d GEMM with the output projection.
         var (_, _, run) = GeneratorHarness.Run(GeneratorHarness.Model("DModel = 64, Heads = 4, EncoderLayers = 1, DecoderLayers = 1, FfnDim = 192, MaxSeqLen = 16"));
-        string[] names = run.GeneratedTrees.Select(t => Path.GetFileName(t.FilePath)).Order().ToArray();
+        string[] names = run.GeneratedTrees.Select(t => Path.GetFileName(t.FilePath)).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(
-            ["User.Model.AddNorm.g.cs", "User.Model.Attention.g.cs", "User.Model.Blocks.g.cs", "User.Model.Gemm192x64.g.cs", "User.Model.Gemm64x128.g.cs",
-             "User.Model.Gemm64x192.g.cs", "User.Model.Gemm64x192Relu.g.cs", "User.Model.Gemm64x64.g.cs", "User.Model.Model.g.cs", "User.Model.Shape.g.cs"],
+            ["TransformerKernels.Gemms.UserModels.Gemm192x64.g.cs", "TransformerKernels.Gemms.UserModels.Gemm64x128.g.cs",
+             "TransformerKernels.Gemms.UserModels.Gemm64x192.g.cs", "TransformerKernels.Gemms.UserModels.Gemm64x192Relu.g.cs", "TransformerKernels.Gemms.UserModels.Gemm64x64.g.cs",
+             "User.Model.AddNorm.g.cs", "User.Model.Attention.g.cs", "User.Model.Blocks.g.cs", "User.Model.Gemms.g.cs", "User.Model.Model.g.cs", "User.Model.Shape.g.cs"],
             names);
     }
 }

@@ -6,7 +6,7 @@ namespace TransformerKernels.Generators.Tests;
 /// <summary>An edit elsewhere in the compilation leaves every step of the generator cached.</summary>
 public class IncrementalTests
 {
-    private static readonly string[] TrackedSteps = ["Declare", "ConfigLookup", "Parse", "AllowUnsafe", "Checked", "Models"];
+    private static readonly string[] TrackedSteps = ["Declare", "ConfigLookup", "Parse", "AllowUnsafe", "Checked", "Models", "GemmNamespace", "SharedGemms", "SharedGemmOutputs"];
 
     [Fact]
     public void UnrelatedEditKeepsEveryStepCached()

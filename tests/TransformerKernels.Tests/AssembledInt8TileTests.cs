@@ -35,7 +35,7 @@ public unsafe class AssembledInt8TileTests
         {
             return; // TilesAreUsedWhereTheCpuHasAvx512VnniUnlessTurnedOff checks that this is expected
         }
-        Type gemm = GemmTests.Resolve(name);
+        Type gemm = TestData.SharedGemmOf(GemmTests.Resolve(name));
         int groups = PrivateConstant(gemm, "Groups"), ldq = PrivateConstant(gemm, "Ldq");
         foreach (int rows in Enumerable.Range(1, 12))
         {

@@ -129,6 +129,8 @@ internal sealed unsafe class RecordingLanguageModel : LanguageModel<RecordingLan
 
     static ModelShape IModelKernels<RecordingLanguageModel>.DeclaredShape => FixtureLanguageModel.Shape;
 
+    static ModelPrecisions IModelKernels<RecordingLanguageModel>.DeclaredPrecisions => ModelPrecisions.All;
+
     static RecordingLanguageModel IModelKernels<RecordingLanguageModel>.CreateModel(TransformerWeights weights, int maxBatch, bool ownsWeights) =>
         new(weights, maxBatch, ownsWeights);
 

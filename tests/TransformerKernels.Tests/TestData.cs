@@ -77,6 +77,20 @@ internal static class TestData
     public static IEnumerable<Type> GemmsOf(Type model) =>
         model.GetNestedType("Kernels")!.GetNestedTypes().Where(t => t.Name.StartsWith("Gemm", StringComparison.Ordinal));
 
+    /// <summary>
+    /// The assembly's shared GEMM class (TransformerKernels.Gemms.TransformerKernels_Tests) a model's <c>Kernels.Gemm…</c> forwards
+    /// to, where the workers, tiles and private constants live: of the same name for a model with biases, checked by its shape.
+    /// </summary>
+    public static Type SharedGemmOf(Type forwarder)
+    {
+        Type shared = forwarder.Assembly.GetType("TransformerKernels.Gemms.TransformerKernels_Tests." + forwarder.Name, throwOnError: true)!;
+        foreach (string constant in new[] { "K", "N", "Lda", "Ldc" })
+        {
+            Assert.Equal(Constant(forwarder, constant), Constant(shared, constant));
+        }
+        return shared;
+    }
+
     public static int Constant(Type type, string name) => (int)type.GetField(name, BindingFlags.Public | BindingFlags.Static)!.GetRawConstantValue()!;
 
     /// <summary>The activation a generated GEMM fuses, read from its name.</summary>

@@ -94,4 +94,8 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ConfigDisagreement = Error(
         "TK0021", "Attribute property disagrees with config.json",
         "{0} = {1} disagrees with '{4}', whose {2} gives {0} = {3}; {5}");
+
+    public static readonly DiagnosticDescriptor BadPrecisions = Error(
+        "TK0022", "Precisions names no generated precision",
+        "Precisions = {0} is not a set of weight precisions: {1}; combine ModelPrecisions.Fp32, Bf16 and Int8 with |, or leave Precisions out for all three");
 }

@@ -1,3 +1,5 @@
+using TransformerKernels.Generators.Helpers;
+
 namespace TransformerKernels.Generators.Model;
 
 /// <summary>Activation fused into a GEMM's epilogue.</summary>
@@ -61,4 +63,24 @@ internal sealed record GemmSpec(
     public int Ldq => ShapeMath.Int8RowStride(K);
 
     public long Flops(int m) => 2L * m * K * N;
+
+    /// <summary>
+    /// The name of the assembly-wide GEMM class of this spec (<see cref="SharedGemm"/>): K, N, activation, padded strides, and
+    /// <c>NoBias</c> when the epilogue adds none — unlike <see cref="Name"/>, which is unique within one model only.
+    /// </summary>
+    public string SharedName => $"Gemm{K}x{N}" + (Activation == EpilogueActivation.None ? "" : Activation.ToString()) +
+        (Lda != K ? $"Lda{Lda}" : "") + (Ldc != N ? $"Ldc{Ldc}" : "") + (Bias ? "" : "NoBias");
+
+    /// <summary>This GEMM as the assembly-wide class emits it: the shared name, no model's roles.</summary>
+    public GemmSpec Shared => this with { Name = SharedName, Roles = "" };
+}
+
+/// <summary>
+/// One GEMM class emitted once per assembly for every model whose GEMM has this <see cref="Gemm"/> spec (K, N, activation,
+/// strides, bias), with the workers and tiles of the union of those models' <see cref="Precisions"/>. <see cref="Users"/>
+/// names the models' <c>Kernels</c> classes that forward to it (for the emitted comment).
+/// </summary>
+internal sealed record SharedGemm(GemmSpec Gemm, ModelPrecisions Precisions, EquatableArray<string> Users)
+{
+    public bool Has(ModelPrecisions precision) => (Precisions & precision) != 0;
 }

@@ -40,7 +40,8 @@ internal sealed record ModelSpec(
     double RopeScalingFactor,
     double RopeLowFrequencyFactor,
     double RopeHighFrequencyFactor,
-    int RopeOriginalMaxPositions)
+    int RopeOriginalMaxPositions,
+    ModelPrecisions Precisions = ModelPrecisions.All)
 {
     /// <summary>Whether the fused Q·K·V projection adds a bias (every linear layer has one, or only q/k/v: QkvBias).</summary>
     public bool HasQkvBias => Bias || QkvBias;

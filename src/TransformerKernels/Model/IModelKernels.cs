@@ -19,6 +19,9 @@ public unsafe interface IModelKernels<TSelf> where TSelf : TransformerModel<TSel
     /// <summary>The declared shape (the generated <c>Shape</c>).</summary>
     static abstract ModelShape DeclaredShape { get; }
 
+    /// <summary>The weight precisions the GEMMs are generated for (the generated <c>Precisions</c>).</summary>
+    static abstract ModelPrecisions DeclaredPrecisions { get; }
+
     /// <summary>A new instance over <paramref name="weights"/>; with <paramref name="ownsWeights"/> it disposes them.</summary>
     static abstract TSelf CreateModel(TransformerWeights weights, int maxBatch, bool ownsWeights);
 

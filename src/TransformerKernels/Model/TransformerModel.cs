@@ -36,6 +36,7 @@ public abstract unsafe partial class TransformerModel<TSelf> : IDisposable where
         {
             throw new ArgumentException($"The weights were loaded for {weights.Shape}, not for this model's {shape}.", nameof(weights));
         }
+        PrecisionNotGeneratedException.ThrowIfNotGenerated(TSelf.DeclaredPrecisions, weights.Precision, typeof(TSelf).Name);
         _weights = weights;
         _ownsWeights = ownsWeights;
         _state = new ModelRunState(shape, maxBatch);
@@ -46,14 +47,18 @@ public abstract unsafe partial class TransformerModel<TSelf> : IDisposable where
 
     /// <summary>
     /// Loads a safetensors checkpoint, checking every tensor against the declared shape, and creates the model. Every GEMM is
-    /// generated for FP32, BF16 and int8 weights; <paramref name="precision"/> picks how the linear layers are stored. By default
+    /// generated for the declared Precisions; <paramref name="precision"/> picks how the linear layers are stored. By default
     /// (<c>WeightNaming.Auto</c>) the tensor names follow the <c>model_type</c> of a Hugging Face config.json beside the checkpoint.
     /// </summary>
     /// <exception cref="ModelConfigurationException">The config.json is malformed, of an unsupported model_type, or disagrees with the declaration.</exception>
     /// <exception cref="ModelWeightsException">A tensor is missing, extra or mis-shaped, or (below FP32) not finite.</exception>
     /// <exception cref="SafeTensorsFormatException">The file is malformed.</exception>
-    public static TSelf Load(string path, WeightNaming naming = WeightNaming.Auto, int maxBatch = 1, bool allowUnusedTensors = false, WeightPrecision precision = WeightPrecision.Fp32) =>
-        TSelf.CreateModel(TransformerWeights.Load(path, TSelf.DeclaredShape, precision, naming, allowUnusedTensors), maxBatch, ownsWeights: true);
+    /// <exception cref="PrecisionNotGeneratedException"><paramref name="precision"/> is not among the declared Precisions (checked before the file is opened).</exception>
+    public static TSelf Load(string path, WeightNaming naming = WeightNaming.Auto, int maxBatch = 1, bool allowUnusedTensors = false, WeightPrecision precision = WeightPrecision.Fp32)
+    {
+        PrecisionNotGeneratedException.ThrowIfNotGenerated(TSelf.DeclaredPrecisions, precision, typeof(TSelf).Name);
+        return TSelf.CreateModel(TransformerWeights.Load(path, TSelf.DeclaredShape, precision, naming, allowUnusedTensors), maxBatch, ownsWeights: true);
+    }
 
     /// <summary>
     /// A second instance over the same packed weights with its own scratch and caches, for another thread or another

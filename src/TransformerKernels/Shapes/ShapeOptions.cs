@@ -72,3 +72,25 @@ public enum RopeScaling
     /// <summary>Llama 3.1/3.2's scaling (<c>"llama3"</c>): low frequencies divided by the factor, high ones kept, the band between blended.</summary>
     Llama3 = 2,
 }
+
+/// <summary>
+/// The weight precisions a model's GEMMs are generated for (<see cref="TransformerModelAttribute.Precisions"/>): one flag
+/// per <see cref="WeightPrecision"/>, bit <c>1 &lt;&lt; (int)precision</c>. A model generated without a precision has no
+/// workers or register tiles for it, and loading or creating it in that precision throws
+/// <see cref="PrecisionNotGeneratedException"/>.
+/// </summary>
+[System.Flags]
+public enum ModelPrecisions
+{
+    /// <summary>FP32 weights (<see cref="WeightPrecision.Fp32"/>).</summary>
+    Fp32 = 1,
+
+    /// <summary>BF16 weights widened to FP32 in registers (<see cref="WeightPrecision.Bf16"/>).</summary>
+    Bf16 = 2,
+
+    /// <summary>int8 weights with int8 activations (<see cref="WeightPrecision.Int8"/>).</summary>
+    Int8 = 4,
+
+    /// <summary>Every precision (the default).</summary>
+    All = Fp32 | Bf16 | Int8,
+}
