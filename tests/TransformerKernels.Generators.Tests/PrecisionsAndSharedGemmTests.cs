@@ -74,7 +74,8 @@ public class PrecisionsAndSharedGemmTests
         {
             image.Position = 0;
             Type model = context.LoadFromStream(image).GetType("User.Model", throwOnError: true)!;
-            MethodInfo load = model.GetMethod("Load", [typeof(string), typeof(WeightNaming), typeof(int), typeof(bool), typeof(WeightPrecision)])!;
+            // Load is the runtime base class's (TransformerModel<TSelf>), inherited by the generated class.
+            MethodInfo load = model.GetMethod("Load", BindingFlags.Public | BindingFlags.Static | BindingFlags.FlattenHierarchy, [typeof(string), typeof(WeightNaming), typeof(int), typeof(bool), typeof(WeightPrecision)])!;
             var precision = Enum.Parse<WeightPrecision>(asked);
             // No such file: the check comes before a byte is read, so the precision is what fails.
             var thrown = Assert.Throws<TargetInvocationException>(() => load.Invoke(null, ["/no/such/model.safetensors", WeightNaming.Auto, 1, false, precision]));
