@@ -90,13 +90,15 @@ public sealed class HuggingFaceTokenizer
         string sentencePiece = Path.Combine(directory, SentencePieceFileName);
         string tokenizerJson = Path.Combine(directory, ByteLevelBpeFiles.TokenizerJsonFileName);
         string vocabulary = Path.Combine(directory, ByteLevelBpeFiles.VocabularyFileName);
+        // Tokens the files name only by their text (bos_token, eos_token, special_tokens_map.json …): special in text too.
+        string[] namedTokens = [.. files.MappedTokens.Concat(new[] { files.BeginningToken, files.EndToken }.OfType<string>())];
         if (File.Exists(sentencePiece))
         {
             LlamaTokenizer llama = ReadSentencePiece(sentencePiece, special);
             // Tokens the files name only by their text (bos_token, eos_token, special_tokens_map.json), not in
             // added_tokens_decoder, are special in text too, as in Hugging Face: a chat template's "<s>" must be the
             // beginning-of-sequence id, not the pieces of "<", "s", ">". Their ids come from the model, so read it again.
-            string[] named = [.. files.MappedTokens.Concat(new[] { files.BeginningToken, files.EndToken }.OfType<string>())
+            string[] named = [.. namedTokens
                                                    .Where(token => !special.ContainsKey(token) && llama.Vocabulary.ContainsKey(token))];
             if (named.Length > 0)
             {
@@ -109,7 +111,6 @@ public sealed class HuggingFaceTokenizer
             return Finish(llama, TokenizerKind.SentencePiece, llama.Vocabulary.Count, files, special, sentencePiece,
                 defaultAddBeginning: true, defaultBeginning: llama.BeginningOfSentenceId, defaultEnd: llama.EndOfSentenceId);
         }
-        string[] namedTokens = [.. files.MappedTokens.Concat(new[] { files.BeginningToken, files.EndToken }.OfType<string>())];
         if (File.Exists(tokenizerJson))
         {
             BpeTokenizer bpe = ByteLevelBpeFiles.FromTokenizerJson(tokenizerJson, special, namedTokens);

@@ -186,16 +186,7 @@ public sealed class BertWordPieceTokenizer : ISentenceTokenizer
     public int[] Encode(string text, int maxLength)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
-        IReadOnlyList<int> words = EncodeWords(text);
-        int kept = Math.Min(words.Count, maxLength - 2);
-        var ids = new int[kept + 2];
-        ids[0] = ClassificationTokenId;
-        for (int i = 0; i < kept; i++)
-        {
-            ids[i + 1] = words[i];
-        }
-        ids[^1] = SeparatorTokenId;
-        return ids;
+        return SentenceFraming.Frame(ClassificationTokenId, EncodeWords(text), SeparatorTokenId, maxLength);
     }
 
     /// <summary>

@@ -33,3 +33,22 @@ public interface ISentenceTokenizer
     /// <exception cref="ArgumentException">The text cannot be tokenized (code points Unicode normalization refuses).</exception>
     int[] Encode(string text, int maxLength);
 }
+
+/// <summary>The one-sequence framing both sentence tokenizers share (Hugging Face's <c>truncation=True</c>).</summary>
+internal static class SentenceFraming
+{
+    /// <summary><paramref name="first"/>, the pieces cut so the whole is at most <paramref name="maxLength"/> ids, <paramref name="last"/>.</summary>
+    public static int[] Frame(int first, IReadOnlyList<int> pieces, int last, int maxLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
+        int kept = Math.Min(pieces.Count, maxLength - 2);
+        var ids = new int[kept + 2];
+        ids[0] = first;
+        for (int i = 0; i < kept; i++)
+        {
+            ids[i + 1] = pieces[i];
+        }
+        ids[^1] = last;
+        return ids;
+    }
+}

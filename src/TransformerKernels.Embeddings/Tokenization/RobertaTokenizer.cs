@@ -81,12 +81,6 @@ public sealed class RobertaTokenizer : ISentenceTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
-        int[] pieces = Tokenizer.Encode(text, addSpecialTokens: false);
-        int kept = Math.Min(pieces.Length, maxLength - 2);
-        var ids = new int[kept + 2];
-        ids[0] = ClassificationTokenId;
-        pieces.AsSpan(0, kept).CopyTo(ids.AsSpan(1));
-        ids[^1] = SeparatorTokenId;
-        return ids;
+        return SentenceFraming.Frame(ClassificationTokenId, Tokenizer.Encode(text, addSpecialTokens: false), SeparatorTokenId, maxLength);
     }
 }
